@@ -1,0 +1,141 @@
+//! What rules read: the model and the graph of one file, built once.
+
+use crate::graph::Graph;
+use crate::model::{ComponentId, Kind, Model, Ref};
+
+/// The analysed topology handed to every rule.
+pub struct Context<'a> {
+    /// The validated model.
+    pub model: &'a Model,
+    /// The request-flow graph.
+    pub graph: &'a Graph,
+    /// Redundancy groups by `service` label and load-balancer cluster.
+    groups: RedundancyGroups,
+}
+
+impl<'a> Context<'a> {
+    /// Analyses a model and its graph.
+    pub fn new(model: &'a Model, graph: &'a Graph) -> Context<'a> {
+        Context {
+            groups: redundancy_groups(model),
+            model,
+            graph,
+        }
+    }
+
+    /// The members interchangeable with `c`: its `service` group and, for a load balancer
+    /// with a failover mechanism, its peers. Always holds `c`.
+    pub fn group_of(&self, c: ComponentId) -> &[ComponentId] {
+        match self.groups.group[c.index()] {
+            u32::MAX => std::slice::from_ref(&self.groups.all[c.index()]),
+            g => &self.groups.members[g as usize],
+        }
+    }
+
+    /// The components that an entrypoint reaches: along links, across redundancy
+    /// groups, and to network firewalls in front of anything reached.
+    pub fn reachable(&self) -> Vec<bool> {
+        let model = self.model;
+        let mut seen = vec![false; model.components.len()];
+        let mut stack: Vec<ComponentId> = Vec::new();
+        for (i, c) in model.components.iter().enumerate() {
+            if c.entrypoint {
+                seen[i] = true;
+                stack.push(ComponentId(i as u32));
+            }
+        }
+        while let Some(c) = stack.pop() {
+            let next = self
+                .graph
+                .graph
+                .neighbors(crate::graph::node(c))
+                .map(|n| self.graph.graph[n])
+                .chain(self.group_of(c).iter().copied());
+            for n in next.collect::<Vec<_>>() {
+                if !seen[n.index()] {
+                    seen[n.index()] = true;
+                    stack.push(n);
+                }
+            }
+        }
+        let mut zone_reached = vec![false; model.zones.len()];
+        for (i, c) in model.components.iter().enumerate() {
+            if seen[i] && c.kind.value != Kind::Firewall {
+                zone_reached[c.zone.index()] = true;
+            }
+        }
+        for (i, c) in model.components.iter().enumerate() {
+            let Some(fw) = &c.network_firewall else {
+                continue;
+            };
+            let guards_reached = fw.protects.iter().any(|(r, _)| match *r {
+                Ref::Component(p) => seen[p.index()],
+                Ref::Host(h) => model.host(h).components.iter().any(|p| seen[p.index()]),
+                Ref::Zone(z) => zone_reached[z.index()],
+                Ref::Certificate(_) => false,
+            });
+            seen[i] |= guards_reached;
+        }
+        seen
+    }
+}
+
+/// Components that stand in for each other. Kept as one member list per group, so a
+/// group of thousands costs its size once, not once per member.
+struct RedundancyGroups {
+    /// Every component id, so a singleton group is a one-element slice of it.
+    all: Vec<ComponentId>,
+    /// Each component's group, or `u32::MAX` when it is alone.
+    group: Vec<u32>,
+    /// The members of each group, sorted.
+    members: Vec<Vec<ComponentId>>,
+}
+
+fn redundancy_groups(model: &Model) -> RedundancyGroups {
+    let n = model.components.len();
+    // Union-find over service labels and failover-enabled LB peers.
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut by_service: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, c) in model.components.iter().enumerate() {
+        if let Some(s) = &c.service {
+            let first = *by_service.entry(s.value.as_str()).or_insert(i);
+            let (a, b) = (find(&mut parent, first), find(&mut parent, i));
+            parent[a.max(b)] = a.min(b);
+        }
+        if let Some(lb) = &c.load_balancer
+            && lb.failover != crate::model::Failover::None
+        {
+            for (peer, _) in &lb.peers {
+                let (a, b) = (find(&mut parent, i), find(&mut parent, peer.index()));
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut root_members: Vec<Vec<ComponentId>> = vec![Vec::new(); n];
+    for i in 0..n {
+        let root = find(&mut parent, i);
+        root_members[root].push(ComponentId(i as u32));
+    }
+    let mut group = vec![u32::MAX; n];
+    let mut members = Vec::new();
+    for list in root_members {
+        if list.len() > 1 {
+            for c in &list {
+                group[c.index()] = members.len() as u32;
+            }
+            members.push(list);
+        }
+    }
+    RedundancyGroups {
+        all: (0..n as u32).map(ComponentId).collect(),
+        group,
+        members,
+    }
+}

@@ -1,0 +1,108 @@
+//! Which files a run lints: named files as they are, directories walked for topology
+//! file names, respecting .gitignore and skipping hidden and build folders.
+
+use std::path::{Path, PathBuf};
+
+/// A file to lint, or a path that could not be walked.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Input {
+    /// A file, with the name to show for it.
+    File(PathBuf, String),
+    /// A path that could not be read, with why.
+    Error(String, String),
+}
+
+/// Whether a file name is one of the topology patterns.
+pub fn is_topology_name(name: &str) -> bool {
+    matches!(name, "topology.yml" | "topology.yaml")
+        || name.ends_with(".topology.yml")
+        || name.ends_with(".topology.yaml")
+}
+
+fn display(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// Expands the command line's paths into sorted inputs.
+pub fn discover(paths: &[PathBuf]) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                    "no such file or directory".to_string()
+                } else {
+                    e.to_string()
+                };
+                inputs.push(Input::Error(
+                    display(path),
+                    format!("cannot read `{}`: {why}", display(path)),
+                ));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            inputs.push(Input::File(path.clone(), display(path)));
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(path)
+            .follow_links(true)
+            .hidden(true)
+            .require_git(false)
+            .filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                !(e.file_type().is_some_and(|t| t.is_dir())
+                    && matches!(name.as_ref(), "target" | "node_modules"))
+            })
+            .build();
+        let mut found = Vec::new();
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    if e.file_type().is_some_and(|t| t.is_file())
+                        && is_topology_name(&e.file_name().to_string_lossy())
+                    {
+                        found.push(Input::File(e.path().to_path_buf(), display(e.path())));
+                    }
+                }
+                Err(err) => {
+                    let (where_, why) = walk_error(&err);
+                    found.push(Input::Error(where_, why));
+                }
+            }
+        }
+        inputs.extend(found);
+    }
+    inputs.sort_by(|a, b| key(a).cmp(key(b)));
+    inputs.dedup_by(|a, b| key(a) == key(b));
+    inputs
+}
+
+fn key(input: &Input) -> &str {
+    match input {
+        Input::File(_, d) | Input::Error(d, _) => d,
+    }
+}
+
+fn walk_error(err: &ignore::Error) -> (String, String) {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let (_, why) = walk_error(err);
+            (display(path), why)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err)
+        }
+        ignore::Error::Loop { ancestor, child } => (
+            display(child),
+            format!(
+                "symbolic link loop: `{}` leads back to `{}`",
+                display(child),
+                display(ancestor)
+            ),
+        ),
+        other => (String::new(), other.to_string()),
+    }
+}

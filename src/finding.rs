@@ -1,0 +1,150 @@
+//! Findings: what a rule reports, with its locations, help and suggested fix.
+
+use serde::Serialize;
+
+use crate::rules::Rule;
+use crate::source::Span;
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Likely a problem.
+    Warning,
+    /// A problem.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A labelled span of the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What the reader should see there.
+    pub text: String,
+}
+
+/// A suggested change, as the YAML to add or change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// What the change does.
+    pub description: String,
+    /// The YAML to add or change.
+    pub yaml: String,
+}
+
+/// One thing a rule found in one file.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The rule that found it.
+    pub rule: &'static Rule,
+    /// Its severity (the rule's default unless configured otherwise).
+    pub severity: Severity,
+    /// What is wrong, naming the elements involved.
+    pub message: String,
+    /// The main location.
+    pub span: Span,
+    /// The label on the main location.
+    pub label: String,
+    /// Further locations that explain it.
+    pub related: Vec<Label>,
+    /// How to fix it, in a sentence.
+    pub help: Option<String>,
+    /// The suggested change.
+    pub fix: Option<Fix>,
+    /// The ids the finding is about, the main one first.
+    pub subjects: Vec<String>,
+    /// The reason it is suppressed, when it is.
+    pub suppressed: Option<String>,
+}
+
+impl Finding {
+    /// A finding of `rule` at `span`, with the rule's default severity.
+    pub fn new(rule: &'static Rule, span: Span, message: impl Into<String>) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity,
+            message: message.into(),
+            span,
+            label: String::new(),
+            related: Vec::new(),
+            help: None,
+            fix: None,
+            subjects: Vec::new(),
+            suppressed: None,
+        }
+    }
+
+    /// Sets the main label.
+    pub fn label(mut self, text: impl Into<String>) -> Finding {
+        self.label = text.into();
+        self
+    }
+
+    /// Adds a related location.
+    pub fn related(mut self, span: Span, text: impl Into<String>) -> Finding {
+        self.related.push(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    /// Sets the help line.
+    pub fn help(mut self, text: impl Into<String>) -> Finding {
+        self.help = Some(text.into());
+        self
+    }
+
+    /// Sets the suggested fix.
+    pub fn fix(mut self, description: impl Into<String>, yaml: impl Into<String>) -> Finding {
+        self.fix = Some(Fix {
+            description: description.into(),
+            yaml: yaml.into(),
+        });
+        self
+    }
+
+    /// Adds a subject id.
+    pub fn subject(mut self, id: impl Into<String>) -> Finding {
+        self.subjects.push(id.into());
+        self
+    }
+}
+
+impl Finding {
+    /// A stable identity for baselines and code scanning: the rule, the file and the
+    /// ids involved, never a line number, so moving YAML around keeps it. Findings
+    /// without subjects (input errors) use their message instead.
+    pub fn fingerprint(&self, file: &str) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |s: &str| {
+            for b in s.bytes().chain(std::iter::once(0)) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        feed(self.rule.code);
+        feed(file);
+        if self.subjects.is_empty() {
+            feed(&self.message);
+        }
+        for s in &self.subjects {
+            feed(s);
+        }
+        format!("{h:016x}")
+    }
+}

@@ -1,0 +1,49 @@
+//! infra-lint: audits an infrastructure topology (YAML) before anyone builds it.
+//!
+//! Data flows one way: [`source`] text -> [`yaml`] reader into the [`model::document`]
+//! types -> validated [`model::Model`] -> [`graph::Graph`] and [`analysis::Context`] ->
+//! [`rules`] -> [`finding::Finding`]s -> an [`output`] format. [`lint`] drives one
+//! file through it; [`discover`] finds the files.
+
+pub mod analysis;
+pub mod discover;
+pub mod finding;
+pub mod graph;
+pub mod lint;
+pub mod model;
+pub mod output;
+pub mod rules;
+pub mod source;
+pub mod spelling;
+pub mod yaml;
+
+use std::path::PathBuf;
+
+use finding::Severity;
+use lint::{FileReport, InputLimits};
+
+/// Lints every topology under `paths`, in sorted order.
+pub fn check(paths: &[PathBuf], limits: &InputLimits) -> Vec<FileReport> {
+    discover::discover(paths)
+        .into_iter()
+        .map(|input| match input {
+            discover::Input::File(path, display) => lint::lint_path(&path, &display, limits),
+            discover::Input::Error(path, why) => FileReport::unreadable(path, why, None),
+        })
+        .collect()
+}
+
+/// The exit code of a run: 2 when a file is not a valid topology, 1 when a finding is
+/// at or above `fail_on` (None: never), else 0.
+pub fn exit_code(files: &[FileReport], fail_on: Option<Severity>) -> i32 {
+    if files.iter().any(|f| !f.valid) {
+        return 2;
+    }
+    let failing = fail_on.is_some_and(|level| {
+        files
+            .iter()
+            .flat_map(|f| &f.findings)
+            .any(|f| f.suppressed.is_none() && f.severity >= level)
+    });
+    i32::from(failing)
+}

@@ -1,0 +1,171 @@
+//! The driver: one file's text to its findings, through each stage once.
+
+use std::path::Path;
+
+use crate::analysis::Context;
+use crate::finding::Finding;
+use crate::graph::Graph;
+use crate::model::{self, Document, ModelLimits};
+use crate::rules::{self, input};
+use crate::source::{SourceFile, Span};
+use crate::yaml::{self, ErrorKind, Limits};
+
+/// Bounds on input; every one can be raised by a flag.
+#[derive(Clone, Copy, Debug)]
+pub struct InputLimits {
+    /// Largest file read, in bytes (checked before reading).
+    pub max_file_size: u64,
+    /// YAML reader limits.
+    pub yaml: Limits,
+    /// Validation limits.
+    pub model: ModelLimits,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            // A 1M-component topology is about 400 MB.
+            max_file_size: 512 * 1024 * 1024,
+            yaml: Limits::default(),
+            model: ModelLimits::default(),
+        }
+    }
+}
+
+/// What one file produced.
+#[derive(Debug)]
+pub struct FileReport {
+    /// The file and its text (empty when it could not be read).
+    pub source: SourceFile,
+    /// Whether it is a valid topology (no IL finding).
+    pub valid: bool,
+    /// Findings, sorted by position then code.
+    pub findings: Vec<Finding>,
+}
+
+impl FileReport {
+    /// A file that could not be read at all.
+    pub fn unreadable(
+        path: impl Into<String>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> FileReport {
+        let mut f = Finding::new(&input::IL001, Span::default(), message).label("cannot be read");
+        f.help = help;
+        FileReport {
+            source: SourceFile::new(path, String::new()),
+            valid: false,
+            findings: vec![f],
+        }
+    }
+}
+
+/// Reads and lints one file, refusing it by size before reading it.
+pub fn lint_path(path: &Path, display: &str, limits: &InputLimits) -> FileReport {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            return FileReport::unreadable(
+                display,
+                format!("cannot read `{display}`: {}", io_text(&e)),
+                None,
+            );
+        }
+    };
+    if meta.len() > limits.max_file_size {
+        return FileReport::unreadable(
+            display,
+            format!(
+                "`{display}` is {} bytes, over the file size limit of {} bytes",
+                meta.len(),
+                limits.max_file_size
+            ),
+            Some("raise the limit with --max-file-size if this file is legitimate".into()),
+        );
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return FileReport::unreadable(
+                display,
+                format!("cannot read `{display}`: {}", io_text(&e)),
+                None,
+            );
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => lint_source(SourceFile::new(display, text), limits),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let f = Finding::new(
+                &input::IL001,
+                Span::new(at, at + 1),
+                "the file is not valid UTF-8",
+            )
+            .label("invalid byte here")
+            .help("save the file as UTF-8");
+            FileReport {
+                source: SourceFile::new(display, text),
+                valid: false,
+                findings: vec![f],
+            }
+        }
+    }
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Converts a reader error to its IL finding.
+fn input_finding(e: yaml::Error) -> Finding {
+    let rule = match e.kind {
+        ErrorKind::Syntax | ErrorKind::Limit => &input::IL001,
+        ErrorKind::Duplicate => &input::IL004,
+        ErrorKind::Schema | ErrorKind::MissingField | ErrorKind::Recovered => &input::IL002,
+    };
+    let mut f = Finding::new(rule, e.span.unwrap_or_default(), e.message);
+    f.label = e.label.unwrap_or_default();
+    f.help = e.help;
+    f
+}
+
+/// Lints one file's text.
+pub fn lint_source(source: SourceFile, limits: &InputLimits) -> FileReport {
+    let (document, errors) = yaml::from_source::<Document>(&source, limits.yaml);
+    let mut findings: Vec<Finding> = errors.into_iter().map(input_finding).collect();
+    let fatal = findings.iter().any(|f| f.rule.code == input::IL001.code);
+    let model = match document {
+        Some(doc) if !fatal => match model::validate(doc, limits.model) {
+            Ok(model) => Some(model),
+            Err(errors) => {
+                findings.extend(errors);
+                None
+            }
+        },
+        _ => None,
+    };
+    let valid = findings.is_empty();
+    if let (Some(model), true) = (model, valid) {
+        let graph = Graph::build(&model);
+        let cx = Context::new(&model, &graph);
+        for rule in rules::RULES {
+            if let Some(check) = rule.check {
+                check(&cx, &mut findings);
+            }
+        }
+    }
+    findings.sort_by(|a, b| {
+        (a.span.start, a.rule.code, &a.message).cmp(&(b.span.start, b.rule.code, &b.message))
+    });
+    FileReport {
+        source,
+        valid,
+        findings,
+    }
+}

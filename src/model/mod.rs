@@ -1,0 +1,423 @@
+//! The validated model: every id resolved to an index, every default applied. Rules
+//! read this (and the graph built from it), never the YAML.
+
+pub mod document;
+mod net;
+mod validate;
+
+use std::collections::HashMap;
+
+pub use document::{Access, Document, Failover, Kind, Protocol, Role, Trust};
+pub use net::{Cidr, PortSpec};
+pub use validate::{ModelLimits, validate};
+
+use crate::source::Span;
+use crate::yaml::Spanned;
+use document::{Mode, ReplicationMode, Suppression};
+
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            /// The index as usize.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+index_type!(
+    /// A component's index in [`Model::components`].
+    ComponentId
+);
+index_type!(
+    /// A host's index in [`Model::hosts`].
+    HostId
+);
+index_type!(
+    /// A zone's index in [`Model::zones`].
+    ZoneId
+);
+index_type!(
+    /// A certificate's index in [`Model::certificates`].
+    CertId
+);
+index_type!(
+    /// A link's index in [`Model::links`].
+    LinkId
+);
+index_type!(
+    /// A failure-domain value's index in [`Model::failure_domains`].
+    DomainId
+);
+
+/// What an id names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ref {
+    /// A zone.
+    Zone(ZoneId),
+    /// A host.
+    Host(HostId),
+    /// A component.
+    Component(ComponentId),
+    /// A certificate.
+    Certificate(CertId),
+}
+
+impl Ref {
+    /// "zone", "host", "component" or "certificate".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Ref::Zone(_) => "zone",
+            Ref::Host(_) => "host",
+            Ref::Component(_) => "component",
+            Ref::Certificate(_) => "certificate",
+        }
+    }
+}
+
+/// A validated topology.
+#[derive(Debug)]
+pub struct Model {
+    /// The topology's name.
+    pub name: String,
+    /// Where the name is written.
+    pub name_span: Span,
+    /// Its description.
+    pub description: Option<String>,
+    /// Zones; `internet` always exists.
+    pub zones: Vec<ZoneDef>,
+    /// Hosts.
+    pub hosts: Vec<HostDef>,
+    /// Certificates.
+    pub certificates: Vec<CertDef>,
+    /// Components.
+    pub components: Vec<ComponentDef>,
+    /// Links: declared ones first, in file order, then each load balancer's target links.
+    pub links: Vec<LinkDef>,
+    /// Failure-domain values (`rack:r1`), sorted by level then value.
+    pub failure_domains: Vec<FailureDomain>,
+    /// The top-level suppressions.
+    pub suppress: Vec<Spanned<Suppression>>,
+    ids: HashMap<String, Ref>,
+}
+
+impl Model {
+    /// What an id names.
+    pub fn lookup(&self, id: &str) -> Option<Ref> {
+        self.ids.get(id).copied()
+    }
+
+    /// Every id, for "did you mean".
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.ids.keys().map(String::as_str)
+    }
+
+    /// A component.
+    pub fn component(&self, id: ComponentId) -> &ComponentDef {
+        &self.components[id.index()]
+    }
+
+    /// A host.
+    pub fn host(&self, id: HostId) -> &HostDef {
+        &self.hosts[id.index()]
+    }
+
+    /// A zone.
+    pub fn zone(&self, id: ZoneId) -> &ZoneDef {
+        &self.zones[id.index()]
+    }
+
+    /// A link.
+    pub fn link(&self, id: LinkId) -> &LinkDef {
+        &self.links[id.index()]
+    }
+
+    /// The id of a component's failure unit: its host's id, or its own.
+    pub fn host_name(&self, id: ComponentId) -> &str {
+        let c = self.component(id);
+        match c.host {
+            Some(h) => &self.host(h).id,
+            None => &c.id,
+        }
+    }
+}
+
+/// A zone.
+#[derive(Debug)]
+pub struct ZoneDef {
+    /// Its id and where it is defined (the built-in `internet` has an empty span).
+    pub id: Spanned<String>,
+    /// Its trust level.
+    pub trust: Trust,
+    /// Its address range.
+    pub cidr: Option<Cidr>,
+    /// Whether it was not declared in the file.
+    pub builtin: bool,
+}
+
+/// A host.
+#[derive(Debug)]
+pub struct HostDef {
+    /// Its id, spanned at its key.
+    pub id: Spanned<String>,
+    /// Its zone (default: the private default zone).
+    pub zone: ZoneId,
+    /// Its failure-domain values, one per level.
+    pub domains: Vec<DomainId>,
+    /// Its host firewall.
+    pub firewall: Option<FirewallDef>,
+    /// Its monitoring agent.
+    pub monitoring: Option<AgentDef>,
+    /// The components placed on it, in file order.
+    pub components: Vec<ComponentId>,
+    /// Its suppressions.
+    pub suppress: Vec<Spanned<Suppression>>,
+}
+
+/// One value of one failure-domain level, and the hosts that share it.
+#[derive(Debug)]
+pub struct FailureDomain {
+    /// The level (`rack`).
+    pub level: String,
+    /// The value (`r1`).
+    pub value: String,
+    /// The hosts with this value.
+    pub hosts: Vec<HostId>,
+    /// Where it is first written.
+    pub span: Span,
+}
+
+impl FailureDomain {
+    /// `level:value`, as findings and `what-if` name it.
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.level, self.value)
+    }
+}
+
+/// A certificate.
+#[derive(Debug)]
+pub struct CertDef {
+    /// Its id.
+    pub id: Spanned<String>,
+    /// The names it covers.
+    pub domains: Vec<String>,
+    /// Its expiry date (year, month, day).
+    pub expires: Option<Spanned<(i32, u32, u32)>>,
+    /// The lowest TLS version it accepts, as written ("1.2").
+    pub min_tls_version: Option<Spanned<String>>,
+    /// Its suppressions.
+    pub suppress: Vec<Spanned<Suppression>>,
+}
+
+/// A component with defaults applied and references resolved.
+#[derive(Debug)]
+pub struct ComponentDef {
+    /// Its id, spanned at its key.
+    pub id: Spanned<String>,
+    /// What it is (spanned at the value).
+    pub kind: Spanned<Kind>,
+    /// Its host.
+    pub host: Option<HostId>,
+    /// Its effective zone.
+    pub zone: ZoneId,
+    /// Whether traffic starts here.
+    pub entrypoint: bool,
+    /// Whether users need it.
+    pub critical: bool,
+    /// How many identical instances.
+    pub instances: u32,
+    /// Its redundancy group label.
+    pub service: Option<Spanned<String>>,
+    /// Software, as written.
+    pub software: Option<String>,
+    /// Software version, as written.
+    pub version: Option<String>,
+    /// Its own firewall (for a component without a host).
+    pub firewall: Option<FirewallDef>,
+    /// Its own agent (for a component without a host).
+    pub monitoring: Option<AgentDef>,
+    /// Load balancer details.
+    pub load_balancer: Option<LoadBalancerDef>,
+    /// Listeners.
+    pub listeners: Vec<ListenerDef>,
+    /// Data store details (databases and caches).
+    pub data_store: Option<DataStoreDef>,
+    /// Monitoring details.
+    pub monitor: Option<MonitorDef>,
+    /// Network firewall details.
+    pub network_firewall: Option<NetworkFirewallDef>,
+    /// Its suppressions.
+    pub suppress: Vec<Spanned<Suppression>>,
+    /// The span of the whole definition.
+    pub span: Span,
+}
+
+/// A load balancer's pool and cluster.
+#[derive(Debug)]
+pub struct LoadBalancerDef {
+    /// Its targets, in order, with where each is named.
+    pub targets: Vec<(ComponentId, Span)>,
+    /// The `targets:` list's span.
+    pub targets_span: Span,
+    /// The links it has to its targets, one per target.
+    pub target_links: Vec<LinkId>,
+    /// Active-active or active-passive.
+    pub mode: Mode,
+    /// Its peers.
+    pub peers: Vec<(ComponentId, Span)>,
+    /// How peers take over.
+    pub failover: Failover,
+    /// Whether it has health checks.
+    pub health_check: bool,
+    /// The span of `balancing:`'s key.
+    pub balancing_span: Span,
+}
+
+/// A listener.
+#[derive(Debug)]
+pub struct ListenerDef {
+    /// The port.
+    pub port: u16,
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The certificate it serves.
+    pub certificate: Option<CertId>,
+    /// Whether it redirects plain HTTP to HTTPS.
+    pub redirect_to_https: bool,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A database's or cache's replication settings.
+#[derive(Debug)]
+pub struct DataStoreDef {
+    /// Its role.
+    pub role: Role,
+    /// Its replication source.
+    pub replicates_from: Option<(ComponentId, Span)>,
+    /// How a replica is promoted.
+    pub failover: Failover,
+    /// Replication mode.
+    pub replication_mode: ReplicationMode,
+    /// Whether replication is encrypted.
+    pub replication_tls: bool,
+    /// The engine, as written.
+    pub engine: Option<String>,
+}
+
+/// A monitoring component's targets.
+#[derive(Debug)]
+pub struct MonitorDef {
+    /// What it scrapes: components and hosts.
+    pub monitors: Vec<(Ref, Span)>,
+    /// Where alerts go.
+    pub alerts_to: Vec<String>,
+}
+
+/// A network firewall: what it protects and its rules.
+#[derive(Debug)]
+pub struct NetworkFirewallDef {
+    /// What it stands in front of: components, hosts or zones.
+    pub protects: Vec<(Ref, Span)>,
+    /// Its rules.
+    pub rules: FirewallDef,
+}
+
+/// A firewall's rules.
+#[derive(Debug)]
+pub struct FirewallDef {
+    /// Whether traffic no rule admits is admitted.
+    pub default_allow: bool,
+    /// The allow rules.
+    pub allow: Vec<AllowDef>,
+    /// Where the firewall is written.
+    pub span: Span,
+}
+
+/// An allow rule.
+#[derive(Debug)]
+pub struct AllowDef {
+    /// The ports it admits.
+    pub port: PortSpec,
+    /// The sources it admits.
+    pub from: Source,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The source an allow rule admits.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// Anything.
+    Any,
+    /// Components in a zone.
+    Zone(ZoneId),
+    /// One component.
+    Component(ComponentId),
+    /// Components on a host.
+    Host(HostId),
+    /// An address range.
+    Cidr(Cidr),
+}
+
+/// A monitoring agent.
+#[derive(Debug)]
+pub struct AgentDef {
+    /// The agent's name.
+    pub agent: String,
+    /// The monitoring component it reports to.
+    pub reports_to: Option<ComponentId>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// Where a link comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkOrigin {
+    /// Written in `links:`.
+    Declared,
+    /// Implied by a load balancer's `balancing.targets`.
+    Target {
+        /// The load balancer.
+        lb: ComponentId,
+    },
+}
+
+/// A link with defaults applied.
+#[derive(Debug)]
+pub struct LinkDef {
+    /// The client side.
+    pub from: ComponentId,
+    /// The server side.
+    pub to: ComponentId,
+    /// The protocol (default tcp; LB targets: the backend's, default http).
+    pub protocol: Protocol,
+    /// The port, when known.
+    pub port: Option<u16>,
+    /// Whether it is encrypted.
+    pub tls: bool,
+    /// What it does to a data store.
+    pub access: Access,
+    /// Declared or implied.
+    pub origin: LinkOrigin,
+    /// Where it is written: the link's mapping, or the target in `targets:`.
+    pub span: Span,
+    /// Its suppressions (declared links only).
+    pub suppress: Vec<Spanned<Suppression>>,
+}
+
+impl LinkDef {
+    /// `from->to`, as findings name a link.
+    pub fn name(&self, model: &Model) -> String {
+        format!(
+            "{}->{}",
+            model.component(self.from).id.value,
+            model.component(self.to).id.value
+        )
+    }
+}

@@ -1,0 +1,114 @@
+//! The JSON document of cli.md, schema_version 1.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Summary;
+use crate::finding::Fix;
+use crate::lint::FileReport;
+use crate::source::LineCol;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    files: Vec<FileEntry<'a>>,
+    findings: Vec<FindingEntry<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct FileEntry<'a> {
+    path: &'a str,
+    valid: bool,
+}
+
+#[derive(Serialize)]
+struct Suppressed<'a> {
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct LabelEntry<'a> {
+    start: LineCol,
+    end: LineCol,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct FindingEntry<'a> {
+    code: &'static str,
+    name: &'static str,
+    category: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    file: &'a str,
+    start: LineCol,
+    end: LineCol,
+    labels: Vec<LabelEntry<'a>>,
+    subjects: &'a [String],
+    help: Option<&'a str>,
+    fix: Option<&'a Fix>,
+    fingerprint: String,
+    suppressed: Option<Suppressed<'a>>,
+}
+
+pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+    let mut findings = Vec::new();
+    for file in files {
+        let src = &file.source;
+        for f in &file.findings {
+            let mut labels = vec![LabelEntry {
+                start: src.line_col(f.span.start as usize),
+                end: src.line_col(f.span.end as usize),
+                text: &f.label,
+            }];
+            labels.extend(f.related.iter().map(|l| LabelEntry {
+                start: src.line_col(l.span.start as usize),
+                end: src.line_col(l.span.end as usize),
+                text: &l.text,
+            }));
+            findings.push(FindingEntry {
+                code: f.rule.code,
+                name: f.rule.name,
+                category: f.rule.category.as_str(),
+                severity: f.severity.as_str(),
+                message: &f.message,
+                file: &src.path,
+                start: src.line_col(f.span.start as usize),
+                end: src.line_col(f.span.end as usize),
+                labels,
+                subjects: &f.subjects,
+                help: f.help.as_deref(),
+                fix: f.fix.as_ref(),
+                fingerprint: f.fingerprint(&src.path),
+                suppressed: f.suppressed.as_deref().map(|reason| Suppressed { reason }),
+            });
+        }
+    }
+    let doc = Document {
+        schema_version: 1,
+        tool: Tool {
+            name: "infra-lint",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        files: files
+            .iter()
+            .map(|f| FileEntry {
+                path: &f.source.path,
+                valid: f.valid,
+            })
+            .collect(),
+        findings,
+        summary: Summary::of(files),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}

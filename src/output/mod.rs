@@ -1,0 +1,69 @@
+//! Output formats. Each knows findings and files, never YAML or rules' internals.
+
+mod concise;
+mod human;
+mod json;
+
+use std::io::{self, Write};
+
+use crate::finding::Severity;
+use crate::lint::FileReport;
+
+pub use human::HumanOptions;
+
+/// An output format of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Compiler-style diagnostics with source snippets.
+    Human,
+    /// One line per finding: `path:line:col: severity[CODE] message`.
+    Concise,
+    /// One JSON document (schema_version 1).
+    Json,
+}
+
+/// Counts by severity; suppressed findings count only as suppressed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Errors.
+    pub error: usize,
+    /// Warnings.
+    pub warning: usize,
+    /// Infos.
+    pub info: usize,
+    /// Suppressed findings of any severity.
+    pub suppressed: usize,
+}
+
+impl Summary {
+    /// Counts the findings of every file.
+    pub fn of(files: &[FileReport]) -> Summary {
+        let mut s = Summary::default();
+        for f in files.iter().flat_map(|r| &r.findings) {
+            if f.suppressed.is_some() {
+                s.suppressed += 1;
+                continue;
+            }
+            match f.severity {
+                Severity::Error => s.error += 1,
+                Severity::Warning => s.warning += 1,
+                Severity::Info => s.info += 1,
+            }
+        }
+        s
+    }
+}
+
+/// Writes the findings of `files` in `format`.
+pub fn write(
+    format: Format,
+    files: &[FileReport],
+    human: &HumanOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human::write(files, human, out),
+        Format::Concise => concise::write(files, human.quiet, out),
+        Format::Json => json::write(files, out),
+    }
+}

@@ -1,0 +1,103 @@
+//! Graph hygiene: what the shape of the graph says before any availability question.
+
+use super::{Category, Rule};
+use crate::analysis::Context;
+use crate::finding::{Finding, Severity};
+use crate::model::Kind;
+
+/// `GR001`: a critical component no entrypoint reaches.
+pub static GR001: Rule = Rule {
+    code: "GR001",
+    name: "unreachable-component",
+    category: Category::Graph,
+    severity: Severity::Info,
+    doc: include_str!("../../rules/GR001.md"),
+    check: Some(unreachable_component),
+};
+
+fn unreachable_component(cx: &Context, out: &mut Vec<Finding>) {
+    let model = cx.model;
+    if !model.components.iter().any(|c| c.entrypoint) {
+        return; // GR002 says it once; every component would be "unreachable".
+    }
+    let reached = cx.reachable();
+    // The first reachable component of each kind, to name a plausible caller in the fix.
+    let mut first_of_kind: std::collections::HashMap<Kind, &str> = std::collections::HashMap::new();
+    for (i, c) in model.components.iter().enumerate() {
+        if reached[i] {
+            first_of_kind
+                .entry(c.kind.value)
+                .or_insert(c.id.value.as_str());
+        }
+    }
+    for (i, c) in model.components.iter().enumerate() {
+        if reached[i] || !c.critical || c.kind.value == Kind::Client {
+            continue;
+        }
+        let callers: &[Kind] = match c.kind.value {
+            k if k.is_data_store() => &[Kind::AppServer, Kind::Service, Kind::WebServer],
+            Kind::AppServer | Kind::Service => &[
+                Kind::WebServer,
+                Kind::LoadBalancer,
+                Kind::AppServer,
+                Kind::Service,
+            ],
+            Kind::WebServer => &[Kind::LoadBalancer, Kind::Cdn],
+            _ => &[Kind::LoadBalancer, Kind::WebServer, Kind::AppServer],
+        };
+        let caller = callers
+            .iter()
+            .find_map(|k| first_of_kind.get(k).copied())
+            .or_else(|| first_of_kind.get(&Kind::Client).copied())
+            .unwrap_or("users");
+        let f = Finding::new(
+            &GR001,
+            c.id.span,
+            format!("{} `{}` is not reached from any entrypoint", c.kind.value.as_str(), c.id.value),
+        )
+        .label("nothing links here from an entrypoint")
+        .help("link it from the component that calls it, or mark it `critical: false` if users do not need it")
+        .subject(c.id.value.clone())
+        .fix(
+            format!("link it from the component that uses it (for example `{caller}`)"),
+            format!("links:\n  - {{ from: {caller}, to: {} }}\n", c.id.value),
+        );
+        out.push(f);
+    }
+}
+
+/// `GR002`: no entrypoint, so availability cannot be judged.
+pub static GR002: Rule = Rule {
+    code: "GR002",
+    name: "no-entrypoint",
+    category: Category::Graph,
+    severity: Severity::Warning,
+    doc: include_str!("../../rules/GR002.md"),
+    check: Some(no_entrypoint),
+};
+
+fn no_entrypoint(cx: &Context, out: &mut Vec<Finding>) {
+    let model = cx.model;
+    if model.components.iter().any(|c| c.entrypoint) {
+        return;
+    }
+    let first = model.components.first();
+    let mut f = Finding::new(
+        &GR002,
+        model.name_span,
+        format!(
+            "topology `{}` has no entrypoint: no component is a client or has `entrypoint: true`",
+            model.name
+        ),
+    )
+    .label("no traffic starts anywhere in this topology")
+    .help("add a component of kind `client` (your users) linked to what they connect to");
+    let target = first.map_or("lb-1", |c| c.id.value.as_str());
+    f = f.fix(
+        "add the users as a client and link them to the entry of the system",
+        format!(
+            "components:\n  users:\n    kind: client\nlinks:\n  - {{ from: users, to: {target}, protocol: https, port: 443 }}\n"
+        ),
+    );
+    out.push(f);
+}

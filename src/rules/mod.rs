@@ -1,0 +1,166 @@
+//! The rules: one declaration per rule (code, name, category, default severity,
+//! documentation page, check), and the registry that lists them all once.
+//!
+//! To add a rule: declare it in its category's module with [`Rule`], write its page in
+//! `rules/<CODE>.md`, and list it in [`RULES`].
+
+pub mod graph;
+pub mod input;
+
+use serde::Serialize;
+
+use crate::analysis::Context;
+use crate::finding::{Finding, Severity};
+
+/// What question a rule answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// The file is not a valid topology.
+    Input,
+    /// What stops users being served (SPOF, LB).
+    Availability,
+    /// Encryption in transit.
+    Tls,
+    /// Who may connect to what.
+    Firewall,
+    /// Whether failures are seen.
+    Monitoring,
+    /// Primary/replica routing.
+    Database,
+    /// The graph's shape.
+    Graph,
+}
+
+impl Category {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Input => "input",
+            Category::Availability => "availability",
+            Category::Tls => "tls",
+            Category::Firewall => "firewall",
+            Category::Monitoring => "monitoring",
+            Category::Database => "database",
+            Category::Graph => "graph",
+        }
+    }
+}
+
+/// A rule's check: reads the analysed topology, pushes findings.
+pub type Check = fn(&Context, &mut Vec<Finding>);
+
+/// One rule, declared once; everything else (explain, rules, reports) derives from it.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable code, e.g. `SPOF001`.
+    pub code: &'static str,
+    /// Kebab-case name, e.g. `single-point-of-failure`.
+    pub name: &'static str,
+    /// What question it answers.
+    pub category: Category,
+    /// Severity unless configured otherwise.
+    pub severity: Severity,
+    /// The documentation page (`rules/<CODE>.md`), whose first line is the summary.
+    pub doc: &'static str,
+    /// The check; input rules have none (the parser and validation report them).
+    pub check: Option<Check>,
+}
+
+impl Rule {
+    /// The one-line summary: the page's first line.
+    pub fn summary(&self) -> &'static str {
+        self.doc.lines().next().unwrap_or("").trim()
+    }
+
+    /// The page without its summary line.
+    pub fn body(&self) -> &'static str {
+        self.doc
+            .split_once('\n')
+            .map_or("", |(_, body)| body.trim_start_matches('\n'))
+    }
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
+
+/// Every rule, in code order within each category.
+pub static RULES: &[&Rule] = &[
+    &input::IL001,
+    &input::IL002,
+    &input::IL003,
+    &input::IL004,
+    &input::IL005,
+    &input::IL006,
+    &graph::GR001,
+    &graph::GR002,
+];
+
+/// The rule with this code or name (case-insensitive).
+pub fn find(code_or_name: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| {
+        r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
+    })
+}
+
+/// The text of `infra-lint explain`: a header from the declaration, then the page.
+pub fn explain(rule: &Rule) -> String {
+    format!(
+        "{} {} ({}, default severity {})\n\n{}\n\n{}",
+        rule.code,
+        rule.name,
+        rule.category.as_str(),
+        rule.severity.as_str(),
+        rule.summary(),
+        rule.body().trim_end()
+    )
+}
+
+/// The text table of `infra-lint rules`.
+pub fn catalog() -> String {
+    let mut out = String::new();
+    let name_width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for r in RULES {
+        out.push_str(&format!(
+            "{:<8} {:<name_width$} {:<12} {:<8} {}\n",
+            r.code,
+            r.name,
+            r.category.as_str(),
+            r.severity.as_str(),
+            r.summary()
+        ));
+    }
+    out
+}
+
+/// One rule as `infra-lint rules --format json` lists it.
+#[derive(Serialize)]
+pub struct RuleEntry {
+    /// Code.
+    pub code: &'static str,
+    /// Name.
+    pub name: &'static str,
+    /// Category.
+    pub category: Category,
+    /// Default severity.
+    pub severity: Severity,
+    /// One-line summary.
+    pub summary: &'static str,
+}
+
+/// Every rule as `infra-lint rules --format json` lists them.
+pub fn catalog_entries() -> Vec<RuleEntry> {
+    RULES
+        .iter()
+        .map(|r| RuleEntry {
+            code: r.code,
+            name: r.name,
+            category: r.category,
+            severity: r.severity,
+            summary: r.summary(),
+        })
+        .collect()
+}

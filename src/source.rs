@@ -1,0 +1,161 @@
+//! Source text of one input file and the mapping between offsets, characters and lines.
+
+use std::sync::OnceLock;
+
+/// A byte range in a source file, half-open. `u32` keeps spans small; the file size
+/// limit keeps every offset below 4 GiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// First byte of the range.
+    pub start: u32,
+    /// One past the last byte of the range.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from byte offsets.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+
+    /// The length in bytes.
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// Whether the span covers no byte.
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        miette::SourceSpan::new((span.start as usize).into(), span.len())
+    }
+}
+
+/// A 1-based line and column (the column counts characters, as editors do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct LineCol {
+    /// Line number, from 1.
+    pub line: usize,
+    /// Column number in characters, from 1.
+    pub column: usize,
+}
+
+/// The text of one file with lazily built indexes for offset conversions.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user gave it (or as the directory walk found it).
+    pub path: String,
+    /// The whole text.
+    pub text: String,
+    ascii: bool,
+    line_starts: OnceLock<Vec<u32>>,
+    char_stride: OnceLock<Vec<u32>>,
+}
+
+/// Characters between two entries of the char-to-byte table of a non-ASCII file.
+const STRIDE: usize = 256;
+
+impl SourceFile {
+    /// Wraps a file's text.
+    pub fn new(path: impl Into<String>, text: String) -> SourceFile {
+        let ascii = text.is_ascii();
+        SourceFile {
+            path: path.into(),
+            text,
+            ascii,
+            line_starts: OnceLock::new(),
+            char_stride: OnceLock::new(),
+        }
+    }
+
+    /// Converts a character index (what the YAML parser reports) to a byte offset.
+    pub fn byte_of_char(&self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.text.len());
+        }
+        let table = self.char_stride.get_or_init(|| {
+            self.text
+                .char_indices()
+                .step_by(STRIDE)
+                .map(|(b, _)| b as u32)
+                .collect()
+        });
+        let slot = char_index / STRIDE;
+        let Some(&base) = table.get(slot) else {
+            return self.text.len();
+        };
+        let rest = char_index - slot * STRIDE;
+        self.text[base as usize..]
+            .char_indices()
+            .nth(rest)
+            .map_or(self.text.len(), |(b, _)| base as usize + b)
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let bytes = self.text.as_bytes();
+            let mut starts = vec![0u32];
+            let mut i = 0;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\n' => starts.push(i as u32 + 1),
+                    b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i as u32 + 1),
+                    _ => {}
+                }
+                i += 1;
+            }
+            starts
+        })
+    }
+
+    /// The line and column of a byte offset.
+    pub fn line_col(&self, byte: usize) -> LineCol {
+        let byte = byte.min(self.text.len());
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&s| s as usize <= byte) - 1;
+        let start = starts[line] as usize;
+        let mut column = 1;
+        for (b, _) in self.text[start..].char_indices() {
+            if start + b >= byte {
+                break;
+            }
+            column += 1;
+        }
+        LineCol {
+            line: line + 1,
+            column,
+        }
+    }
+}
+
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner =
+            self.text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(
+            miette::MietteSpanContents::new_named(
+                self.path.clone(),
+                inner.data(),
+                *inner.span(),
+                inner.line(),
+                inner.column(),
+                inner.line_count(),
+            )
+            .with_language("yaml"),
+        ))
+    }
+}

@@ -1,0 +1,1104 @@
+//! A serde Deserializer that streams `saphyr-parser` events straight into the model
+//! types: no document tree, spans on every value that asks for one, anchors, aliases and
+//! merge keys under an expansion budget, a nesting limit, and recovery that records an
+//! error, skips the offending node and goes on.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::VecDeque;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, StrInput, Tag};
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+
+use super::error::{Error, ErrorKind};
+use super::scalar::{Resolved, resolve};
+use super::spanned::{RECOVER, RECOVERED_KEY, SPANNED, SPANNED_FIELDS};
+use crate::source::{SourceFile, Span};
+
+/// Bounds on what one input may make the reader do.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Deepest nesting of lists and mappings.
+    pub max_depth: usize,
+    /// Most events that aliases and merge keys may replay, in all.
+    pub max_alias_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 64,
+            max_alias_events: 1_000_000,
+        }
+    }
+}
+
+type Ev<'de> = (Event<'de>, Span);
+
+/// Where replayed events come from.
+enum Frame<'de> {
+    /// A range of the anchor log (an alias), and where the alias is written.
+    Log { pos: usize, end: usize, alias: Span },
+    /// Events captured for a merge key, replayed once.
+    Owned(std::vec::IntoIter<Ev<'de>>),
+}
+
+/// An anchored node still being read.
+struct OpenAnchor {
+    id: usize,
+    start: usize,
+    level: usize,
+}
+
+/// Streams events into serde visitors. See the module documentation.
+pub struct YamlDeserializer<'de> {
+    parser: Parser<'de, StrInput<'de>>,
+    source: &'de SourceFile,
+    peeked: Option<Ev<'de>>,
+    frames: Vec<Frame<'de>>,
+    /// Raw events of anchored nodes; anchors are ranges of it.
+    log: Vec<Ev<'de>>,
+    open: Vec<OpenAnchor>,
+    anchors: HashMap<usize, (usize, usize)>,
+    depth: usize,
+    consumed: u64,
+    replayed: usize,
+    /// End of the last event that covered text: the end of the value just read.
+    last_end: u32,
+    /// The key whose value is about to be read, for `Spanned::key`.
+    pending_key: Option<Span>,
+    limits: Limits,
+    /// Errors recorded while going on.
+    pub errors: Vec<Error>,
+}
+
+impl<'de> YamlDeserializer<'de> {
+    /// A reader over one file's text.
+    pub fn new(source: &'de SourceFile, limits: Limits) -> Self {
+        YamlDeserializer {
+            parser: Parser::new_from_str(&source.text),
+            source,
+            peeked: None,
+            frames: Vec::new(),
+            log: Vec::new(),
+            open: Vec::new(),
+            anchors: HashMap::new(),
+            depth: 0,
+            consumed: 0,
+            replayed: 0,
+            last_end: 0,
+            pending_key: None,
+            limits,
+            errors: Vec::new(),
+        }
+    }
+
+    fn span_of(&self, span: saphyr_parser::Span) -> Span {
+        let start = self.source.byte_of_char(span.start.index());
+        let end = self.source.byte_of_char(span.end.index());
+        Span::new(start, end)
+    }
+
+    /// The next event from the parser, logged when it belongs to an anchored node.
+    fn pull_parser(&mut self) -> Result<Ev<'de>, Error> {
+        let (event, span) = match self.parser.next_event() {
+            None => {
+                let end = self.source.text.len();
+                return Ok((Event::StreamEnd, Span::new(end, end)));
+            }
+            Some(Err(e)) => {
+                let at = self.source.byte_of_char(e.marker().index());
+                let end = (at + 1).min(self.source.text.len()).max(at);
+                if e.info() == "recursion limit exceeded" {
+                    return Err(Error::new(
+                        ErrorKind::Limit,
+                        "nesting deeper than the YAML parser allows (255 levels of flow collections)",
+                    )
+                    .at(Span::new(at, end))
+                    .label("too deep"));
+                }
+                return Err(
+                    Error::new(ErrorKind::Syntax, format!("invalid YAML: {}", e.info()))
+                        .at(Span::new(at, end))
+                        .label("here"),
+                );
+            }
+            Some(Ok((event, span))) => (event, self.span_of(span)),
+        };
+        let anchor = match &event {
+            Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) => {
+                *a
+            }
+            _ => 0,
+        };
+        if anchor != 0 {
+            self.open.push(OpenAnchor {
+                id: anchor,
+                start: self.log.len(),
+                level: 0,
+            });
+        }
+        if !self.open.is_empty() {
+            let delta: isize = match event {
+                Event::SequenceStart(..) | Event::MappingStart(..) => 1,
+                Event::SequenceEnd | Event::MappingEnd => -1,
+                _ => 0,
+            };
+            self.log.push((event.clone(), span));
+            for open in &mut self.open {
+                open.level = open.level.saturating_add_signed(delta);
+            }
+            while let Some(top) = self.open.last() {
+                if top.level != 0 {
+                    break;
+                }
+                self.anchors.insert(top.id, (top.start, self.log.len()));
+                self.open.pop();
+            }
+        }
+        Ok((event, span))
+    }
+
+    fn count_replay(&mut self, span: Span) -> Result<(), Error> {
+        self.replayed += 1;
+        if self.replayed > self.limits.max_alias_events {
+            // Point at the alias written in the file, not deep inside what it expands to.
+            let span = match self.frames.first() {
+                Some(Frame::Log { alias, .. }) => *alias,
+                _ => span,
+            };
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!(
+                    "aliases and merge keys expand to more than {} YAML events (the alias expansion limit)",
+                    self.limits.max_alias_events
+                ),
+            )
+            .at(span)
+            .label("expanding this alias reaches the limit")
+            .help("raise the limit with --max-alias-events if this file is legitimate"));
+        }
+        Ok(())
+    }
+
+    /// The next event with aliases expanded.
+    fn pull(&mut self) -> Result<Ev<'de>, Error> {
+        loop {
+            let ev = match self.frames.last_mut() {
+                Some(Frame::Log { pos, end, .. }) => {
+                    if *pos == *end {
+                        self.frames.pop();
+                        continue;
+                    }
+                    let ev = self.log[*pos].clone();
+                    *pos += 1;
+                    self.count_replay(ev.1)?;
+                    ev
+                }
+                Some(Frame::Owned(events)) => match events.next() {
+                    None => {
+                        self.frames.pop();
+                        continue;
+                    }
+                    Some(ev) => {
+                        self.count_replay(ev.1)?;
+                        ev
+                    }
+                },
+                None => self.pull_parser()?,
+            };
+            if let Event::Alias(id) = ev.0 {
+                let Some(&(start, end)) = self.anchors.get(&id) else {
+                    return Err(Error::new(
+                        ErrorKind::Syntax,
+                        "invalid YAML: an alias inside the node its anchor names",
+                    )
+                    .at(ev.1)
+                    .label("this alias refers to a node that is not complete"));
+                };
+                if self.frames.len() >= self.limits.max_depth {
+                    return Err(limit_depth(ev.1, self.limits.max_depth));
+                }
+                self.frames.push(Frame::Log {
+                    pos: start,
+                    end,
+                    alias: ev.1,
+                });
+                continue;
+            }
+            return Ok(ev);
+        }
+    }
+
+    /// Consumes the next event, tracking depth and the end of content.
+    fn next(&mut self) -> Result<Ev<'de>, Error> {
+        let ev = match self.peeked.take() {
+            Some(ev) => ev,
+            None => self.pull()?,
+        };
+        match ev.0 {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                self.depth += 1;
+                if self.depth > self.limits.max_depth {
+                    return Err(limit_depth(ev.1, self.limits.max_depth));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        self.consumed += 1;
+        if !ev.1.is_empty() {
+            self.last_end = ev.1.end;
+        }
+        Ok(ev)
+    }
+
+    fn peek(&mut self) -> Result<&Ev<'de>, Error> {
+        if self.peeked.is_none() {
+            let ev = self.pull()?;
+            self.peeked = Some(ev);
+        }
+        Ok(self.peeked.as_ref().expect("peeked was just filled"))
+    }
+
+    fn peek_span(&mut self) -> Result<Span, Error> {
+        Ok(self.peek()?.1)
+    }
+
+    /// Skips the rest of a node whose first event `first` was just consumed.
+    fn skip_rest_of(&mut self, first: &Event<'de>) -> Result<(), Error> {
+        if matches!(first, Event::SequenceStart(..) | Event::MappingStart(..)) {
+            let target = self.depth - 1;
+            while self.depth > target {
+                self.next()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips one whole node.
+    fn skip_node(&mut self) -> Result<(), Error> {
+        let (first, _) = self.next()?;
+        self.skip_rest_of(&first)
+    }
+
+    /// Reads one whole node into a buffer, for merge keys.
+    fn capture_node(&mut self) -> Result<Vec<Ev<'de>>, Error> {
+        let first = self.next()?;
+        let nested = matches!(first.0, Event::SequenceStart(..) | Event::MappingStart(..));
+        let mut out = vec![first];
+        if nested {
+            let target = self.depth - 1;
+            while self.depth > target {
+                let ev = self.next()?;
+                self.count_replay(ev.1)?;
+                out.push(ev);
+            }
+        }
+        Ok(out)
+    }
+
+    /// After a recoverable error inside a node that started when `consumed` was `c0` and
+    /// `depth` was `d0`: skip what is left of it.
+    fn skip_after_error(&mut self, c0: u64, d0: usize) -> Result<(), Error> {
+        if self.consumed == c0 {
+            return self.skip_node();
+        }
+        while self.depth > d0 {
+            self.next()?;
+        }
+        Ok(())
+    }
+
+    /// Reads every remaining event, for the errors they hold.
+    fn drain(&mut self) -> Result<(), Error> {
+        loop {
+            if let (Event::StreamEnd, _) = self.next()? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn record(&mut self, err: Error) {
+        self.errors.push(err);
+    }
+
+    /// Runs `f` on the next node and gives an error without a location the node's span.
+    fn located<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        let start = self.peek_span()?;
+        f(self).map_err(|mut e| {
+            if e.span.is_none() && e.kind != ErrorKind::MissingField {
+                e.span = Some(start);
+            }
+            e
+        })
+    }
+
+    /// A type error for the node whose first event was just consumed; its rest is left
+    /// for the caller's recovery to skip.
+    fn type_error(&self, first: &Event<'de>, exp: &dyn de::Expected) -> Error {
+        let text;
+        let unexpected = match first {
+            Event::SequenceStart(..) => de::Unexpected::Seq,
+            Event::MappingStart(..) => de::Unexpected::Map,
+            Event::Scalar(value, style, _, _) => {
+                text = value.clone();
+                if *style == ScalarStyle::Plain {
+                    match resolve(&text) {
+                        Resolved::Null => de::Unexpected::Unit,
+                        Resolved::Bool(b) => de::Unexpected::Bool(b),
+                        Resolved::Unsigned(n) => de::Unexpected::Unsigned(n),
+                        Resolved::Signed(n) => de::Unexpected::Signed(n),
+                        Resolved::Float(f) => de::Unexpected::Float(f),
+                        Resolved::Str => de::Unexpected::Str(&text),
+                    }
+                } else {
+                    de::Unexpected::Str(&text)
+                }
+            }
+            _ => de::Unexpected::Other("the end of a collection"),
+        };
+        de::Error::invalid_type(unexpected, exp)
+    }
+}
+
+fn limit_depth(span: Span, max: usize) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        format!("nesting deeper than {max} levels (the nesting limit)"),
+    )
+    .at(span)
+    .label("too deep")
+    .help("raise the limit with --max-depth if this file is legitimate")
+}
+
+/// How a scalar's text is to be read.
+#[derive(Clone, Copy, PartialEq)]
+enum Want {
+    /// By its core-schema type.
+    Any,
+    /// As a string: numbers keep their text, null and booleans stay type errors.
+    Str,
+}
+
+fn visit_text<'de, V: Visitor<'de>>(text: Cow<'de, str>, visitor: V) -> Result<V::Value, Error> {
+    match text {
+        Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
+        Cow::Owned(s) => visitor.visit_string(s),
+    }
+}
+
+fn check_tag(tag: &Option<Cow<'_, Tag>>) -> Result<bool, Error> {
+    match tag {
+        None => Ok(false),
+        Some(tag) if tag.is_yaml_core_schema() => Ok(tag.suffix == "str"),
+        Some(tag) => Err(Error::new(
+            ErrorKind::Schema,
+            format!("unsupported tag `{}{}`", tag.handle, tag.suffix),
+        )
+        .label("infra-lint reads plain YAML: remove the tag")),
+    }
+}
+
+fn visit_scalar<'de, V: Visitor<'de>>(
+    text: Cow<'de, str>,
+    style: ScalarStyle,
+    tag: &Option<Cow<'de, Tag>>,
+    want: Want,
+    visitor: V,
+) -> Result<V::Value, Error> {
+    let forced_str = check_tag(tag)?;
+    if style != ScalarStyle::Plain || forced_str {
+        return visit_text(text, visitor);
+    }
+    match resolve(&text) {
+        Resolved::Null => visitor.visit_unit(),
+        Resolved::Bool(b) => visitor.visit_bool(b),
+        Resolved::Unsigned(n) if want == Want::Any => visitor.visit_u64(n),
+        Resolved::Signed(n) if want == Want::Any => visitor.visit_i64(n),
+        Resolved::Float(f) if want == Want::Any => visitor.visit_f64(f),
+        _ => visit_text(text, visitor),
+    }
+}
+
+impl<'de> YamlDeserializer<'de> {
+    fn deserialize_scalar<V: Visitor<'de>>(
+        &mut self,
+        want: Want,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.located(|de| {
+            let (event, _) = de.next()?;
+            match event {
+                Event::Scalar(text, style, _, tag) => {
+                    visit_scalar(text, style, &tag, want, visitor)
+                }
+                Event::SequenceStart(..) => visitor.visit_seq(SeqAccess { de }),
+                Event::MappingStart(..) => visitor.visit_map(MapAccess::new(de, None)),
+                other => Err(de.type_error(&other, &visitor)),
+            }
+        })
+    }
+}
+
+impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_scalar(Want::Any, visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.located(|de| {
+            let (event, _) = de.next()?;
+            match event {
+                Event::Scalar(text, style, _, tag) => {
+                    visit_scalar(text, style, &tag, Want::Str, visitor)
+                }
+                other => Err(de.type_error(&other, &visitor)),
+            }
+        })
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let is_null = matches!(
+            self.peek()?,
+            (Event::Scalar(text, ScalarStyle::Plain, _, None), _) if resolve(text) == Resolved::Null
+        );
+        if is_null {
+            self.next()?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_scalar(Want::Any, visitor)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        if name == SPANNED {
+            let key = self.pending_key.take();
+            let start = self.peek_span()?;
+            return visitor.visit_map(SpannedAccess {
+                de: self,
+                field: 0,
+                start,
+                end: start.end,
+                key: key.unwrap_or(start),
+            });
+        }
+        if name == RECOVER {
+            let start = self.peek_span()?;
+            let key = self.pending_key;
+            return visitor.visit_map(RecoverAccess {
+                c0: self.consumed,
+                d0: self.depth,
+                de: self,
+                state: RecoverState::Fresh,
+                start,
+                key,
+            });
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.located(|de| {
+            let (event, _) = de.next()?;
+            match event {
+                Event::SequenceStart(..) => visitor.visit_seq(SeqAccess { de }),
+                other => Err(de.type_error(&other, &visitor)),
+            }
+        })
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.located(|de| {
+            let (event, _) = de.next()?;
+            match event {
+                Event::MappingStart(..) => visitor.visit_map(MapAccess::new(de, None)),
+                other => Err(de.type_error(&other, &visitor)),
+            }
+        })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.located(|de| {
+            let (event, _) = de.next()?;
+            match event {
+                Event::MappingStart(..) => visitor.visit_map(MapAccess::new(de, Some(fields))),
+                other => Err(de.type_error(&other, &visitor)),
+            }
+        })
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.located(|de| {
+            let (event, _) = de.next()?;
+            match event {
+                Event::Scalar(text, _, _, tag) => {
+                    check_tag(&tag)?;
+                    visitor.visit_enum(UnitVariant { text })
+                }
+                other => Err(de.type_error(&other, &visitor)),
+            }
+        })
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.skip_node()?;
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+    }
+}
+
+/// A list being read.
+struct SeqAccess<'a, 'de> {
+    de: &'a mut YamlDeserializer<'de>,
+}
+
+impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        let (end, span) = match self.de.peek()? {
+            (Event::SequenceEnd, span) => (true, *span),
+            (_, span) => (false, *span),
+        };
+        if end {
+            self.de.next()?;
+            return Ok(None);
+        }
+        self.de.pending_key = None;
+        seed.deserialize(&mut *self.de).map(Some).map_err(|mut e| {
+            if e.span.is_none() {
+                e.span = Some(span);
+            }
+            e
+        })
+    }
+}
+
+/// A merge key's entry, replayed after the mapping's own keys.
+struct Merged<'de> {
+    key: Ev<'de>,
+    hash: u64,
+    value: Vec<Ev<'de>>,
+}
+
+fn key_hash(key: &str) -> u64 {
+    // FNV-1a: keys are short and this runs once per key.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Keys already given in one mapping, so merged keys never override them. Mappings in
+/// this format have few keys: they live inline, and spill only past that.
+struct SeenKeys {
+    inline: [u64; 24],
+    len: usize,
+    spill: Vec<u64>,
+}
+
+impl SeenKeys {
+    fn new() -> Self {
+        SeenKeys {
+            inline: [0; 24],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, h: u64) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = h;
+            self.len += 1;
+        } else {
+            self.spill.push(h);
+        }
+    }
+
+    fn contains(&self, h: u64) -> bool {
+        self.inline[..self.len].contains(&h) || self.spill.contains(&h)
+    }
+}
+
+/// A mapping being read: a struct (with its expected keys) or a map.
+struct MapAccess<'a, 'de> {
+    de: &'a mut YamlDeserializer<'de>,
+    fields: Option<&'static [&'static str]>,
+    seen: SeenKeys,
+    merged: VecDeque<Merged<'de>>,
+    own_keys_done: bool,
+    key_span: Span,
+}
+
+enum KeyStep {
+    End,
+    Merge,
+    Unknown(Error),
+    Key(u64),
+    Complex(Span),
+}
+
+impl<'a, 'de> MapAccess<'a, 'de> {
+    fn new(de: &'a mut YamlDeserializer<'de>, fields: Option<&'static [&'static str]>) -> Self {
+        MapAccess {
+            de,
+            fields,
+            seen: SeenKeys::new(),
+            merged: VecDeque::new(),
+            own_keys_done: false,
+            key_span: Span::default(),
+        }
+    }
+
+    /// Reads the value of a `<<` key: a mapping or a list of mappings.
+    fn read_merge(&mut self) -> Result<Vec<Merged<'de>>, Error> {
+        let (first, span) = self.de.next()?;
+        let mut out = Vec::new();
+        match first {
+            Event::MappingStart(..) => out.extend(self.read_merge_mapping()?),
+            Event::SequenceStart(..) => loop {
+                let (item, span) = self.de.next()?;
+                match item {
+                    Event::SequenceEnd => break,
+                    Event::MappingStart(..) => out.extend(self.read_merge_mapping()?),
+                    other => {
+                        self.de.skip_rest_of(&other)?;
+                        self.de.record(merge_error(span));
+                    }
+                }
+            },
+            other => {
+                self.de.skip_rest_of(&other)?;
+                self.de.record(merge_error(span));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads a merged mapping's entries (its `MappingStart` consumed): its own keys first,
+    /// then what it merges itself, so that its own keys win.
+    fn read_merge_mapping(&mut self) -> Result<Vec<Merged<'de>>, Error> {
+        let mut own = Vec::new();
+        let mut inherited = Vec::new();
+        loop {
+            let key = self.de.next()?;
+            match &key.0 {
+                Event::MappingEnd => break,
+                Event::Scalar(text, style, _, _) => {
+                    if *style == ScalarStyle::Plain && text == "<<" {
+                        inherited.extend(self.read_merge()?);
+                        continue;
+                    }
+                    let hash = key_hash(text);
+                    let value = self.de.capture_node()?;
+                    own.push(Merged { key, hash, value });
+                }
+                other => {
+                    let other = other.clone();
+                    self.de.skip_rest_of(&other)?;
+                    self.de.skip_node()?;
+                    self.de.record(complex_key_error(key.1));
+                }
+            }
+        }
+        own.extend(inherited);
+        Ok(own)
+    }
+}
+
+/// The error for a key a struct does not have, or None when it has it (or is a map).
+fn unknown_key(fields: Option<&'static [&'static str]>, key: &str, span: Span) -> Option<Error> {
+    let fields = fields?;
+    if fields.contains(&key) {
+        return None;
+    }
+    Some(Error::unknown("key", key, fields).at(span))
+}
+
+fn merge_error(span: Span) -> Error {
+    Error::new(
+        ErrorKind::Schema,
+        "a merge key `<<` takes a mapping or a list of mappings",
+    )
+    .at(span)
+    .label("not a mapping")
+}
+
+fn complex_key_error(span: Span) -> Error {
+    Error::new(
+        ErrorKind::Schema,
+        "a key must be a plain value, not a list or mapping",
+    )
+    .at(span)
+    .label("complex key")
+}
+
+impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        while !self.own_keys_done {
+            let step = match self.de.peek()? {
+                (Event::MappingEnd, _) => KeyStep::End,
+                (Event::Scalar(text, style, _, _), span) => {
+                    if *style == ScalarStyle::Plain && text == "<<" {
+                        KeyStep::Merge
+                    } else if let Some(err) = unknown_key(self.fields, text, *span) {
+                        KeyStep::Unknown(err)
+                    } else {
+                        self.key_span = *span;
+                        KeyStep::Key(key_hash(text))
+                    }
+                }
+                (_, span) => KeyStep::Complex(*span),
+            };
+            match step {
+                KeyStep::End => {
+                    self.de.next()?;
+                    self.own_keys_done = true;
+                }
+                KeyStep::Merge => {
+                    self.de.next()?;
+                    let entries = self.read_merge()?;
+                    self.merged.extend(entries);
+                }
+                KeyStep::Unknown(err) => {
+                    self.de.record(err);
+                    self.de.next()?;
+                    self.de.skip_node()?;
+                }
+                KeyStep::Key(hash) => {
+                    self.seen.insert(hash);
+                    self.de.pending_key = None;
+                    return seed.deserialize(&mut *self.de).map(Some);
+                }
+                KeyStep::Complex(span) => {
+                    self.de.skip_node()?;
+                    self.de.skip_node()?;
+                    self.de.record(complex_key_error(span));
+                }
+            }
+        }
+        while let Some(entry) = self.merged.pop_front() {
+            if self.seen.contains(entry.hash) {
+                continue;
+            }
+            self.seen.insert(entry.hash);
+            if let Event::Scalar(text, ..) = &entry.key.0
+                && let Some(err) = unknown_key(self.fields, text, entry.key.1)
+            {
+                self.de.record(err);
+                continue;
+            }
+            self.key_span = entry.key.1;
+            if let Some(peeked) = self.de.peeked.take() {
+                self.de.frames.push(Frame::Owned(vec![peeked].into_iter()));
+            }
+            self.de.frames.push(Frame::Owned(entry.value.into_iter()));
+            self.de
+                .frames
+                .push(Frame::Owned(vec![entry.key].into_iter()));
+            self.de.pending_key = None;
+            return seed.deserialize(&mut *self.de).map(Some);
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        self.de.pending_key = Some(self.key_span);
+        let key_span = self.key_span;
+        seed.deserialize(&mut *self.de).map_err(|mut e| {
+            if e.span.is_none() {
+                e.span = Some(key_span);
+            }
+            e
+        })
+    }
+}
+
+/// Hands `Spanned<T>` its value and then the spans.
+struct SpannedAccess<'a, 'de> {
+    de: &'a mut YamlDeserializer<'de>,
+    field: usize,
+    start: Span,
+    end: u32,
+    key: Span,
+}
+
+impl<'de> de::MapAccess<'de> for SpannedAccess<'_, 'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        match SPANNED_FIELDS.get(self.field) {
+            Some(name) => seed
+                .deserialize(de::value::BorrowedStrDeserializer::<Error>::new(name))
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let field = self.field;
+        self.field += 1;
+        let n = match field {
+            0 => {
+                let value = seed.deserialize(&mut *self.de)?;
+                self.end = self.de.last_end.max(self.start.end);
+                return Ok(value);
+            }
+            1 => self.start.start,
+            2 => self.end,
+            3 => self.key.start,
+            _ => self.key.end,
+        };
+        seed.deserialize(n.into_deserializer())
+    }
+}
+
+#[derive(PartialEq)]
+enum RecoverState {
+    Fresh,
+    Read,
+    Failed,
+}
+
+/// Hands `Recover<T>` its value, or, when the value fails, records the error, skips the
+/// node and answers with the marker key.
+struct RecoverAccess<'a, 'de> {
+    de: &'a mut YamlDeserializer<'de>,
+    state: RecoverState,
+    c0: u64,
+    d0: usize,
+    start: Span,
+    key: Option<Span>,
+}
+
+impl<'de> de::MapAccess<'de> for RecoverAccess<'_, 'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let key = match self.state {
+            RecoverState::Fresh => "value",
+            RecoverState::Failed => RECOVERED_KEY,
+            RecoverState::Read => return Ok(None),
+        };
+        seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        self.state = RecoverState::Read;
+        match seed.deserialize(&mut *self.de) {
+            Ok(value) => Ok(value),
+            Err(e) if e.is_fatal() => Err(e),
+            Err(mut e) => {
+                if e.kind != ErrorKind::Recovered {
+                    if e.span.is_none() {
+                        e.span = Some(match (e.kind, self.key) {
+                            (ErrorKind::MissingField, Some(key)) => key,
+                            _ => self.start,
+                        });
+                    }
+                    self.de.record(e);
+                }
+                self.de.skip_after_error(self.c0, self.d0)?;
+                self.state = RecoverState::Failed;
+                Err(Error::recovered())
+            }
+        }
+    }
+}
+
+/// A unit enum variant named by a scalar.
+struct UnitVariant<'de> {
+    text: Cow<'de, str>,
+}
+
+impl<'de> de::EnumAccess<'de> for UnitVariant<'de> {
+    type Error = Error;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), Error> {
+        let value = match &self.text {
+            Cow::Borrowed(s) => {
+                seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(s))?
+            }
+            Cow::Owned(s) => seed.deserialize(de::value::StrDeserializer::<Error>::new(s))?,
+        };
+        Ok((value, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for UnitVariant<'de> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value, Error> {
+        Err(de::Error::custom("expected a plain value"))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, Error> {
+        Err(de::Error::custom("expected a plain value"))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Error> {
+        Err(de::Error::custom("expected a plain value"))
+    }
+}
+
+/// Reads one YAML document of `source` into `T`. Returns the value when the document
+/// could be read (possibly with recovered errors inside) and every error met.
+pub fn from_source<'de, T: de::Deserialize<'de>>(
+    source: &'de SourceFile,
+    limits: Limits,
+) -> (Option<T>, Vec<Error>) {
+    let mut de = YamlDeserializer::new(source, limits);
+    let value = read_document(&mut de);
+    let mut errors = std::mem::take(&mut de.errors);
+    let value = match value {
+        Ok(v) => v,
+        Err(e) => {
+            let fatal = e.is_fatal();
+            if e.kind != ErrorKind::Recovered {
+                errors.push(e);
+            }
+            // Read the rest of the file anyway: a syntax error or a limit further down
+            // must still be reported.
+            if !fatal && let Err(e) = de.drain() {
+                errors.push(e);
+            }
+            None
+        }
+    };
+    (value, errors)
+}
+
+fn read_document<'de, T: de::Deserialize<'de>>(
+    de: &mut YamlDeserializer<'de>,
+) -> Result<Option<T>, Error> {
+    loop {
+        match de.peek()? {
+            (Event::StreamStart | Event::Nothing, _) => {
+                de.next()?;
+            }
+            (Event::StreamEnd, _) => {
+                return Err(Error::new(
+                    ErrorKind::Schema,
+                    "the file is empty: a topology is a mapping with `version:` and `components:`",
+                )
+                .at(Span::new(0, 0))
+                .label("no YAML document here"));
+            }
+            (Event::DocumentStart(_), _) => {
+                de.next()?;
+                break;
+            }
+            _ => break,
+        }
+    }
+    let value = T::deserialize(&mut *de).map_err(|mut e| {
+        if e.span.is_none() {
+            e.span = Some(Span::new(0, 0));
+        }
+        e
+    })?;
+    loop {
+        let (event, span) = de.next()?;
+        match event {
+            Event::DocumentEnd => {}
+            Event::StreamEnd => return Ok(Some(value)),
+            Event::DocumentStart(_) => {
+                de.record(
+                    Error::new(
+                        ErrorKind::Syntax,
+                        "more than one YAML document: a topology file holds exactly one",
+                    )
+                    .at(span)
+                    .label("a second document starts here")
+                    .help("split the documents into separate files"),
+                );
+                return Ok(Some(value));
+            }
+            // Unreachable for well-formed streams; skipped defensively.
+            other => de.skip_rest_of(&other)?,
+        }
+    }
+}

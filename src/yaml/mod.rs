@@ -1,0 +1,10 @@
+//! Reading YAML into the model types: a serde Deserializer over `saphyr-parser` events.
+
+mod de;
+mod error;
+mod scalar;
+mod spanned;
+
+pub use de::{Limits, from_source};
+pub use error::{Error, ErrorKind};
+pub use spanned::{Recover, Spanned};

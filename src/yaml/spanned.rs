@@ -1,0 +1,191 @@
+//! Wrappers that carry source locations and error recovery through serde.
+//!
+//! Both speak a small protocol with our Deserializer (a newtype struct with a reserved
+//! name); any other serde Deserializer sees a plain newtype and yields the bare value,
+//! with an empty span. That keeps the model types readable by `serde-saphyr` too,
+//! which the differential tests rely on.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+
+use crate::source::Span;
+
+pub(crate) const SPANNED: &str = "$infra_lint::Spanned";
+pub(crate) const RECOVER: &str = "$infra_lint::Recover";
+pub(crate) const SPANNED_FIELDS: &[&str] = &["value", "start", "end", "key_start", "key_end"];
+pub(crate) const RECOVERED_KEY: &str = "$recovered";
+
+/// A value with the span of its YAML node and of the mapping key it sits under.
+#[derive(Clone, Debug, Default)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// The node's span.
+    pub span: Span,
+    /// The span of the key this value belongs to, or the node's span for a list item
+    /// or a document root.
+    pub key: Span,
+}
+
+impl<T> Spanned<T> {
+    /// A value with a span (tests and synthetic values).
+    pub fn new(value: T, span: Span) -> Spanned<T> {
+        Spanned {
+            value,
+            span,
+            key: span,
+        }
+    }
+}
+
+/// Spans are where a value was written, not what it is: equality ignores them, so a
+/// model read by another YAML library compares equal.
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SpannedVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for SpannedVisitor<T> {
+            type Value = Spanned<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value")
+            }
+
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                Ok(Spanned::new(T::deserialize(d)?, Span::default()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut value = None;
+                let mut pos = [0u32; 4];
+                while let Some(key) = map.next_key::<&str>()? {
+                    match SPANNED_FIELDS.iter().position(|f| *f == key) {
+                        Some(0) => value = Some(map.next_value::<T>()?),
+                        Some(i) => pos[i - 1] = map.next_value::<u32>()?,
+                        None => return Err(de::Error::unknown_field(key, SPANNED_FIELDS)),
+                    }
+                }
+                let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
+                Ok(Spanned {
+                    value,
+                    span: Span {
+                        start: pos[0],
+                        end: pos[1],
+                    },
+                    key: Span {
+                        start: pos[2],
+                        end: pos[3],
+                    },
+                })
+            }
+        }
+
+        deserializer.deserialize_newtype_struct(SPANNED, SpannedVisitor(PhantomData))
+    }
+}
+
+/// A value that may have failed to parse: the error was recorded and its node skipped,
+/// so the rest of the file is still read and checked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recover<T> {
+    /// Parsed.
+    Ok(T),
+    /// Not parsed; the error is in the reader's error list.
+    Failed,
+}
+
+impl<T> Recover<T> {
+    /// The value, when it parsed.
+    pub fn ok(&self) -> Option<&T> {
+        match self {
+            Recover::Ok(v) => Some(v),
+            Recover::Failed => None,
+        }
+    }
+
+    /// The value by move, when it parsed.
+    pub fn into_ok(self) -> Option<T> {
+        match self {
+            Recover::Ok(v) => Some(v),
+            Recover::Failed => None,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Recover<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RecoverVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for RecoverVisitor<T> {
+            type Value = Recover<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value")
+            }
+
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                T::deserialize(d).map(Recover::Ok)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                map.next_key::<de::IgnoredAny>()?;
+                match map.next_value::<T>() {
+                    Ok(value) => Ok(Recover::Ok(value)),
+                    // Only our Deserializer answers with the marker key, and only once it
+                    // has recorded the error and skipped the node.
+                    Err(e) => match map.next_key::<&str>() {
+                        Ok(Some(RECOVERED_KEY)) => Ok(Recover::Failed),
+                        _ => Err(e),
+                    },
+                }
+            }
+        }
+
+        deserializer.deserialize_newtype_struct(RECOVER, RecoverVisitor(PhantomData))
+    }
+}
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<T>()
+    }
+}
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Recover<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<T>()
+    }
+}
