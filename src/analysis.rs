@@ -11,13 +11,22 @@ pub struct Context<'a> {
     pub graph: &'a Graph,
     /// Redundancy groups by `service` label and load-balancer cluster.
     groups: RedundancyGroups,
+    /// For each data store, the replicas that replicate from it directly.
+    replicas: Vec<Vec<ComponentId>>,
 }
 
 impl<'a> Context<'a> {
     /// Analyses a model and its graph.
     pub fn new(model: &'a Model, graph: &'a Graph) -> Context<'a> {
+        let mut replicas = vec![Vec::new(); model.components.len()];
+        for (i, c) in model.components.iter().enumerate() {
+            if let Some((source, _)) = c.data_store.as_ref().and_then(|d| d.replicates_from) {
+                replicas[source.index()].push(ComponentId(i as u32));
+            }
+        }
         Context {
             groups: redundancy_groups(model),
+            replicas,
             model,
             graph,
         }
@@ -32,8 +41,14 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The replicas that replicate from `c` directly.
+    pub fn replicas_of(&self, c: ComponentId) -> &[ComponentId] {
+        &self.replicas[c.index()]
+    }
+
     /// The components that an entrypoint reaches: along links, across redundancy
-    /// groups, and to network firewalls in front of anything reached.
+    /// groups, from a reached primary to its replicas (they hold its data and stand in
+    /// for it), and to network firewalls in front of anything reached.
     pub fn reachable(&self) -> Vec<bool> {
         let model = self.model;
         let mut seen = vec![false; model.components.len()];
@@ -50,7 +65,8 @@ impl<'a> Context<'a> {
                 .graph
                 .neighbors(crate::graph::node(c))
                 .map(|n| self.graph.graph[n])
-                .chain(self.group_of(c).iter().copied());
+                .chain(self.group_of(c).iter().copied())
+                .chain(self.replicas_of(c).iter().copied());
             for n in next.collect::<Vec<_>>() {
                 if !seen[n.index()] {
                     seen[n.index()] = true;

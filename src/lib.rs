@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod discover;
 pub mod finding;
+pub mod generate;
 pub mod graph;
 pub mod lint;
 pub mod model;

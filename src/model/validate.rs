@@ -571,13 +571,11 @@ impl Validator {
 
         // Components.
         let mut components = Vec::new();
-        let mut pending_targets: Vec<(ComponentId, Vec<(Spanned<String>, Span)>)> = Vec::new();
         let mut backends = Vec::new();
         for (id, def) in in_slot_order(doc.components.0, &comp_slots) {
             let cid = ComponentId(components.len() as u32);
             let span = def.span;
-            let (component, backend) =
-                self.component(cid, id, def.value, span, default_zone, &hosts);
+            let (component, backend) = self.component(id, def.value, span, default_zone, &hosts);
             if let Some(host) = component.host {
                 hosts[host.index()].components.push(cid);
             }
@@ -605,7 +603,6 @@ impl Validator {
                         );
                     }
                 }
-                pending_targets.push((cid, Vec::new()));
             }
             if let Some(agent) = &components[i].monitoring {
                 self.check_reports_to(agent, &components);
@@ -875,7 +872,6 @@ impl Validator {
     #[allow(clippy::too_many_lines)]
     fn component(
         &mut self,
-        cid: ComponentId,
         id: Spanned<String>,
         c: Component,
         span: Span,
@@ -884,7 +880,6 @@ impl Validator {
     ) -> (ComponentDef, Backend) {
         let kind = c.kind.clone();
         let k = kind.value;
-        let _ = cid;
         let host = c
             .host
             .as_ref()

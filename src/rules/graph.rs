@@ -56,7 +56,10 @@ fn unreachable_component(cx: &Context, out: &mut Vec<Finding>) {
             format!("{} `{}` is not reached from any entrypoint", c.kind.value.as_str(), c.id.value),
         )
         .label("nothing links here from an entrypoint")
-        .help("link it from the component that calls it, or mark it `critical: false` if users do not need it")
+        .help(
+            "link it from the component that calls it; if it starts work itself (a scheduled job), mark it \
+             `entrypoint: true`; if users do not need it, `critical: false`",
+        )
         .subject(c.id.value.clone())
         .fix(
             format!("link it from the component that uses it (for example `{caller}`)"),
@@ -100,4 +103,46 @@ fn no_entrypoint(cx: &Context, out: &mut Vec<Finding>) {
         ),
     );
     out.push(f);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::fixture::check_rule;
+
+    #[test]
+    fn gr001_unreachable_component() {
+        check_rule(
+            "GR001",
+            &[
+                // Nothing links to the database.
+                "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server }\n  db: { kind: database }\nlinks:\n  - { from: users, to: web }\n",
+                // A link into the app exists, but from a component no entrypoint reaches.
+                "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server }\n  batch: { kind: service }\n  app: { kind: app_server }\nlinks:\n  - { from: users, to: web }\n  - { from: batch, to: app }\n",
+            ],
+            &[
+                // Reached through a load balancer's targets and a service group.
+                "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  lb: { kind: load_balancer, balancing: { targets: [web-1] } }\n  web-1: { kind: web_server }\n  app-1: { kind: app_server, service: app }\n  app-2: { kind: app_server, service: app }\nlinks:\n  - { from: users, to: lb }\n  - { from: web-1, to: app-1 }\n",
+                // A standby replica is reached through its primary.
+                "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  db: { kind: database, role: primary }\n  standby: { kind: database, role: replica, replicates_from: db }\nlinks:\n  - { from: users, to: db }\n",
+                // Unreached but not critical (monitoring defaults to critical: false).
+                "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server }\n  mon: { kind: monitoring, monitors: [web] }\n  spare: { kind: service, critical: false }\nlinks:\n  - { from: users, to: web }\n",
+                // A network firewall is reached when what it protects is.
+                "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server }\n  fw: { kind: firewall, protects: [web], allow: [{ port: 443, from: internet }] }\nlinks:\n  - { from: users, to: web, port: 443 }\n",
+            ],
+        );
+    }
+
+    #[test]
+    fn gr002_no_entrypoint() {
+        check_rule(
+            "GR002",
+            &[
+                "version: 1\nname: headless\ncomponents:\n  web: { kind: web_server }\n  db: { kind: database }\nlinks:\n  - { from: web, to: db }\n",
+            ],
+            &[
+                "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n",
+                "version: 1\nname: t\ncomponents:\n  cron: { kind: service, entrypoint: true }\n",
+            ],
+        );
+    }
 }

@@ -164,3 +164,90 @@ pub fn catalog_entries() -> Vec<RuleEntry> {
         })
         .collect()
 }
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+#[cfg(test)]
+mod tests {
+    use super::{RULES, fixture};
+
+    const SECTIONS: [&str; 5] = [
+        "## What it finds",
+        "## Why it matters",
+        "## Example",
+        "## Fixed",
+        "## Suppressing",
+    ];
+
+    /// The YAML block under a heading.
+    fn yaml_under<'a>(page: &'a str, heading: &str) -> &'a str {
+        let after = page
+            .split_once(heading)
+            .map(|(_, a)| a)
+            .unwrap_or_else(|| panic!("no {heading}"));
+        let block = after
+            .split_once("```yaml\n")
+            .map(|(_, b)| b)
+            .unwrap_or_else(|| panic!("no yaml under {heading}"));
+        block
+            .split_once("```")
+            .map(|(b, _)| b)
+            .expect("closed block")
+    }
+
+    #[test]
+    fn every_rule_has_a_complete_page_and_every_page_a_rule() {
+        let mut codes = std::collections::HashSet::new();
+        for rule in RULES {
+            assert!(codes.insert(rule.code), "{} registered twice", rule.code);
+            assert!(
+                !rule.summary().is_empty() && !rule.summary().starts_with('#'),
+                "{}: summary",
+                rule.code
+            );
+            let mut last = 0;
+            for section in SECTIONS {
+                let at = rule
+                    .doc
+                    .find(section)
+                    .unwrap_or_else(|| panic!("{}: no `{section}`", rule.code));
+                assert!(at > last, "{}: `{section}` out of order", rule.code);
+                last = at;
+            }
+        }
+        for entry in std::fs::read_dir("rules").expect("rules/") {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let code = name
+                .strip_suffix(".md")
+                .unwrap_or_else(|| panic!("rules/{name} is not a page"));
+            assert!(
+                codes.contains(code),
+                "rules/{name} documents no registered rule"
+            );
+        }
+    }
+
+    #[test]
+    fn every_page_example_triggers_its_rule_and_its_fix_does_not() {
+        for rule in RULES {
+            let example = fixture::lint(yaml_under(rule.doc, "## Example"));
+            assert!(
+                fixture::has(&example, rule.code),
+                "{}: the example does not trigger it",
+                rule.code
+            );
+            let fixed = fixture::lint(yaml_under(rule.doc, "## Fixed"));
+            assert!(
+                !fixed.findings.iter().any(|f| f.rule == *rule),
+                "{}: the fixed example still triggers it",
+                rule.code
+            );
+            assert!(
+                fixed.valid,
+                "{}: the fixed example is not a valid topology: {:?}",
+                rule.code, fixed.findings
+            );
+        }
+    }
+}

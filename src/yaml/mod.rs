@@ -8,3 +8,6 @@ mod spanned;
 pub use de::{Limits, from_source};
 pub use error::{Error, ErrorKind};
 pub use spanned::{Recover, Spanned};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,485 @@
+//! The command line end to end: exit codes, locations, formats, bad input of every kind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn infra_lint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run infra-lint")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
+}
+
+fn json(args: &[&str]) -> (serde_json::Value, i32) {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let o = infra_lint(&all);
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("json output: {e}\n{}", stdout(&o)));
+    (v, o.status.code().unwrap_or(-1))
+}
+
+/// (code, line, column) of every finding.
+fn locations(v: &serde_json::Value) -> Vec<(String, u64, u64)> {
+    let mut out: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["start"]["line"].as_u64().unwrap(),
+                f["start"]["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// An expectation written in an invalid example's header: `# expect: CODE at L:C`
+/// (the line or the column may be left out when they are not predictable by hand).
+#[derive(Debug)]
+struct Expect {
+    code: String,
+    line: Option<u64>,
+    column: Option<u64>,
+}
+
+fn expectations(path: &Path) -> Vec<Expect> {
+    let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(|e| {
+            let (code, at) = e
+                .split_once(" at ")
+                .map_or((e, None), |(c, a)| (c, Some(a)));
+            let (line, column) = match at {
+                None => (None, None),
+                Some(a) => match a.split_once(':') {
+                    Some((l, c)) => (Some(l.parse().unwrap()), Some(c.parse().unwrap())),
+                    None => (Some(a.parse().unwrap()), None),
+                },
+            };
+            Expect {
+                code: code.trim().to_string(),
+                line,
+                column,
+            }
+        })
+        .collect()
+}
+
+fn invalid_examples() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("examples/invalid")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_invalid_example_reports_exactly_its_expected_errors() {
+    let files = invalid_examples();
+    assert!(
+        files.len() >= 30,
+        "examples/invalid holds {} files",
+        files.len()
+    );
+    for path in files {
+        let p = path.to_str().unwrap();
+        let expected = expectations(&path);
+        assert!(!expected.is_empty(), "{p} has no `# expect:` line");
+        let (v, code) = json(&[p]);
+        assert_eq!(code, 2, "{p}: exit code");
+        assert_eq!(v["files"][0]["valid"], false, "{p}: valid");
+        let got = locations(&v);
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "{p}: expected {expected:?}, got {got:?}"
+        );
+        for e in &expected {
+            let found = got.iter().any(|(code, line, column)| {
+                *code == e.code
+                    && e.line.is_none_or(|l| l == *line)
+                    && e.column.is_none_or(|c| c == *column)
+            });
+            assert!(found, "{p}: expected {e:?} among {got:?}");
+        }
+        for f in v["findings"].as_array().unwrap() {
+            assert!(
+                f["code"].as_str().unwrap().starts_with("IL"),
+                "{p}: only input errors on an invalid file"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_invalid_example_renders_a_readable_diagnostic() {
+    for path in invalid_examples() {
+        let p = path.to_str().unwrap();
+        let o = infra_lint(&["--color", "never", p]);
+        let text = stdout(&o);
+        assert_eq!(o.status.code(), Some(2), "{p}");
+        // Every diagnostic names its file and line:column, as a terminal user needs.
+        assert!(
+            text.contains(&format!("[{p}:")),
+            "{p}: no file:line:col in\n{text}"
+        );
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        snapshot(&format!("invalid__{name}"), &text);
+    }
+}
+
+#[test]
+fn examples_are_valid_and_lint_cleanly_or_with_findings() {
+    let (v, code) = json(&["examples/"]);
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(
+        files.len(),
+        4,
+        "the four designs, not the invalid files: {files:?}"
+    );
+    assert!(files.iter().all(|f| f["valid"] == true));
+    assert!(code == 0 || code == 1, "exit {code}");
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted, "files are linted in sorted order");
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orphan.topology.yml");
+    std::fs::write(
+        &file,
+        "version: 1\nname: orphan\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server }\n  db: { kind: database }\nlinks:\n  - { from: users, to: web, protocol: https, port: 443 }\n",
+    )
+    .unwrap();
+    let (v, code) = json(&["--fail-on", "info", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "an info finding fails under --fail-on info");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["tool"]["name"], "infra-lint");
+    assert!(v["tool"]["version"].is_string());
+    assert_eq!(v["files"][0]["path"], file.to_str().unwrap());
+    assert_eq!(v["files"][0]["valid"], true);
+    let f = &v["findings"][0];
+    assert_eq!(f["code"], "GR001");
+    assert_eq!(f["name"], "unreachable-component");
+    assert_eq!(f["category"], "graph");
+    assert_eq!(f["severity"], "info");
+    assert!(f["message"].as_str().unwrap().contains("`db`"));
+    assert_eq!(f["file"], file.to_str().unwrap());
+    assert_eq!(f["start"]["line"], 6);
+    assert_eq!(f["start"]["column"], 3);
+    assert_eq!(f["end"]["line"], 6);
+    assert_eq!(f["end"]["column"], 5);
+    assert_eq!(f["subjects"], serde_json::json!(["db"]));
+    assert!(f["help"].is_string());
+    assert!(f["fix"]["description"].is_string());
+    assert!(f["fix"]["yaml"].as_str().unwrap().contains("to: db"));
+    assert_eq!(f["fingerprint"].as_str().unwrap().len(), 16);
+    assert!(f["suppressed"].is_null());
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({ "error": 0, "warning": 0, "info": 1, "suppressed": 0 })
+    );
+}
+
+#[test]
+fn fail_on_decides_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.topology.yml");
+    std::fs::write(
+        &file,
+        "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  db: { kind: database }\n",
+    )
+    .unwrap();
+    let p = file.to_str().unwrap();
+    // GR001 on db is an info.
+    assert_eq!(
+        infra_lint(&[p]).status.code(),
+        Some(0),
+        "default --fail-on warning ignores info"
+    );
+    assert_eq!(infra_lint(&["--fail-on", "info", p]).status.code(), Some(1));
+    assert_eq!(
+        infra_lint(&["--fail-on", "never", p]).status.code(),
+        Some(0)
+    );
+}
+
+fn write(dir: &Path, name: &str, text: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Runs a bad input, asserts exit 2 and the one IL finding's code and position.
+fn bad(args: &[&str], code: &str, line: u64, column: u64) -> serde_json::Value {
+    let (v, exit) = json(args);
+    assert_eq!(exit, 2, "{args:?}: {v}");
+    let got = locations(&v);
+    assert!(
+        got.contains(&(code.to_string(), line, column)),
+        "{args:?}: expected {code} at {line}:{column}, got {got:?}"
+    );
+    v
+}
+
+#[test]
+fn an_empty_file_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "empty.yml", b"");
+    bad(&[&p], "IL002", 1, 1);
+    let o = infra_lint(&["--color", "never", &p]);
+    assert!(stdout(&o).contains("the file is empty"));
+}
+
+#[test]
+fn a_path_that_does_not_exist_is_an_input_error() {
+    let v = bad(&["no/such/topology.yml"], "IL001", 1, 1);
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such file or directory")
+    );
+    let o = infra_lint(&["--color", "never", "no/such/topology.yml"]);
+    snapshot("cli__missing_path", &stdout(&o));
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not even YAML: refused by its size alone, so no syntax error can show.
+    let p = write(dir.path(), "big.topology.yml", &[b'['; 4096]);
+    let v = bad(&["--max-file-size", "1000", &p], "IL001", 1, 1);
+    let msg = v["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("4096 bytes") && msg.contains("1000"), "{msg}");
+    assert!(
+        v["findings"][0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("--max-file-size")
+    );
+    // The same file under the default limit is read, and is a syntax error.
+    let (v, _) = json(&[&p]);
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("YAML")
+            || v["findings"][0]["code"] == "IL001"
+    );
+}
+
+#[test]
+fn deep_block_nesting_stops_at_the_nesting_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("version: 1\nname: deep\ndescription:\n");
+    for depth in 0..1000 {
+        text.push_str(&" ".repeat(2 * depth + 2));
+        text.push_str("a:\n");
+    }
+    let p = write(dir.path(), "deep.yml", text.as_bytes());
+    let (v, code) = json(&[&p]);
+    assert_eq!(code, 2);
+    let limit = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "IL001")
+        .expect("IL001");
+    assert!(
+        limit["message"].as_str().unwrap().contains("nesting limit"),
+        "{limit}"
+    );
+    // The top-level mapping is depth 1 and the mapping that starts on line L is at depth
+    // L - 2, so the first one past the default limit of 64 starts on line 67.
+    assert_eq!(limit["start"]["line"], 67);
+    let (v, _) = json(&["--max-depth", "2000", &p]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] != "IL001"),
+        "raised limit: {v}"
+    );
+}
+
+#[test]
+fn a_second_document_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "two.yml",
+        b"version: 1\nname: a\ncomponents: {}\n---\nversion: 1\n",
+    );
+    bad(&[&p], "IL001", 4, 1);
+}
+
+#[test]
+fn a_symlink_loop_in_a_directory_is_reported_and_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("infra");
+    std::fs::create_dir(&sub).unwrap();
+    std::os::unix::fs::symlink(&sub, sub.join("again")).unwrap();
+    write(
+        &sub,
+        "ok.topology.yml",
+        b"version: 1\nname: ok\ncomponents:\n  users: { kind: client }\n",
+    );
+    let (v, code) = json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let files = v["files"].as_array().unwrap();
+    assert!(files.iter().any(|f| f["valid"] == true && f["path"].as_str().unwrap().ends_with("ok.topology.yml")), "{v}");
+    let loop_finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "IL001")
+        .expect("IL001");
+    assert!(
+        loop_finding["message"].as_str().unwrap().contains("loop"),
+        "{loop_finding}"
+    );
+}
+
+#[test]
+fn several_files_each_finding_names_its_file() {
+    let o = infra_lint(&[
+        "--format",
+        "concise",
+        "examples/invalid/missing-reference.yml",
+        "examples/invalid/version-2.yml",
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("examples/invalid/missing-reference.yml:13:9: error[IL003]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("examples/invalid/version-2.yml:4:10: error[IL005]"),
+        "{text}"
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_directory_walk_respects_gitignore_and_the_file_name_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let topo = b"version: 1\nname: x\ncomponents:\n  users: { kind: client }\n";
+    write(d, "a.topology.yml", topo);
+    write(d, "topology.yaml", topo);
+    write(d, "notes.yml", b"not: a topology\n");
+    std::fs::create_dir(d.join("ignored")).unwrap();
+    write(&d.join("ignored"), "b.topology.yml", b"{{{");
+    std::fs::create_dir(d.join(".hidden")).unwrap();
+    write(&d.join(".hidden"), "c.topology.yml", b"{{{");
+    write(d, ".gitignore", b"ignored/\n");
+    let (v, code) = json(&[d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    let names: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names[0].ends_with("a.topology.yml") && names[1].ends_with("topology.yaml"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let p = "examples/invalid/version-2.yml";
+    let colored = stdout(&infra_lint(&["--color", "always", p]));
+    assert!(colored.contains("\u{1b}["), "--color always colours");
+    let plain = stdout(&infra_lint(&["--color", "never", p]));
+    assert!(!plain.contains("\u{1b}["));
+    let auto = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .args([p])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        !stdout(&auto).contains("\u{1b}["),
+        "NO_COLOR and a pipe: no colour"
+    );
+}
+
+#[test]
+fn output_goes_to_a_file_with_o() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let o = infra_lint(&[
+        "--format",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+        "examples/invalid/version-2.yml",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert_eq!(v["findings"][0]["code"], "IL005");
+}
+
+#[test]
+fn quiet_leaves_out_the_summary() {
+    let p = "examples/invalid/version-2.yml";
+    assert!(stdout(&infra_lint(&["--color", "never", p])).contains("infra-lint: 1 error"));
+    assert!(!stdout(&infra_lint(&["--color", "never", "-q", p])).contains("infra-lint: 1 error"));
+}
+
+#[test]
+fn rules_and_explain() {
+    let o = infra_lint(&["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(
+        text.contains("GR001") && text.contains("unreachable-component") && text.contains("IL003")
+    );
+    let o = infra_lint(&["rules", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gr2 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "GR002")
+        .unwrap();
+    assert_eq!(gr2["name"], "no-entrypoint");
+    assert_eq!(gr2["category"], "graph");
+    assert_eq!(gr2["severity"], "warning");
+    // By code or by name, the same page.
+    let by_code = stdout(&infra_lint(&["explain", "GR002"]));
+    let by_name = stdout(&infra_lint(&["explain", "no-entrypoint"]));
+    assert_eq!(by_code, by_name);
+    assert!(by_code.starts_with("GR002 no-entrypoint (graph, default severity warning)"));
+    assert!(by_code.contains("## Example"));
+    let o = infra_lint(&["explain", "GR02"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `GR002`?"));
+}
