@@ -483,3 +483,14 @@ fn rules_and_explain() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `GR002`?"));
 }
+
+#[test]
+fn the_readme_sample_output_is_real() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let (_, rest) = readme
+        .split_once("```text\n$ infra-lint examples/invalid/several-errors.yml\n")
+        .expect("sample in README");
+    let (sample, _) = rest.split_once("```").unwrap();
+    let o = infra_lint(&["--color", "never", "examples/invalid/several-errors.yml"]);
+    assert_eq!(stdout(&o), sample);
+}

@@ -251,3 +251,45 @@ mod tests {
         }
     }
 }
+
+/// The README's rule table, generated from the declarations so it cannot drift.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| code | name | category | severity | what it finds |\n|---|---|---|---|---|\n",
+    );
+    for r in RULES {
+        out.push_str(&format!(
+            "| [{code}](rules/{code}.md) | `{}` | {} | {} | {} |\n",
+            r.name,
+            r.category.as_str(),
+            r.severity.as_str(),
+            r.summary().replace('|', "\\|"),
+            code = r.code,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod readme {
+    #[test]
+    fn the_readme_rule_table_is_generated_from_the_rules() {
+        let readme = std::fs::read_to_string("README.md").expect("README.md");
+        let (before, rest) = readme
+            .split_once("<!-- rules:start -->\n")
+            .expect("start marker");
+        let (table, after) = rest.split_once("<!-- rules:end -->").expect("end marker");
+        let expected = super::markdown_table();
+        if table != expected {
+            if std::env::var_os("UPDATE_README").is_some() {
+                let updated =
+                    format!("{before}<!-- rules:start -->\n{expected}<!-- rules:end -->{after}");
+                std::fs::write("README.md", updated).expect("write README.md");
+                return;
+            }
+            panic!(
+                "README.md's rule table is stale; run `UPDATE_README=1 cargo test readme`\n{expected}"
+            );
+        }
+    }
+}
