@@ -1,7 +1,17 @@
 //! What rules read: the model and the graph of one file, built once.
 
+use crate::availability::{Availability, EventId, WorkLimitExceeded};
 use crate::graph::Graph;
 use crate::model::{ComponentId, Kind, Model, Ref};
+
+/// One failure event that stops entrypoints being served.
+#[derive(Debug)]
+pub struct Outage {
+    /// The failure.
+    pub event: EventId,
+    /// The entrypoints it stops, in component order.
+    pub entrypoints: Vec<ComponentId>,
+}
 
 /// The analysed topology handed to every rule.
 pub struct Context<'a> {
@@ -13,32 +23,68 @@ pub struct Context<'a> {
     groups: RedundancyGroups,
     /// For each data store, the replicas that replicate from it directly.
     replicas: Vec<Vec<ComponentId>>,
+    /// The availability analysis: events, dependencies, kill sets.
+    pub availability: Availability,
+    /// The single points of failure: every event that stops an entrypoint, in event
+    /// order (components, then hosts, then failure-domain values).
+    pub outages: Vec<Outage>,
 }
 
 impl<'a> Context<'a> {
-    /// Analyses a model and its graph.
-    pub fn new(model: &'a Model, graph: &'a Graph) -> Context<'a> {
+    /// Analyses a model and its graph, within `work_limit` for the availability
+    /// analysis.
+    pub fn new(
+        model: &'a Model,
+        graph: &'a Graph,
+        work_limit: usize,
+    ) -> Result<Context<'a>, WorkLimitExceeded> {
+        let groups = redundancy_groups(model);
+        let availability = Availability::analyse(model, &groups, work_limit)?;
+        let mut by_event: Vec<Vec<ComponentId>> = vec![Vec::new(); availability.events.len()];
+        for (i, c) in model.components.iter().enumerate() {
+            if c.entrypoint {
+                for e in availability.kill[i].iter() {
+                    by_event[e.0 as usize].push(ComponentId(i as u32));
+                }
+            }
+        }
+        let outages = by_event
+            .into_iter()
+            .enumerate()
+            .filter(|(_, entrypoints)| !entrypoints.is_empty())
+            .map(|(e, entrypoints)| Outage {
+                event: EventId(e as u32),
+                entrypoints,
+            })
+            .collect();
         let mut replicas = vec![Vec::new(); model.components.len()];
         for (i, c) in model.components.iter().enumerate() {
             if let Some((source, _)) = c.data_store.as_ref().and_then(|d| d.replicates_from) {
                 replicas[source.index()].push(ComponentId(i as u32));
             }
         }
-        Context {
-            groups: redundancy_groups(model),
+        Ok(Context {
+            groups,
             replicas,
+            availability,
+            outages,
             model,
             graph,
-        }
+        })
     }
 
     /// The members interchangeable with `c`: its `service` group and, for a load balancer
     /// with a failover mechanism, its peers. Always holds `c`.
     pub fn group_of(&self, c: ComponentId) -> &[ComponentId] {
-        match self.groups.group[c.index()] {
-            u32::MAX => std::slice::from_ref(&self.groups.all[c.index()]),
-            g => &self.groups.members[g as usize],
-        }
+        self.groups.of(c)
+    }
+
+    /// The outage of an event, when it is a single point of failure.
+    pub fn outage(&self, event: EventId) -> Option<&Outage> {
+        self.outages
+            .binary_search_by_key(&event, |o| o.event)
+            .ok()
+            .map(|i| &self.outages[i])
     }
 
     /// The replicas that replicate from `c` directly.
@@ -66,7 +112,15 @@ impl<'a> Context<'a> {
                 .neighbors(crate::graph::node(c))
                 .map(|n| self.graph.graph[n])
                 .chain(self.group_of(c).iter().copied())
-                .chain(self.replicas_of(c).iter().copied());
+                .chain(self.replicas_of(c).iter().copied())
+                // Peers are reached with their load balancer whatever its failover.
+                .chain(
+                    model
+                        .component(c)
+                        .load_balancer
+                        .iter()
+                        .flat_map(|lb| lb.peers.iter().map(|(p, _)| *p)),
+                );
             for n in next.collect::<Vec<_>>() {
                 if !seen[n.index()] {
                     seen[n.index()] = true;
@@ -98,13 +152,23 @@ impl<'a> Context<'a> {
 
 /// Components that stand in for each other. Kept as one member list per group, so a
 /// group of thousands costs its size once, not once per member.
-struct RedundancyGroups {
+pub struct RedundancyGroups {
     /// Every component id, so a singleton group is a one-element slice of it.
     all: Vec<ComponentId>,
     /// Each component's group, or `u32::MAX` when it is alone.
     group: Vec<u32>,
     /// The members of each group, sorted.
     members: Vec<Vec<ComponentId>>,
+}
+
+impl RedundancyGroups {
+    /// The members interchangeable with `c`, itself included.
+    pub fn of(&self, c: ComponentId) -> &[ComponentId] {
+        match self.group[c.index()] {
+            u32::MAX => std::slice::from_ref(&self.all[c.index()]),
+            g => &self.members[g as usize],
+        }
+    }
 }
 
 fn redundancy_groups(model: &Model) -> RedundancyGroups {

@@ -6,6 +6,7 @@
 //! file through it; [`discover`] finds the files.
 
 pub mod analysis;
+pub mod availability;
 pub mod discover;
 pub mod finding;
 pub mod generate;

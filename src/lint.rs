@@ -19,6 +19,9 @@ pub struct InputLimits {
     pub yaml: Limits,
     /// Validation limits.
     pub model: ModelLimits,
+    /// Most set elements the availability analysis may handle; None: 64 per component,
+    /// host and link, plus a million.
+    pub analysis_work: Option<usize>,
 }
 
 impl Default for InputLimits {
@@ -28,6 +31,7 @@ impl Default for InputLimits {
             max_file_size: 512 * 1024 * 1024,
             yaml: Limits::default(),
             model: ModelLimits::default(),
+            analysis_work: None,
         }
     }
 }
@@ -150,13 +154,34 @@ pub fn lint_source(source: SourceFile, limits: &InputLimits) -> FileReport {
         },
         _ => None,
     };
-    let valid = findings.is_empty();
+    let mut valid = findings.is_empty();
     if let (Some(model), true) = (model, valid) {
         let graph = Graph::build(&model);
-        let cx = Context::new(&model, &graph);
-        for rule in rules::RULES {
-            if let Some(check) = rule.check {
-                check(&cx, &mut findings);
+        let work_limit = limits.analysis_work.unwrap_or(
+            64 * (model.components.len() + model.hosts.len() + model.links.len()) + 1_000_000,
+        );
+        match Context::new(&model, &graph, work_limit) {
+            Ok(cx) => {
+                for rule in rules::RULES {
+                    if let Some(check) = rule.check {
+                        check(&cx, &mut findings);
+                    }
+                }
+            }
+            Err(e) => {
+                valid = false;
+                findings.push(
+                    Finding::new(
+                        &input::IL001,
+                        model.name_span,
+                        format!(
+                            "the availability analysis of this topology would exceed its work limit of {} set elements",
+                            e.limit
+                        ),
+                        )
+                    .label("this topology")
+                    .help("raise the limit with --max-analysis-work if this topology is legitimate"),
+                );
             }
         }
     }

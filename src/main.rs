@@ -90,6 +90,9 @@ struct CheckArgs {
     /// Most ids (components, hosts, zones, certificates) in one file.
     #[arg(long, value_name = "IDS")]
     max_ids: Option<usize>,
+    /// Most set elements the availability analysis may handle.
+    #[arg(long, value_name = "ELEMENTS")]
+    max_analysis_work: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -161,6 +164,7 @@ fn check(args: CheckArgs) -> u8 {
     if let Some(n) = args.max_ids {
         limits.model.max_ids = n;
     }
+    limits.analysis_work = args.max_analysis_work;
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {

@@ -300,8 +300,10 @@ pub struct DataStoreDef {
     pub role: Role,
     /// Its replication source.
     pub replicates_from: Option<(ComponentId, Span)>,
-    /// How a replica is promoted.
+    /// How a replica is promoted (read from the primary).
     pub failover: Failover,
+    /// Whether a replica says `failover: none`: it stays out of promotion.
+    pub opted_out: bool,
     /// Replication mode.
     pub replication_mode: ReplicationMode,
     /// Whether replication is encrypted.

@@ -1128,6 +1128,10 @@ impl Validator {
                 role: c.role.as_ref().map_or(Role::Standalone, |r| r.value),
                 replicates_from,
                 failover,
+                opted_out: c
+                    .failover
+                    .as_ref()
+                    .is_some_and(|f| f.value == Failover::None),
                 replication_mode: c
                     .replication
                     .as_ref()

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use super::Summary;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Label, Severity};
 use crate::lint::FileReport;
 use crate::source::SourceFile;
 
@@ -37,6 +37,70 @@ struct Rendered<'a> {
     finding: &'a Finding,
     source: &'a SourceFile,
     help: Option<String>,
+    /// Labels close to the main one, drawn in its snippet.
+    near: Vec<&'a Label>,
+    /// Labels far from it, each drawn as a snippet of its own: one snippet spanning
+    /// both would print every line between them.
+    far: Vec<Note<'a>>,
+}
+
+/// A far label, rendered as a related diagnostic.
+struct Note<'a> {
+    label: &'a Label,
+    source: &'a SourceFile,
+}
+
+impl fmt::Display for Note<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label.text)
+    }
+}
+
+impl fmt::Debug for Note<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label.text)
+    }
+}
+
+impl std::error::Error for Note<'_> {}
+
+impl Diagnostic for Note<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.source as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            None,
+            self.label.span,
+        ))))
+    }
+}
+
+/// Labels within this many lines of the main one share its snippet.
+const NEAR_LINES: usize = 3;
+
+impl<'a> Rendered<'a> {
+    fn new(finding: &'a Finding, source: &'a SourceFile) -> Rendered<'a> {
+        let line = source.line_col(finding.span.start as usize).line;
+        let (near, far): (Vec<&Label>, Vec<&Label>) = finding.related.iter().partition(|l| {
+            source.line_col(l.span.start as usize).line.abs_diff(line) <= NEAR_LINES
+        });
+        Rendered {
+            finding,
+            source,
+            help: help_text(finding),
+            near,
+            far: far
+                .into_iter()
+                .map(|label| Note { label, source })
+                .collect(),
+        }
+    }
 }
 
 impl fmt::Display for Rendered<'_> {
@@ -88,11 +152,18 @@ impl Diagnostic for Rendered<'_> {
             Some(f.label.clone()).filter(|l| !l.is_empty()),
             f.span,
         );
-        let related = f
-            .related
+        let related = self
+            .near
             .iter()
             .map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), l.span));
         Some(Box::new(std::iter::once(primary).chain(related)))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.far.is_empty() || self.source.text.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.far.iter().map(|n| n as &dyn Diagnostic)))
     }
 }
 
@@ -164,11 +235,7 @@ pub(super) fn write(
             if finding.suppressed.is_some() {
                 continue;
             }
-            let diagnostic = Rendered {
-                finding,
-                source: &file.source,
-                help: help_text(finding),
-            };
+            let diagnostic = Rendered::new(finding, &file.source);
             let mut text = String::new();
             handler
                 .render_report(&mut text, &diagnostic)

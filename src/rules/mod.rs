@@ -4,6 +4,7 @@
 //! To add a rule: declare it in its category's module with [`Rule`], write its page in
 //! `rules/<CODE>.md`, and list it in [`RULES`].
 
+pub mod availability;
 pub mod graph;
 pub mod input;
 
@@ -95,6 +96,13 @@ pub static RULES: &[&Rule] = &[
     &input::IL004,
     &input::IL005,
     &input::IL006,
+    &availability::SPOF001,
+    &availability::SPOF002,
+    &availability::SPOF003,
+    &availability::LB001,
+    &availability::LB002,
+    &availability::LB003,
+    &availability::LB004,
     &graph::GR001,
     &graph::GR002,
 ];
