@@ -169,7 +169,7 @@ fn json_output_has_the_documented_shape() {
     let file = dir.path().join("orphan.topology.yml");
     std::fs::write(
         &file,
-        "version: 1\nname: orphan\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server }\n  db: { kind: database }\nlinks:\n  - { from: users, to: web, protocol: https, port: 443 }\n",
+        "version: 1\nname: orphan\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server, instances: 2 }\n  db: { kind: database }\nlinks:\n  - { from: users, to: web, protocol: https, port: 443 }\n",
     )
     .unwrap();
     let (v, code) = json(&["--fail-on", "info", file.to_str().unwrap()]);
