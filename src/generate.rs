@@ -183,7 +183,7 @@ pub fn topology(shape: Shape) -> String {
         for a in 1..=apps {
             let _ = writeln!(
                 y,
-                "  - {{ from: c{c}-app-{a}, to: c{c}-db-primary, protocol: postgres, port: 5432, access: write }}"
+                "  - {{ from: c{c}-app-{a}, to: c{c}-db-primary, protocol: postgres, port: 5432, access: read_write }}"
             );
             if shape.varied_style && rng.below(2) == 0 {
                 let _ = write!(

@@ -59,32 +59,11 @@ fn intersection(a: &[EventId], b: &[EventId]) -> Vec<EventId> {
     out
 }
 
-/// A set being built: shared until something changes it.
-enum Acc {
-    Shared(KillSet),
-    Owned(Vec<EventId>),
-}
-
-impl Acc {
-    fn as_slice(&self) -> &[EventId] {
-        match self {
-            Acc::Shared(s) => s,
-            Acc::Owned(v) => v,
-        }
-    }
-
-    fn into_set(self) -> KillSet {
-        match self {
-            Acc::Shared(s) => s,
-            Acc::Owned(v) => v.into(),
-        }
-    }
-}
-
 struct Solver<'a> {
     own: &'a [Vec<EventId>],
     demands: &'a [Vec<Clause>],
     kill: Vec<KillSet>,
+    empty: KillSet,
     work: usize,
     limit: usize,
 }
@@ -98,79 +77,91 @@ impl Solver<'_> {
         Ok(())
     }
 
-    /// Intersects sets (OR: every alternative must fail).
-    fn meet<I: Iterator<Item = KillSet>>(&mut self, mut sets: I) -> Result<Acc, WorkLimitExceeded> {
-        let Some(first) = sets.next() else {
-            return Ok(Acc::Owned(Vec::new()));
+    /// Intersects sets (OR: every alternative must fail). Shares the input when all
+    /// inputs are the same set.
+    fn meet(
+        &mut self,
+        sets: impl IntoIterator<Item = KillSet>,
+    ) -> Result<KillSet, WorkLimitExceeded> {
+        let mut sets = sets.into_iter();
+        let Some(mut acc) = sets.next() else {
+            return Ok(self.empty.clone());
         };
-        let mut acc = Acc::Shared(first);
         for s in sets {
-            if acc.as_slice().is_empty() {
+            if acc.is_empty() {
                 break;
             }
-            if let Acc::Shared(a) = &acc
-                && Rc::ptr_eq(a, &s)
-            {
+            if Rc::ptr_eq(&acc, &s) {
                 continue;
             }
-            self.charge(acc.as_slice().len() + s.len())?;
-            acc = Acc::Owned(intersection(acc.as_slice(), &s));
+            self.charge(acc.len() + s.len())?;
+            acc = intersection(&acc, &s).into();
         }
         Ok(acc)
     }
 
-    /// Joins `b` into `acc` (AND: any failing is enough).
-    fn join(&mut self, acc: Acc, b: Acc) -> Result<Acc, WorkLimitExceeded> {
-        if b.as_slice().is_empty() {
-            return Ok(acc);
+    /// Unions sets (AND: any failing is enough) in one merge, however many there are:
+    /// pairwise unions into a growing set would cost the square of a wide fan-out.
+    fn join(&mut self, mut parts: Vec<KillSet>) -> Result<KillSet, WorkLimitExceeded> {
+        parts.retain(|p| !p.is_empty());
+        parts.sort_unstable_by_key(|p| Rc::as_ptr(p).cast::<EventId>() as usize);
+        parts.dedup_by(|a, b| Rc::ptr_eq(a, b));
+        match parts.len() {
+            0 => Ok(self.empty.clone()),
+            1 => Ok(parts.pop().expect("one part")),
+            2 => {
+                self.charge(parts[0].len() + parts[1].len())?;
+                Ok(union(&parts[0], &parts[1]).into())
+            }
+            _ => {
+                let total: usize = parts.iter().map(|p| p.len()).sum();
+                self.charge(total)?;
+                let mut all = Vec::with_capacity(total);
+                for p in &parts {
+                    all.extend_from_slice(p);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Ok(all.into())
+            }
         }
-        if acc.as_slice().is_empty() {
-            return Ok(b);
-        }
-        if let (Acc::Shared(x), Acc::Shared(y)) = (&acc, &b)
-            && Rc::ptr_eq(x, y)
-        {
-            return Ok(acc);
-        }
-        self.charge(acc.as_slice().len() + b.as_slice().len())?;
-        Ok(Acc::Owned(union(acc.as_slice(), b.as_slice())))
     }
 
     /// The kill set of `c` from the current sets of what it depends on.
     fn evaluate(&mut self, c: usize) -> Result<KillSet, WorkLimitExceeded> {
         let demands = self.demands;
-        let mut acc = Acc::Owned(self.own[c].clone());
+        let mut parts: Vec<KillSet> = Vec::with_capacity(demands[c].len() + 1);
+        if !self.own[c].is_empty() {
+            parts.push(self.own[c].as_slice().into());
+        }
         for clause in &demands[c] {
             // OR over alternatives: intersect each alternative's set.
-            let mut clause_acc: Option<Acc> = None;
+            let mut clause_set: Option<KillSet> = None;
             for alt in &clause.alts {
                 // AND over slots: union of each slot's intersection.
-                let mut alt_acc = Acc::Owned(Vec::new());
+                let mut slot_sets = Vec::with_capacity(alt.slots.len());
                 for slot in &alt.slots {
                     let sets: Vec<KillSet> = slot
                         .nodes
                         .iter()
                         .map(|n| self.kill[n.index()].clone())
                         .collect();
-                    let slot_set = self.meet(sets.into_iter())?;
-                    alt_acc = self.join(alt_acc, slot_set)?;
+                    slot_sets.push(self.meet(sets)?);
                 }
-                clause_acc = Some(match clause_acc {
-                    None => alt_acc,
-                    Some(prev) => {
-                        let sets = [prev.into_set(), alt_acc.into_set()];
-                        self.meet(sets.into_iter())?
-                    }
-                });
-                if clause_acc.as_ref().is_some_and(|a| a.as_slice().is_empty()) {
+                let alt_set = self.join(slot_sets)?;
+                let next = match clause_set.take() {
+                    None => alt_set,
+                    Some(prev) => self.meet([prev, alt_set])?,
+                };
+                let done = next.is_empty();
+                clause_set = Some(next);
+                if done {
                     break;
                 }
             }
-            if let Some(clause_acc) = clause_acc {
-                acc = self.join(acc, clause_acc)?;
-            }
+            parts.extend(clause_set);
         }
-        Ok(acc.into_set())
+        self.join(parts)
     }
 }
 
@@ -200,7 +191,8 @@ pub fn compute(
     let mut solver = Solver {
         own,
         demands,
-        kill: vec![empty; n],
+        kill: vec![empty.clone(); n],
+        empty,
         work: 0,
         limit,
     };

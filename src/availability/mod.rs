@@ -28,6 +28,11 @@ pub enum Event {
     Host(HostId),
     /// Every host with this failure-domain value goes down.
     Domain(DomainId),
+    /// Not a failure of its own: every member of a redundancy group
+    /// ([`Availability::groups`]) down at once. Its kill-set entries say which
+    /// entrypoints a group's redundancy protects, which tells a group that matters from
+    /// one that does not.
+    Group(u32),
 }
 
 impl Event {
@@ -37,7 +42,13 @@ impl Event {
             Event::Component(c) => model.component(c).id.value.clone(),
             Event::Host(h) => model.host(h).id.value.clone(),
             Event::Domain(d) => model.failure_domains[d.index()].name(),
+            Event::Group(_) => "a redundancy group".into(),
         }
+    }
+
+    /// Whether this is a real failure (not a group's collective loss).
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Event::Group(_))
     }
 }
 
@@ -62,6 +73,14 @@ pub struct Availability {
     pub domain_event: Vec<EventId>,
     /// The event of each component that has one (instances 1, not a client).
     pub component_event: Vec<Option<EventId>>,
+    /// Redundancy groups: each OR over two or more components in some dependency, and
+    /// each component with several instances. Sorted member lists, in sorted order.
+    pub groups: Vec<Vec<ComponentId>>,
+    /// The collective-loss event of each group.
+    pub group_event: Vec<EventId>,
+    /// Who depends on each component, and through which link: the reverse of
+    /// `demands`, for explaining a finding by walking back from where it strikes.
+    dependents: Vec<Vec<(ComponentId, Option<LinkId>)>>,
 }
 
 impl Availability {
@@ -90,7 +109,14 @@ impl Availability {
             domain_event.push(EventId(events.len() as u32));
             events.push(Event::Domain(DomainId(i as u32)));
         }
-        let own: Vec<Vec<EventId>> = model
+        let demands = demand::build(model, groups);
+        let group_members = redundancy_groups(model, &demands);
+        let mut group_event = Vec::with_capacity(group_members.len());
+        for i in 0..group_members.len() {
+            group_event.push(EventId(events.len() as u32));
+            events.push(Event::Group(i as u32));
+        }
+        let mut own: Vec<Vec<EventId>> = model
             .components
             .iter()
             .enumerate()
@@ -110,12 +136,30 @@ impl Availability {
                             .map(|d| domain_event[d.index()]),
                     );
                 }
-                own.sort_unstable();
                 own
             })
             .collect();
-        let demands = demand::build(model, groups);
+        for (members, event) in group_members.iter().zip(&group_event) {
+            for m in members {
+                own[m.index()].push(*event);
+            }
+        }
+        for events in &mut own {
+            events.sort_unstable();
+        }
         let kill = killset::compute(&own, &demands, work_limit)?;
+        let mut dependents: Vec<Vec<(ComponentId, Option<LinkId>)>> =
+            vec![Vec::new(); model.components.len()];
+        for (c, clauses) in demands.iter().enumerate() {
+            for alt in clauses.iter().flat_map(|cl| &cl.alts) {
+                for node in alt.slots.iter().flat_map(|s| &s.nodes) {
+                    let entry = (ComponentId(c as u32), alt.link);
+                    if dependents[node.index()].last() != Some(&entry) {
+                        dependents[node.index()].push(entry);
+                    }
+                }
+            }
+        }
         Ok(Availability {
             events,
             own,
@@ -124,6 +168,9 @@ impl Availability {
             host_event,
             domain_event,
             component_event,
+            groups: group_members,
+            group_event,
+            dependents,
         })
     }
 
@@ -132,37 +179,101 @@ impl Availability {
         self.kill[c.index()].binary_search(&event).is_ok()
     }
 
+    /// The components an event strikes directly.
+    pub fn struck(&self, model: &Model, event: EventId) -> Vec<ComponentId> {
+        match self.events[event.0 as usize] {
+            Event::Component(c) => vec![c],
+            Event::Host(h) => model.host(h).components.clone(),
+            Event::Domain(d) => model.failure_domains[d.index()]
+                .hosts
+                .iter()
+                .flat_map(|h| model.host(*h).components.iter().copied())
+                .collect(),
+            Event::Group(g) => self.groups[g as usize].clone(),
+        }
+    }
+
     /// One chain of dependencies from `from` to where `event` strikes: the components
-    /// in order and the link or target that leads to each (None for the first).
-    pub fn chain(&self, event: EventId, from: ComponentId) -> Vec<(ComponentId, Option<LinkId>)> {
-        let mut path = vec![(from, None)];
-        let mut seen = vec![false; self.kill.len()];
-        seen[from.index()] = true;
-        let mut c = from;
-        // Follow a dependency that holds the event until reaching a component the event
-        // strikes itself. Kill sets are a least fixpoint, so such a path exists; `seen`
-        // keeps cycles from trapping the walk.
-        for _ in 0..self.kill.len() {
-            if self.own[c.index()].binary_search(&event).is_ok() {
+    /// in order and the link or target that leads to each (None for the first). Found
+    /// by walking back from the struck components through dependents the event also
+    /// stops, so its cost is that of the stopped region, not of `from`'s fan-out.
+    pub fn chain(
+        &self,
+        model: &Model,
+        event: EventId,
+        from: ComponentId,
+    ) -> Vec<(ComponentId, Option<LinkId>)> {
+        use std::collections::{HashMap, VecDeque};
+        // For each visited component: the next one towards the struck ones, and the
+        // link between them.
+        let mut toward: HashMap<ComponentId, Option<(ComponentId, Option<LinkId>)>> =
+            HashMap::new();
+        let mut queue = VecDeque::new();
+        for c in self.struck(model, event) {
+            if self.stops(event, c) && toward.insert(c, None).is_none() {
+                queue.push_back(c);
+            }
+        }
+        while let Some(n) = queue.pop_front() {
+            if n == from {
                 break;
             }
-            let next = self.demands[c.index()].iter().find_map(|clause| {
-                clause.alts.iter().find_map(|alt| {
-                    alt.slots.iter().find_map(|slot| {
-                        slot.nodes
-                            .iter()
-                            .find(|n| !seen[n.index()] && self.stops(event, **n))
-                            .map(|n| (*n, alt.link))
-                    })
-                })
-            });
-            let Some((n, link)) = next else { break };
-            seen[n.index()] = true;
-            path.push((n, link));
-            c = n;
+            for &(d, link) in &self.dependents[n.index()] {
+                if !toward.contains_key(&d) && self.stops(event, d) {
+                    toward.insert(d, Some((n, link)));
+                    queue.push_back(d);
+                }
+            }
+        }
+        let mut path = vec![(from, None)];
+        let mut c = from;
+        while let Some(Some((next, link))) = toward.get(&c) {
+            path.push((*next, *link));
+            c = *next;
         }
         path
     }
+}
+
+/// The redundancy groups of the dependencies: each OR over two or more components (the
+/// targets of a clause's alternatives, or a slot's nodes), and each component with
+/// several instances.
+fn redundancy_groups(model: &Model, demands: &[Vec<Clause>]) -> Vec<Vec<ComponentId>> {
+    let mut groups = std::collections::BTreeSet::new();
+    for clauses in demands {
+        for clause in clauses {
+            if clause.alts.len() > 1 {
+                let mut members: Vec<ComponentId> = clause
+                    .alts
+                    .iter()
+                    .flat_map(|alt| {
+                        alt.slots
+                            .first()
+                            .map(|s| s.nodes.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                members.sort_unstable();
+                members.dedup();
+                if members.len() > 1 {
+                    groups.insert(members);
+                }
+            }
+            for alt in &clause.alts {
+                for slot in &alt.slots {
+                    if slot.nodes.len() > 1 {
+                        groups.insert(slot.nodes.clone());
+                    }
+                }
+            }
+        }
+    }
+    for (i, c) in model.components.iter().enumerate() {
+        if c.instances > 1 && c.kind.value != Kind::Client {
+            groups.insert(vec![ComponentId(i as u32)]);
+        }
+    }
+    groups.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! Availability: single points of failure from the AND/OR model, and the load
 //! balancer rules. All of them read the one analysis in [`Context`].
 
-use std::collections::BTreeSet;
-
 use super::{Category, Rule};
 use crate::analysis::{Context, Outage};
 use crate::availability::{Event, EventId};
@@ -117,7 +115,9 @@ fn impact(cx: &Context, outage: &Outage) -> Impact {
         .map(|e| model.component(*e).id.value.clone())
         .collect();
     let sentence = format!("{} can no longer be served", names(&entry_names));
-    let path = cx.availability.chain(outage.event, outage.entrypoints[0]);
+    let path = cx
+        .availability
+        .chain(model, outage.event, outage.entrypoints[0]);
     let chain = path
         .iter()
         .map(|(c, _)| model.component(*c).id.value.as_str())
@@ -360,7 +360,8 @@ fn single_point_of_failure(cx: &Context, out: &mut Vec<Finding>) {
             }
             // A failure-domain value stops users only through what it holds: a
             // component or host reported here, or redundancy it defeats (SPOF002).
-            Event::Domain(_) => {}
+            // A group's collective loss is not a failure at all.
+            Event::Domain(_) | Event::Group(_) => {}
         }
     }
 }
@@ -375,62 +376,21 @@ fn single_writable_database(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// The redundancy groups of the analysis: each OR over two or more components, and
-/// each component with several instances.
-fn redundancy_groups(cx: &Context) -> BTreeSet<Vec<ComponentId>> {
-    let mut groups = BTreeSet::new();
-    for clauses in &cx.availability.demands {
-        for clause in clauses {
-            if clause.alts.len() > 1 {
-                let mut members: Vec<ComponentId> = clause
-                    .alts
-                    .iter()
-                    .flat_map(|alt| {
-                        alt.slots
-                            .first()
-                            .map(|s| s.nodes.clone())
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                members.sort_unstable();
-                members.dedup();
-                if members.len() > 1 {
-                    groups.insert(members);
-                }
-            }
-            for alt in &clause.alts {
-                for slot in &alt.slots {
-                    if slot.nodes.len() > 1 {
-                        groups.insert(slot.nodes.clone());
-                    }
-                }
-            }
-        }
-    }
-    for (i, c) in cx.model.components.iter().enumerate() {
-        if c.instances > 1 {
-            groups.insert(vec![ComponentId(i as u32)]);
-        }
-    }
-    groups
-}
-
 fn shared_failure_domain(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     let av = &cx.availability;
-    let reached = cx.reachable();
     // How many values each level has: of two levels covering the same hosts, the one
     // with more values cuts finer (a rack before its datacenter).
     let mut level_values: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for d in &model.failure_domains {
         *level_values.entry(d.level.as_str()).or_default() += 1;
     }
-    let mut reported: BTreeSet<(EventId, Vec<ComponentId>)> = BTreeSet::new();
-    for members in redundancy_groups(cx) {
-        // Redundancy that no entrypoint uses defeats nothing.
-        if !members.iter().any(|m| reached[m.index()]) {
+    for (members, group_event) in av.groups.iter().zip(&av.group_event) {
+        // Only redundancy that protects an entrypoint can be defeated: losing every
+        // member at once must stop one.
+        let Some(group_outage) = cx.outage(*group_event) else {
             continue;
-        }
+        };
         let hosts: Option<Vec<HostId>> = members.iter().map(|m| model.component(*m).host).collect();
         let Some(hosts) = hosts else { continue };
         // The domains every member's host shares: the host itself, or level values.
@@ -457,18 +417,12 @@ fn shared_failure_domain(cx: &Context, out: &mut Vec<Finding>) {
                 ));
             }
         }
-        let Some((_, _, _, event)) = candidates
-            .into_iter()
-            .filter(|c| cx.outage(c.3).is_some())
-            .min()
-        else {
+        // A domain that takes every member down stops what their loss stops: it is a
+        // single point of failure whenever the group's loss is.
+        let Some((_, _, _, event)) = candidates.into_iter().min() else {
             continue;
         };
-        if !reported.insert((event, members.clone())) {
-            continue;
-        }
-        let outage = cx.outage(event).expect("filtered on outages");
-        out.push(shared_domain_finding(cx, event, &members, outage));
+        out.push(shared_domain_finding(cx, event, members, group_outage));
     }
 }
 
@@ -513,7 +467,9 @@ fn shared_domain_finding(
             model.failure_domains[d.index()].span,
             format!("`{domain_name}`"),
         ),
-        Event::Component(c) => (model.component(c).id.span, format!("`{domain_name}`")),
+        Event::Component(_) | Event::Group(_) => {
+            unreachable!("a shared domain is a host or a level value")
+        }
     };
     let redundant = if members.len() == 1 {
         let c = model.component(members[0]);
