@@ -96,11 +96,24 @@ impl<'a> Context<'a> {
     /// groups, from a reached primary to its replicas (they hold its data and stand in
     /// for it), and to network firewalls in front of anything reached.
     pub fn reachable(&self) -> Vec<bool> {
+        let starts = self
+            .model
+            .components
+            .iter()
+            .map(|c| c.entrypoint)
+            .collect::<Vec<_>>();
+        self.reachable_from(&starts, None)
+    }
+
+    /// The components reached from `starts` (as [`Context::reachable`]), through
+    /// components that are `alive` only, when given.
+    pub fn reachable_from(&self, starts: &[bool], alive: Option<&[bool]>) -> Vec<bool> {
         let model = self.model;
+        let up = |c: ComponentId| alive.is_none_or(|a| a[c.index()]);
         let mut seen = vec![false; model.components.len()];
         let mut stack: Vec<ComponentId> = Vec::new();
-        for (i, c) in model.components.iter().enumerate() {
-            if c.entrypoint {
+        for (i, start) in starts.iter().enumerate() {
+            if *start && up(ComponentId(i as u32)) {
                 seen[i] = true;
                 stack.push(ComponentId(i as u32));
             }
@@ -122,7 +135,7 @@ impl<'a> Context<'a> {
                         .flat_map(|lb| lb.peers.iter().map(|(p, _)| *p)),
                 );
             for n in next.collect::<Vec<_>>() {
-                if !seen[n.index()] {
+                if !seen[n.index()] && up(n) {
                     seen[n.index()] = true;
                     stack.push(n);
                 }

@@ -17,6 +17,7 @@ pub mod output;
 pub mod rules;
 pub mod source;
 pub mod spelling;
+pub mod whatif;
 pub mod yaml;
 
 use std::path::PathBuf;
@@ -48,4 +49,46 @@ pub fn exit_code(files: &[FileReport], fail_on: Option<Severity>) -> i32 {
             .any(|f| f.suppressed.is_none() && f.severity >= level)
     });
     i32::from(failing)
+}
+
+/// `what-if`: lints `path` and, when it is a valid topology, fails `ids` together.
+/// Errors: the file's report when it is not valid, or a message for an unknown id.
+pub fn what_if(
+    path: &std::path::Path,
+    ids: &[String],
+    limits: &InputLimits,
+) -> Result<whatif::WhatIf, WhatIfError> {
+    let display = path.to_string_lossy().into_owned();
+    let source = lint::read_source(path, &display, limits).map_err(WhatIfError::Invalid)?;
+    let model = match lint::load_model(&source, limits) {
+        Ok(model) => model,
+        Err(findings) => {
+            return Err(WhatIfError::Invalid(Box::new(FileReport {
+                source,
+                valid: false,
+                findings,
+            })));
+        }
+    };
+    let graph = graph::Graph::build(&model);
+    let cx = match lint::analyse(&model, &graph, limits) {
+        Ok(cx) => cx,
+        Err(f) => {
+            return Err(WhatIfError::Invalid(Box::new(FileReport {
+                source,
+                valid: false,
+                findings: vec![*f],
+            })));
+        }
+    };
+    whatif::what_if(&cx, ids).map_err(WhatIfError::Message)
+}
+
+/// Why `what-if` could not answer.
+#[derive(Debug)]
+pub enum WhatIfError {
+    /// The file is not a valid topology: its findings.
+    Invalid(Box<FileReport>),
+    /// An id names nothing that can fail.
+    Message(String),
 }

@@ -64,20 +64,23 @@ impl FileReport {
     }
 }
 
-/// Reads and lints one file, refusing it by size before reading it.
-pub fn lint_path(path: &Path, display: &str, limits: &InputLimits) -> FileReport {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            return FileReport::unreadable(
-                display,
-                format!("cannot read `{display}`: {}", io_text(&e)),
-                None,
-            );
-        }
+/// Reads one file, refusing it by size before reading it; a file that cannot be read
+/// or is not UTF-8 is a report of its own.
+pub fn read_source(
+    path: &Path,
+    display: &str,
+    limits: &InputLimits,
+) -> Result<SourceFile, Box<FileReport>> {
+    let unreadable = |e: std::io::Error| {
+        Box::new(FileReport::unreadable(
+            display,
+            format!("cannot read `{display}`: {}", io_text(&e)),
+            None,
+        ))
     };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.len() > limits.max_file_size {
-        return FileReport::unreadable(
+        return Err(Box::new(FileReport::unreadable(
             display,
             format!(
                 "`{display}` is {} bytes, over the file size limit of {} bytes",
@@ -85,21 +88,12 @@ pub fn lint_path(path: &Path, display: &str, limits: &InputLimits) -> FileReport
                 limits.max_file_size
             ),
             Some("raise the limit with --max-file-size if this file is legitimate".into()),
-        );
+        )));
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return FileReport::unreadable(
-                display,
-                format!("cannot read `{display}`: {}", io_text(&e)),
-                None,
-            );
-        }
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => lint_source(SourceFile::new(display, text), limits),
-        Err(e) => {
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    String::from_utf8(bytes)
+        .map(|text| SourceFile::new(display, text))
+        .map_err(|e| {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let f = Finding::new(
@@ -109,12 +103,19 @@ pub fn lint_path(path: &Path, display: &str, limits: &InputLimits) -> FileReport
             )
             .label("invalid byte here")
             .help("save the file as UTF-8");
-            FileReport {
+            Box::new(FileReport {
                 source: SourceFile::new(display, text),
                 valid: false,
                 findings: vec![f],
-            }
-        }
+            })
+        })
+}
+
+/// Reads and lints one file.
+pub fn lint_path(path: &Path, display: &str, limits: &InputLimits) -> FileReport {
+    match read_source(path, display, limits) {
+        Ok(source) => lint_source(source, limits),
+        Err(report) => *report,
     }
 }
 
@@ -139,55 +140,90 @@ fn input_finding(e: yaml::Error) -> Finding {
     f
 }
 
-/// Lints one file's text.
-pub fn lint_source(source: SourceFile, limits: &InputLimits) -> FileReport {
-    let (document, errors) = yaml::from_source::<Document>(&source, limits.yaml);
+/// Reads and validates one file's text: the model, or every input error in it.
+pub fn load_model(source: &SourceFile, limits: &InputLimits) -> Result<model::Model, Vec<Finding>> {
+    let (document, errors) = yaml::from_source::<Document>(source, limits.yaml);
     let mut findings: Vec<Finding> = errors.into_iter().map(input_finding).collect();
     let fatal = findings.iter().any(|f| f.rule.code == input::IL001.code);
-    let model = match document {
-        Some(doc) if !fatal => match model::validate(doc, limits.model) {
-            Ok(model) => Some(model),
-            Err(errors) => {
-                findings.extend(errors);
-                None
-            }
-        },
-        _ => None,
-    };
-    let mut valid = findings.is_empty();
-    if let (Some(model), true) = (model, valid) {
-        let graph = Graph::build(&model);
-        let work_limit = limits.analysis_work.unwrap_or(
-            64 * (model.components.len() + model.hosts.len() + model.links.len()) + 1_000_000,
-        );
-        match Context::new(&model, &graph, work_limit) {
-            Ok(cx) => {
-                for rule in rules::RULES {
-                    if let Some(check) = rule.check {
-                        check(&cx, &mut findings);
-                    }
-                }
-            }
-            Err(e) => {
-                valid = false;
-                findings.push(
-                    Finding::new(
-                        &input::IL001,
-                        model.name_span,
-                        format!(
-                            "the availability analysis of this topology would exceed its work limit of {} set elements",
-                            e.limit
-                        ),
-                        )
-                    .label("this topology")
-                    .help("raise the limit with --max-analysis-work if this topology is legitimate"),
-                );
-            }
+    if let Some(doc) = document
+        && !fatal
+    {
+        match model::validate(doc, limits.model) {
+            Ok(model) if findings.is_empty() => return Ok(model),
+            Ok(_) => {}
+            Err(errors) => findings.extend(errors),
         }
     }
+    if findings.is_empty() {
+        // Unreachable: no document comes with an error. Kept total for safety.
+        findings.push(Finding::new(
+            &input::IL002,
+            Span::default(),
+            "the file holds no topology",
+        ));
+    }
+    sort(&mut findings);
+    Err(findings)
+}
+
+/// Analyses a model within the limits' work bound, or says why it cannot (IL001).
+pub fn analyse<'a>(
+    model: &'a model::Model,
+    graph: &'a Graph,
+    limits: &InputLimits,
+) -> Result<Context<'a>, Box<Finding>> {
+    let work_limit = limits.analysis_work.unwrap_or(
+        64 * (model.components.len() + model.hosts.len() + model.links.len()) + 1_000_000,
+    );
+    Context::new(model, graph, work_limit).map_err(|e| {
+        Box::new(Finding::new(
+            &input::IL001,
+            model.name_span,
+            format!(
+                "the availability analysis of this topology would exceed its work limit of {} set elements",
+                e.limit
+            ),
+        )
+        .label("this topology")
+        .help("raise the limit with --max-analysis-work if this topology is legitimate"))
+    })
+}
+
+fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.span.start, a.rule.code, &a.message).cmp(&(b.span.start, b.rule.code, &b.message))
     });
+}
+
+/// Lints one file's text.
+pub fn lint_source(source: SourceFile, limits: &InputLimits) -> FileReport {
+    let model = match load_model(&source, limits) {
+        Ok(model) => model,
+        Err(findings) => {
+            return FileReport {
+                source,
+                valid: false,
+                findings,
+            };
+        }
+    };
+    let graph = Graph::build(&model);
+    let mut findings = Vec::new();
+    let valid = match analyse(&model, &graph, limits) {
+        Ok(cx) => {
+            for rule in rules::RULES {
+                if let Some(check) = rule.check {
+                    check(&cx, &mut findings);
+                }
+            }
+            true
+        }
+        Err(f) => {
+            findings.push(*f);
+            false
+        }
+    };
+    sort(&mut findings);
     FileReport {
         source,
         valid,

@@ -36,6 +36,24 @@ enum Command {
         /// A rule code (SPOF001) or name (single-point-of-failure).
         rule: String,
     },
+    /// What stops when components, hosts or failure-domain values (rack:r1) fail
+    /// together. Exit 1 when an entrypoint is lost.
+    WhatIf {
+        /// The topology file.
+        file: PathBuf,
+        /// What fails: component or host ids, or level:value (comma-separated or repeated).
+        #[arg(long, required = true, value_delimiter = ',', value_name = "ID")]
+        fail: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = WhatIfFormat::Human)]
+        format: WhatIfFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WhatIfFormat {
+    Human,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,6 +120,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::Rules { format }) => list_rules(format),
         Some(Command::Explain { rule }) => explain(&rule),
+        Some(Command::WhatIf { file, fail, format }) => what_if(&file, &fail, format),
     };
     ExitCode::from(code)
 }
@@ -129,6 +148,48 @@ fn explain(query: &str) -> u8 {
                 Some(best) => eprintln!("infra-lint: no rule `{query}`; did you mean `{best}`?"),
                 None => eprintln!("infra-lint: no rule `{query}`; `infra-lint rules` lists them"),
             }
+            2
+        }
+    }
+}
+
+fn what_if(file: &std::path::Path, fail: &[String], format: WhatIfFormat) -> u8 {
+    match infra_lint::what_if(file, fail, &InputLimits::default()) {
+        Ok(answer) => {
+            let text = match format {
+                WhatIfFormat::Human => answer.text(),
+                WhatIfFormat::Json => match serde_json::to_string_pretty(&answer) {
+                    Ok(json) => json + "\n",
+                    Err(e) => {
+                        eprintln!("infra-lint: {e}");
+                        return 2;
+                    }
+                },
+            };
+            match print_or_fail(&text) {
+                0 => u8::from(!answer.entrypoints_lost.is_empty()),
+                code => code,
+            }
+        }
+        Err(infra_lint::WhatIfError::Message(message)) => {
+            eprintln!("infra-lint: {message}");
+            2
+        }
+        Err(infra_lint::WhatIfError::Invalid(report)) => {
+            let human = HumanOptions {
+                color: std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                quiet: false,
+                width: 100,
+            };
+            let mut buffer = Vec::new();
+            let _ = output::write(
+                Format::Human,
+                std::slice::from_ref(&*report),
+                &human,
+                &mut buffer,
+            );
+            let _ = print_or_fail(&String::from_utf8_lossy(&buffer));
             2
         }
     }

@@ -527,3 +527,92 @@ fn the_readme_sample_output_is_real() {
     let o = infra_lint(&["--color", "never", "examples/invalid/several-errors.yml"]);
     assert_eq!(stdout(&o), sample);
 }
+
+#[test]
+fn what_if_names_what_stops() {
+    let o = infra_lint(&[
+        "what-if",
+        "examples/02-distributed.topology.yml",
+        "--fail",
+        "lb-1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "an entrypoint is lost");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["entrypoints_lost"], serde_json::json!(["users"]));
+    assert_eq!(v["stopped"], serde_json::json!(["lb-1"]));
+    assert!(
+        v["unreachable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "db-primary")
+    );
+
+    // Losing one server of the pair is survivable: exit 0, and its components stop.
+    let o = infra_lint(&[
+        "what-if",
+        "examples/02-distributed.topology.yml",
+        "--fail",
+        "server-2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["entrypoints_lost"], serde_json::json!([]));
+    assert_eq!(
+        v["stopped"],
+        serde_json::json!(["web-2", "app-2", "db-replica"])
+    );
+
+    // Several at once, comma-separated: both servers means nothing is left.
+    let o = infra_lint(&[
+        "what-if",
+        "examples/02-distributed.topology.yml",
+        "--fail",
+        "server-1,server-2",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("entrypoints no longer served: users"));
+}
+
+#[test]
+fn what_if_fails_a_failure_domain_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "racks.topology.yml",
+        b"version: 1\nname: r\nhosts:\n  h1: { failure_domains: { rack: r1 } }\n  h2: { failure_domains: { rack: r2 } }\ncomponents:\n  users: { kind: client }\n  web-1: { kind: web_server, host: h1, service: web }\n  web-2: { kind: web_server, host: h2, service: web }\nlinks:\n  - { from: users, to: web-1 }\n",
+    );
+    let o = infra_lint(&["what-if", &p, "--fail", "rack:r1", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "web-2 still serves");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stopped"], serde_json::json!(["web-1"]));
+    let o = infra_lint(&["what-if", &p, "--fail", "rack:r1,rack:r2"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = infra_lint(&["what-if", &p, "--fail", "rack:r3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `rack:r1`?"));
+}
+
+#[test]
+fn what_if_refuses_unknown_ids_and_invalid_files() {
+    let o = infra_lint(&[
+        "what-if",
+        "examples/02-distributed.topology.yml",
+        "--fail",
+        "srever-2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `server-2`?"));
+    let o = infra_lint(&[
+        "what-if",
+        "examples/invalid/version-2.yml",
+        "--fail",
+        "web-1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("IL005"));
+}

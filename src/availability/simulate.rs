@@ -17,13 +17,22 @@ fn satisfied(clauses: &[Clause], working: &[bool]) -> bool {
     })
 }
 
-/// Whether each component works when every event in `failed` happens at once.
-pub fn simulate(own: &[Vec<EventId>], demands: &[Vec<Clause>], failed: &[EventId]) -> Vec<bool> {
+/// Whether each component works when every event in `failed` happens at once and the
+/// components in `down` are down (all their instances).
+pub fn simulate(
+    own: &[Vec<EventId>],
+    demands: &[Vec<Clause>],
+    failed: &[EventId],
+    down: &[usize],
+) -> Vec<bool> {
     let n = own.len();
     let mut working: Vec<bool> = own
         .iter()
         .map(|events| !events.iter().any(|e| failed.contains(e)))
         .collect();
+    for &c in down {
+        working[c] = false;
+    }
     // Who depends on whom, to revisit only the dependents of what just stopped.
     let mut dependents: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (c, clauses) in demands.iter().enumerate() {

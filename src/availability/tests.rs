@@ -269,7 +269,7 @@ fn check_against_oracle(yaml: &str) -> Result<(), TestCaseError> {
     let av = &cx.availability;
     for e in 0..av.events.len() {
         let event = super::EventId(e as u32);
-        let working = simulate(&av.own, &av.demands, &[event]);
+        let working = simulate(&av.own, &av.demands, &[event], &[]);
         for (c, works) in working.iter().enumerate() {
             let stopped = av.kill[c].binary_search(&event).is_ok();
             prop_assert_eq!(

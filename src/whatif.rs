@@ -1,0 +1,129 @@
+//! `infra-lint what-if`: what stops when given components, hosts or failure-domain
+//! values fail together.
+
+use serde::Serialize;
+
+use crate::analysis::Context;
+use crate::availability::{EventId, simulate};
+use crate::model::{Model, Ref};
+use crate::spelling;
+
+/// The answer for one set of failures.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct WhatIf {
+    /// What was failed, as given.
+    pub failed: Vec<String>,
+    /// Entrypoints that can no longer be served.
+    pub entrypoints_lost: Vec<String>,
+    /// Entrypoints still served.
+    pub entrypoints_served: Vec<String>,
+    /// Components that stop working: failed, or missing a dependency.
+    pub stopped: Vec<String>,
+    /// Components still up that no served entrypoint reaches any more.
+    pub unreachable: Vec<String>,
+}
+
+/// Resolves `what-if` ids: a component, a host, or `level:value`.
+fn resolve(model: &Model, cx: &Context, id: &str) -> Result<(Vec<EventId>, Vec<usize>), String> {
+    if let Some((level, value)) = id.split_once(':') {
+        return match model
+            .failure_domains
+            .iter()
+            .position(|d| d.level == level && d.value == value)
+        {
+            Some(d) => Ok((vec![cx.availability.domain_event[d]], Vec::new())),
+            None => {
+                let names: Vec<String> = model.failure_domains.iter().map(|d| d.name()).collect();
+                Err(
+                    match spelling::closest(id, names.iter().map(String::as_str)) {
+                        Some(best) => {
+                            format!("no failure-domain value `{id}`; did you mean `{best}`?")
+                        }
+                        None => format!("no failure-domain value `{id}` in this topology"),
+                    },
+                )
+            }
+        };
+    }
+    match model.lookup(id) {
+        Some(Ref::Component(c)) => Ok((Vec::new(), vec![c.index()])),
+        Some(Ref::Host(h)) => Ok((vec![cx.availability.host_event[h.index()]], Vec::new())),
+        Some(other) => Err(format!(
+            "`{id}` is a {}: only components, hosts and failure-domain values (`rack:r1`) fail",
+            other.noun()
+        )),
+        None => Err(match spelling::closest(id, model.ids()) {
+            Some(best) => format!("no component or host `{id}`; did you mean `{best}`?"),
+            None => format!("no component or host `{id}` in this topology"),
+        }),
+    }
+}
+
+/// Fails every id in `ids` at once and reports what stops.
+pub fn what_if(cx: &Context, ids: &[String]) -> Result<WhatIf, String> {
+    let model = cx.model;
+    let av = &cx.availability;
+    let mut events = Vec::new();
+    let mut down = Vec::new();
+    for id in ids {
+        let (e, d) = resolve(model, cx, id)?;
+        events.extend(e);
+        down.extend(d);
+    }
+    let working = simulate(&av.own, &av.demands, &events, &down);
+    let served: Vec<bool> = model
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.entrypoint && working[i])
+        .collect();
+    let reached = cx.reachable_from(&served, Some(&working));
+    let reached_before = cx.reachable();
+    let name = |i: usize| model.components[i].id.value.clone();
+    let mut answer = WhatIf {
+        failed: ids.to_vec(),
+        entrypoints_lost: Vec::new(),
+        entrypoints_served: Vec::new(),
+        stopped: Vec::new(),
+        unreachable: Vec::new(),
+    };
+    for (i, c) in model.components.iter().enumerate() {
+        if c.entrypoint {
+            if working[i] {
+                answer.entrypoints_served.push(name(i));
+            } else {
+                answer.entrypoints_lost.push(name(i));
+            }
+        }
+        if !working[i] && !c.entrypoint {
+            answer.stopped.push(name(i));
+        } else if working[i] && !reached[i] && reached_before[i] {
+            answer.unreachable.push(name(i));
+        }
+    }
+    Ok(answer)
+}
+
+impl WhatIf {
+    /// The human rendering.
+    pub fn text(&self) -> String {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        format!(
+            "what-if: {} fail{}\n  entrypoints no longer served: {}\n  entrypoints still served: {}\n  components that stop working ({}): {}\n  components still up but no longer reached ({}): {}\n",
+            self.failed.join(", "),
+            if self.failed.len() == 1 { "s" } else { "" },
+            list(&self.entrypoints_lost),
+            list(&self.entrypoints_served),
+            self.stopped.len(),
+            list(&self.stopped),
+            self.unreachable.len(),
+            list(&self.unreachable),
+        )
+    }
+}
