@@ -518,14 +518,27 @@ fn rules_and_explain() {
 }
 
 #[test]
-fn the_readme_sample_output_is_real() {
+fn the_readme_sample_outputs_are_real() {
+    // Every ```text block of the README that starts with `$ infra-lint ARGS` shows what
+    // that command prints today.
     let readme = std::fs::read_to_string("README.md").unwrap();
-    let (_, rest) = readme
-        .split_once("```text\n$ infra-lint examples/invalid/several-errors.yml\n")
-        .expect("sample in README");
-    let (sample, _) = rest.split_once("```").unwrap();
-    let o = infra_lint(&["--color", "never", "examples/invalid/several-errors.yml"]);
-    assert_eq!(stdout(&o), sample);
+    let mut checked = 0;
+    for block in readme.split("```text\n").skip(1) {
+        let Some(rest) = block.strip_prefix("$ infra-lint ") else {
+            continue;
+        };
+        let (command, rest) = rest.split_once('\n').unwrap();
+        let (shown, _) = rest.split_once("```").unwrap();
+        let mut args = vec!["--color", "never"];
+        args.extend(command.split_whitespace());
+        assert_eq!(
+            stdout(&infra_lint(&args)),
+            shown,
+            "README sample of `infra-lint {command}`"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "README samples checked: {checked}");
 }
 
 #[test]

@@ -256,6 +256,76 @@ fn replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     )
 }
 
+/// For a primary that has replicas: automatic failover, and reads spread so that no
+/// reader depends on one node: each reader of a single member also reads another
+/// (its existing link to it changed to `read_write`, or a new `read` link).
+fn failover_fix(cx: &Context, c: ComponentId) -> (String, String) {
+    let model = cx.model;
+    let def = model.component(c);
+    let mut members = vec![c];
+    members.extend_from_slice(cx.replicas_of(c));
+    let mut links = String::new();
+    let mut done = std::collections::BTreeSet::new();
+    for &m in &members {
+        for edge in cx
+            .graph
+            .graph
+            .edges_directed(crate::graph::node(m), petgraph::Direction::Incoming)
+        {
+            let link = model.link(*petgraph::visit::EdgeRef::weight(&edge));
+            let source = link.from;
+            if !link.access.reads() || link.origin != LinkOrigin::Declared || !done.insert(source) {
+                continue;
+            }
+            let outgoing = cx.graph.outgoing(source);
+            let reads = outgoing
+                .iter()
+                .filter(|l| model.link(**l).access.reads() && members.contains(&model.link(**l).to))
+                .count();
+            if reads > 1 {
+                continue;
+            }
+            let other = members
+                .iter()
+                .copied()
+                .find(|o| *o != m)
+                .expect("a primary with replicas");
+            let source_id = &model.component(source).id.value;
+            let other_id = &model.component(other).id.value;
+            let existing = outgoing
+                .iter()
+                .map(|l| model.link(*l))
+                .find(|l| l.to == other);
+            match existing {
+                Some(l) => links.push_str(&format!(
+                    "  - {{ from: {source_id}, to: {other_id}, protocol: {}, access: read_write }}\n",
+                    l.protocol.as_str(),
+                )),
+                None => links.push_str(&format!(
+                    "  - {{ from: {source_id}, to: {other_id}, protocol: {}, access: read }}\n",
+                    link.protocol.as_str()
+                )),
+            }
+        }
+    }
+    let mut yaml = format!(
+        "components:\n  {}:\n    failover: automatic\n",
+        def.id.value
+    );
+    if !links.is_empty() {
+        yaml.push_str("links:\n");
+        yaml.push_str(&links);
+    }
+    let replica_id = &model.component(members[1]).id.value;
+    (
+        format!(
+            "promote `{replica_id}` automatically when `{}` fails, and let every reader read both",
+            def.id.value
+        ),
+        yaml,
+    )
+}
+
 fn component_outage(cx: &Context, c: ComponentId, outage: &Outage, rule: &'static Rule) -> Finding {
     let model = cx.model;
     let def = model.component(c);
@@ -285,7 +355,10 @@ fn component_outage(cx: &Context, c: ComponentId, outage: &Outage, rule: &'stati
     if let Some((span, text)) = impact.last_link {
         f = f.related(span, text);
     }
-    let (description, yaml) = if rule == &SPOF003 || def.data_store.is_some() {
+    let (description, yaml) = if !cx.replicas_of(c).is_empty() && def.data_store.is_some() {
+        f = f.help("promote a replica automatically when it fails, and let its readers read the replicas too");
+        failover_fix(cx, c)
+    } else if rule == &SPOF003 || def.data_store.is_some() {
         f = f.help("give it a replica and automatic failover, so writes have somewhere to go when it fails");
         replica_fix(model, def)
     } else if def.kind.value == Kind::LoadBalancer {
@@ -588,7 +661,6 @@ fn single_target_pool(cx: &Context, out: &mut Vec<Finding>) {
         out.push(
             Finding::new(&LB001, lb.targets_span, format!("load balancer `{}` has one target: it balances nothing", c.id.value))
                 .label(format!("only `{}`", target.id.value))
-                .related(c.id.span, "the load balancer")
                 .help("add a second target, or remove the load balancer if one backend is intended")
                 .subject(c.id.value.clone())
                 .fix(
@@ -619,7 +691,6 @@ fn no_health_check(cx: &Context, out: &mut Vec<Finding>) {
         out.push(
             Finding::new(&LB002, lb.balancing_span, format!("load balancer `{}` has no health check: a dead target keeps receiving {share}", c.id.value))
                 .label("no `health_check` in this block")
-                .related(c.id.span, "the load balancer")
                 .help("add a health check so a failed target is taken out of rotation")
                 .subject(c.id.value.clone())
                 .fix(
@@ -769,7 +840,6 @@ fn peers_without_failover(cx: &Context, out: &mut Vec<Finding>) {
             ),
         )
         .label("a peer without failover")
-        .related(c.id.span, "the load balancer")
         .help("set `failover: vrrp` (a shared virtual IP), `dns` or `anycast`")
         .subject(c.id.value.clone());
         for p in &peers {
