@@ -1,6 +1,7 @@
 //! What rules read: the model and the graph of one file, built once.
 
 use crate::availability::{Availability, EventId, WorkLimitExceeded};
+use crate::firewalls::Guards;
 use crate::graph::Graph;
 use crate::model::{ComponentId, Kind, Model, Ref};
 
@@ -28,18 +29,24 @@ pub struct Context<'a> {
     /// The single points of failure: every event that stops an entrypoint, in event
     /// order (components, then hosts, then failure-domain values).
     pub outages: Vec<Outage>,
+    /// The date certificate checks compare against.
+    pub today: crate::model::Date,
+    /// Network firewalls by what they protect.
+    pub guards: Guards,
 }
 
 impl<'a> Context<'a> {
     /// Analyses a model and its graph, within `work_limit` for the availability
-    /// analysis.
+    /// analysis; `today` is the date certificate checks compare against.
     pub fn new(
         model: &'a Model,
         graph: &'a Graph,
         work_limit: usize,
+        today: crate::model::Date,
     ) -> Result<Context<'a>, WorkLimitExceeded> {
         let groups = redundancy_groups(model);
-        let availability = Availability::analyse(model, &groups, work_limit)?;
+        let guards = Guards::new(model);
+        let availability = Availability::analyse(model, &groups, &guards, work_limit)?;
         let mut by_event: Vec<Vec<ComponentId>> = vec![Vec::new(); availability.events.len()];
         for (i, c) in model.components.iter().enumerate() {
             if c.entrypoint {
@@ -68,6 +75,8 @@ impl<'a> Context<'a> {
             replicas,
             availability,
             outages,
+            today,
+            guards,
             model,
             graph,
         })

@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod availability;
 pub mod discover;
 pub mod finding;
+pub mod firewalls;
 pub mod generate;
 pub mod graph;
 pub mod lint;
@@ -23,10 +24,10 @@ pub mod yaml;
 use std::path::PathBuf;
 
 use finding::Severity;
-use lint::{FileReport, InputLimits};
+use lint::{FileReport, LintOptions};
 
 /// Lints every topology under `paths`, in sorted order.
-pub fn check(paths: &[PathBuf], limits: &InputLimits) -> Vec<FileReport> {
+pub fn check(paths: &[PathBuf], limits: &LintOptions) -> Vec<FileReport> {
     discover::discover(paths)
         .into_iter()
         .map(|input| match input {
@@ -56,7 +57,7 @@ pub fn exit_code(files: &[FileReport], fail_on: Option<Severity>) -> i32 {
 pub fn what_if(
     path: &std::path::Path,
     ids: &[String],
-    limits: &InputLimits,
+    limits: &LintOptions,
 ) -> Result<whatif::WhatIf, WhatIfError> {
     let display = path.to_string_lossy().into_owned();
     let source = lint::read_source(path, &display, limits).map_err(WhatIfError::Invalid)?;

@@ -10,9 +10,12 @@ use crate::rules::{self, input};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, ErrorKind, Limits};
 
-/// Bounds on input; every one can be raised by a flag.
+/// How a run lints: bounds on input (every one can be raised by a flag) and the date
+/// certificate checks use.
 #[derive(Clone, Copy, Debug)]
-pub struct InputLimits {
+pub struct LintOptions {
+    /// The date certificate and suppression checks compare against.
+    pub today: model::Date,
     /// Largest file read, in bytes (checked before reading).
     pub max_file_size: u64,
     /// YAML reader limits.
@@ -24,9 +27,10 @@ pub struct InputLimits {
     pub analysis_work: Option<usize>,
 }
 
-impl Default for InputLimits {
+impl Default for LintOptions {
     fn default() -> Self {
-        InputLimits {
+        LintOptions {
+            today: model::Date::today(),
             // A 1M-component topology is about 400 MB.
             max_file_size: 512 * 1024 * 1024,
             yaml: Limits::default(),
@@ -69,7 +73,7 @@ impl FileReport {
 pub fn read_source(
     path: &Path,
     display: &str,
-    limits: &InputLimits,
+    limits: &LintOptions,
 ) -> Result<SourceFile, Box<FileReport>> {
     let unreadable = |e: std::io::Error| {
         Box::new(FileReport::unreadable(
@@ -112,7 +116,7 @@ pub fn read_source(
 }
 
 /// Reads and lints one file.
-pub fn lint_path(path: &Path, display: &str, limits: &InputLimits) -> FileReport {
+pub fn lint_path(path: &Path, display: &str, limits: &LintOptions) -> FileReport {
     match read_source(path, display, limits) {
         Ok(source) => lint_source(source, limits),
         Err(report) => *report,
@@ -141,7 +145,7 @@ fn input_finding(e: yaml::Error) -> Finding {
 }
 
 /// Reads and validates one file's text: the model, or every input error in it.
-pub fn load_model(source: &SourceFile, limits: &InputLimits) -> Result<model::Model, Vec<Finding>> {
+pub fn load_model(source: &SourceFile, limits: &LintOptions) -> Result<model::Model, Vec<Finding>> {
     let (document, errors) = yaml::from_source::<Document>(source, limits.yaml);
     let mut findings: Vec<Finding> = errors.into_iter().map(input_finding).collect();
     let fatal = findings.iter().any(|f| f.rule.code == input::IL001.code);
@@ -170,12 +174,12 @@ pub fn load_model(source: &SourceFile, limits: &InputLimits) -> Result<model::Mo
 pub fn analyse<'a>(
     model: &'a model::Model,
     graph: &'a Graph,
-    limits: &InputLimits,
+    limits: &LintOptions,
 ) -> Result<Context<'a>, Box<Finding>> {
     let work_limit = limits.analysis_work.unwrap_or(
         64 * (model.components.len() + model.hosts.len() + model.links.len()) + 1_000_000,
     );
-    Context::new(model, graph, work_limit).map_err(|e| {
+    Context::new(model, graph, work_limit, limits.today).map_err(|e| {
         Box::new(Finding::new(
             &input::IL001,
             model.name_span,
@@ -196,7 +200,7 @@ fn sort(findings: &mut [Finding]) {
 }
 
 /// Lints one file's text.
-pub fn lint_source(source: SourceFile, limits: &InputLimits) -> FileReport {
+pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
     let model = match load_model(&source, limits) {
         Ok(model) => model,
         Err(findings) => {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use infra_lint::finding::Severity;
-use infra_lint::lint::InputLimits;
+use infra_lint::lint::LintOptions;
 use infra_lint::output::{self, Format, HumanOptions};
 use infra_lint::{rules, spelling};
 
@@ -108,9 +108,17 @@ struct CheckArgs {
     /// Most ids (components, hosts, zones, certificates) in one file.
     #[arg(long, value_name = "IDS")]
     max_ids: Option<usize>,
+    /// The date certificate checks use, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    today: Option<infra_lint::model::Date>,
     /// Most set elements the availability analysis may handle.
     #[arg(long, value_name = "ELEMENTS")]
     max_analysis_work: Option<usize>,
+}
+
+fn parse_date(text: &str) -> Result<infra_lint::model::Date, String> {
+    infra_lint::model::Date::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a date: write YYYY-MM-DD"))
 }
 
 fn main() -> ExitCode {
@@ -154,7 +162,7 @@ fn explain(query: &str) -> u8 {
 }
 
 fn what_if(file: &std::path::Path, fail: &[String], format: WhatIfFormat) -> u8 {
-    match infra_lint::what_if(file, fail, &InputLimits::default()) {
+    match infra_lint::what_if(file, fail, &LintOptions::default()) {
         Ok(answer) => {
             let text = match format {
                 WhatIfFormat::Human => answer.text(),
@@ -212,7 +220,7 @@ fn print_or_fail(text: &str) -> u8 {
 }
 
 fn check(args: CheckArgs) -> u8 {
-    let mut limits = InputLimits::default();
+    let mut limits = LintOptions::default();
     if let Some(n) = args.max_file_size {
         limits.max_file_size = n;
     }
@@ -226,6 +234,9 @@ fn check(args: CheckArgs) -> u8 {
         limits.model.max_ids = n;
     }
     limits.analysis_work = args.max_analysis_work;
+    if let Some(today) = args.today {
+        limits.today = today;
+    }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {

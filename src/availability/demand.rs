@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use crate::analysis::RedundancyGroups;
-use crate::model::{ComponentId, Failover, Kind, LinkId, LinkOrigin, Model, Ref, Role};
+use crate::firewalls::Guards;
+use crate::model::{ComponentId, Failover, Kind, LinkId, LinkOrigin, Model, Role};
 
 /// Interchangeable nodes: one of them working is enough.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,57 +46,10 @@ pub struct Clause {
     pub alts: Vec<Alt>,
 }
 
-/// Which network firewalls stand in front of what.
-struct FirewallIndex {
-    by_component: HashMap<ComponentId, Vec<ComponentId>>,
-    by_host: HashMap<u32, Vec<ComponentId>>,
-    by_zone: HashMap<u32, Vec<ComponentId>>,
-}
-
-impl FirewallIndex {
-    fn new(model: &Model) -> FirewallIndex {
-        let mut index = FirewallIndex {
-            by_component: HashMap::new(),
-            by_host: HashMap::new(),
-            by_zone: HashMap::new(),
-        };
-        for (i, c) in model.components.iter().enumerate() {
-            let Some(fw) = &c.network_firewall else {
-                continue;
-            };
-            let f = ComponentId(i as u32);
-            for (r, _) in &fw.protects {
-                match *r {
-                    Ref::Component(p) => index.by_component.entry(p).or_default().push(f),
-                    Ref::Host(h) => index.by_host.entry(h.0).or_default().push(f),
-                    Ref::Zone(z) => index.by_zone.entry(z.0).or_default().push(f),
-                    Ref::Certificate(_) => {}
-                }
-            }
-        }
-        index
-    }
-
-    /// The firewalls that protect `c`, its host or its zone.
-    fn guarding(&self, model: &Model, c: ComponentId) -> Vec<ComponentId> {
-        let def = model.component(c);
-        let mut out: Vec<ComponentId> = Vec::new();
-        out.extend(self.by_component.get(&c).into_iter().flatten());
-        if let Some(h) = def.host {
-            out.extend(self.by_host.get(&h.0).into_iter().flatten());
-        }
-        out.extend(self.by_zone.get(&def.zone.0).into_iter().flatten());
-        out.retain(|f| *f != c);
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-}
-
 struct Builder<'a> {
     model: &'a Model,
     groups: &'a RedundancyGroups,
-    firewalls: FirewallIndex,
+    guards: &'a Guards,
     /// Each data store's replication cluster (a union-find root).
     cluster: Vec<u32>,
     /// Each cluster's members.
@@ -129,18 +83,11 @@ impl Builder<'_> {
         link: LinkId,
     ) -> Alt {
         let mut slots = vec![target_slot];
-        let guarding = self.firewalls.guarding(self.model, target);
-        if !guarding.is_empty() {
-            let behind = self.firewalls.guarding(self.model, source);
-            for f in guarding {
-                if behind.contains(&f) {
-                    continue;
-                }
-                if let Some(slot) = self.group_slot(f)
-                    && !slots.contains(&slot)
-                {
-                    slots.push(slot);
-                }
+        for f in self.guards.crossed(self.model, source, target) {
+            if let Some(slot) = self.group_slot(f)
+                && !slots.contains(&slot)
+            {
+                slots.push(slot);
             }
         }
         Alt {
@@ -231,7 +178,7 @@ impl Builder<'_> {
 }
 
 /// Builds every component's clauses from its outgoing links.
-pub fn build(model: &Model, groups: &RedundancyGroups) -> Vec<Vec<Clause>> {
+pub fn build(model: &Model, groups: &RedundancyGroups, guards: &Guards) -> Vec<Vec<Clause>> {
     let n = model.components.len();
     // Replication clusters: union-find over `replicates_from`, data stores only.
     let mut parent: Vec<u32> = (0..n as u32).collect();
@@ -265,7 +212,7 @@ pub fn build(model: &Model, groups: &RedundancyGroups) -> Vec<Vec<Clause>> {
     let builder = Builder {
         model,
         groups,
-        firewalls: FirewallIndex::new(model),
+        guards,
         cluster,
         members,
     };

@@ -13,6 +13,7 @@ pub use killset::WorkLimitExceeded;
 pub use simulate::simulate;
 
 use crate::analysis::RedundancyGroups;
+use crate::firewalls::Guards;
 use crate::model::{ComponentId, DomainId, HostId, Kind, LinkId, Model};
 
 /// A failure event's index in [`Availability::events`].
@@ -89,6 +90,7 @@ impl Availability {
     pub fn analyse(
         model: &Model,
         groups: &RedundancyGroups,
+        guards: &Guards,
         work_limit: usize,
     ) -> Result<Availability, WorkLimitExceeded> {
         let mut events = Vec::new();
@@ -109,7 +111,7 @@ impl Availability {
             domain_event.push(EventId(events.len() as u32));
             events.push(Event::Domain(DomainId(i as u32)));
         }
-        let demands = demand::build(model, groups);
+        let demands = demand::build(model, groups, guards);
         let group_members = redundancy_groups(model, &demands);
         let mut group_event = Vec::with_capacity(group_members.len());
         for i in 0..group_members.len() {

@@ -1,12 +1,14 @@
 //! The validated model: every id resolved to an index, every default applied. Rules
 //! read this (and the graph built from it), never the YAML.
 
+mod date;
 pub mod document;
 mod net;
 mod validate;
 
 use std::collections::HashMap;
 
+pub use date::Date;
 pub use document::{Access, Document, Failover, Kind, Protocol, Role, Trust};
 pub use net::{Cidr, PortSpec};
 pub use validate::{ModelLimits, validate};
@@ -207,7 +209,7 @@ pub struct CertDef {
     /// The names it covers.
     pub domains: Vec<String>,
     /// Its expiry date (year, month, day).
-    pub expires: Option<Spanned<(i32, u32, u32)>>,
+    pub expires: Option<Spanned<Date>>,
     /// The lowest TLS version it accepts, as written ("1.2").
     pub min_tls_version: Option<Spanned<String>>,
     /// Its suppressions.

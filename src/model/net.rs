@@ -70,6 +70,11 @@ impl Cidr {
         }
     }
 
+    /// Whether the two ranges share an address.
+    pub fn overlaps(&self, other: &Cidr) -> bool {
+        self.contains(other) || other.contains(self)
+    }
+
     /// Whether `other` lies inside this range.
     pub fn contains(&self, other: &Cidr) -> bool {
         let (a, width) = Self::bits(self.addr);
@@ -114,6 +119,16 @@ mod tests {
         assert!(!net.contains(&Cidr::parse("10.0.0.0/8").unwrap()));
         assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(&net));
         assert!(Cidr::parse("::/0").unwrap().is_everything());
+        assert!(
+            Cidr::parse("10.0.1.0/25")
+                .unwrap()
+                .overlaps(&Cidr::parse("10.0.1.0/24").unwrap())
+        );
+        assert!(
+            !Cidr::parse("10.0.2.0/24")
+                .unwrap()
+                .overlaps(&Cidr::parse("10.0.1.0/24").unwrap())
+        );
         assert_eq!(Cidr::parse("10.0.1.0/33"), None);
         assert_eq!(Cidr::parse("10.0.1/24"), None);
     }

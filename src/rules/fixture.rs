@@ -1,7 +1,7 @@
 //! Test fixtures for rules: lint a YAML snippet, list its codes, render it as a user
 //! would see it.
 
-use crate::lint::{FileReport, InputLimits, lint_source};
+use crate::lint::{FileReport, LintOptions, lint_source};
 use crate::output::{self, Format, HumanOptions};
 use crate::source::SourceFile;
 
@@ -9,7 +9,7 @@ use crate::source::SourceFile;
 pub fn lint(yaml: &str) -> FileReport {
     lint_source(
         SourceFile::new("fixture.yml", yaml.to_string()),
-        &InputLimits::default(),
+        &LintOptions::default(),
     )
 }
 

@@ -5,8 +5,12 @@
 //! `rules/<CODE>.md`, and list it in [`RULES`].
 
 pub mod availability;
+pub mod database;
+pub mod firewall;
 pub mod graph;
 pub mod input;
+pub mod monitoring;
+pub mod tls;
 
 use serde::Serialize;
 
@@ -103,6 +107,26 @@ pub static RULES: &[&Rule] = &[
     &availability::LB002,
     &availability::LB003,
     &availability::LB004,
+    &tls::TLS001,
+    &tls::TLS002,
+    &tls::TLS003,
+    &tls::TLS004,
+    &tls::TLS005,
+    &tls::TLS006,
+    &firewall::FW001,
+    &firewall::FW002,
+    &firewall::FW003,
+    &firewall::FW004,
+    &firewall::FW005,
+    &monitoring::MON001,
+    &monitoring::MON002,
+    &monitoring::MON003,
+    &database::DB001,
+    &database::DB002,
+    &database::DB003,
+    &database::DB004,
+    &database::DB005,
+    &database::DB006,
     &graph::GR001,
     &graph::GR002,
 ];
