@@ -68,6 +68,7 @@ pub fn what_if(
                 source,
                 valid: false,
                 findings,
+                outline: None,
             })));
         }
     };
@@ -79,6 +80,7 @@ pub fn what_if(
                 source,
                 valid: false,
                 findings: vec![*f],
+                outline: None,
             })));
         }
     };

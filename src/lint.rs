@@ -16,6 +16,8 @@ use crate::yaml::{self, ErrorKind, Limits};
 pub struct LintOptions {
     /// The date certificate and suppression checks compare against.
     pub today: model::Date,
+    /// Whether to keep each valid file's [`Outline`] (for diagrams).
+    pub outline: bool,
     /// Largest file read, in bytes (checked before reading).
     pub max_file_size: u64,
     /// YAML reader limits.
@@ -31,6 +33,7 @@ impl Default for LintOptions {
     fn default() -> Self {
         LintOptions {
             today: model::Date::today(),
+            outline: false,
             // A 1M-component topology is about 400 MB.
             max_file_size: 512 * 1024 * 1024,
             yaml: Limits::default(),
@@ -49,6 +52,81 @@ pub struct FileReport {
     pub valid: bool,
     /// Findings, sorted by position then code.
     pub findings: Vec<Finding>,
+    /// The topology's shape, for diagrams (when asked for and the file is valid).
+    pub outline: Option<Outline>,
+}
+
+/// The shape of a topology, for diagrams: what an output format may draw without
+/// knowing the model.
+#[derive(Clone, Debug, Default)]
+pub struct Outline {
+    /// The topology's name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Components, in file order.
+    pub nodes: Vec<OutlineNode>,
+    /// Links, declared ones first, then load balancers' target links.
+    pub edges: Vec<OutlineEdge>,
+}
+
+/// A component in an [`Outline`].
+#[derive(Clone, Debug)]
+pub struct OutlineNode {
+    /// Its id.
+    pub id: String,
+    /// Its kind, as written.
+    pub kind: &'static str,
+    /// Its host's id.
+    pub host: Option<String>,
+    /// Its zone's id.
+    pub zone: String,
+}
+
+/// A link in an [`Outline`], by node index.
+#[derive(Clone, Debug)]
+pub struct OutlineEdge {
+    /// The source node.
+    pub from: usize,
+    /// The target node.
+    pub to: usize,
+    /// The protocol, as written.
+    pub protocol: &'static str,
+    /// Whether it is encrypted.
+    pub tls: bool,
+    /// Whether a load balancer's targets imply it.
+    pub implied: bool,
+}
+
+impl Outline {
+    /// The outline of a validated model.
+    pub fn of(model: &model::Model) -> Outline {
+        Outline {
+            name: model.name.clone(),
+            description: model.description.clone(),
+            nodes: model
+                .components
+                .iter()
+                .map(|c| OutlineNode {
+                    id: c.id.value.clone(),
+                    kind: c.kind.value.as_str(),
+                    host: c.host.map(|h| model.host(h).id.value.clone()),
+                    zone: model.zone(c.zone).id.value.clone(),
+                })
+                .collect(),
+            edges: model
+                .links
+                .iter()
+                .map(|l| OutlineEdge {
+                    from: l.from.index(),
+                    to: l.to.index(),
+                    protocol: l.protocol.as_str(),
+                    tls: l.tls,
+                    implied: l.origin != model::LinkOrigin::Declared,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl FileReport {
@@ -64,6 +142,7 @@ impl FileReport {
             source: SourceFile::new(path, String::new()),
             valid: false,
             findings: vec![f],
+            outline: None,
         }
     }
 }
@@ -111,6 +190,7 @@ pub fn read_source(
                 source: SourceFile::new(display, text),
                 valid: false,
                 findings: vec![f],
+                outline: None,
             })
         })
 }
@@ -208,6 +288,7 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
                 source,
                 valid: false,
                 findings,
+                outline: None,
             };
         }
     };
@@ -232,5 +313,6 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
         source,
         valid,
         findings,
+        outline: limits.outline.then(|| Outline::of(&model)),
     }
 }

@@ -191,12 +191,12 @@ fn what_if(file: &std::path::Path, fail: &[String], format: WhatIfFormat) -> u8 
                 width: 100,
             };
             let mut buffer = Vec::new();
-            let _ = output::write(
-                Format::Human,
-                std::slice::from_ref(&*report),
-                &human,
-                &mut buffer,
-            );
+            let run = output::Run {
+                files: std::slice::from_ref(&*report),
+                rules: rules::RULES,
+                human,
+            };
+            let _ = output::write(Format::Human, &run, &mut buffer);
             let _ = print_or_fail(&String::from_utf8_lossy(&buffer));
             2
         }
@@ -256,7 +256,12 @@ fn check(args: CheckArgs) -> u8 {
         width: 100,
     };
     let mut buffer = Vec::new();
-    if let Err(e) = output::write(args.format, &files, &human, &mut buffer) {
+    let run = output::Run {
+        files: &files,
+        rules: rules::RULES,
+        human,
+    };
+    if let Err(e) = output::write(args.format, &run, &mut buffer) {
         eprintln!("infra-lint: cannot render the output: {e}");
         return 2;
     }

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use crate::finding::Severity;
 use crate::lint::FileReport;
+use crate::rules::Rule;
 
 pub use human::HumanOptions;
 
@@ -54,16 +55,22 @@ impl Summary {
     }
 }
 
-/// Writes the findings of `files` in `format`.
-pub fn write(
-    format: Format,
-    files: &[FileReport],
-    human: &HumanOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+/// One run's results, as every output format sees them.
+pub struct Run<'a> {
+    /// Each file linted, in order, with its findings.
+    pub files: &'a [FileReport],
+    /// The rules that ran (after selection), in registry order.
+    pub rules: &'a [&'static Rule],
+    /// How human output looks (also: quiet for the other text formats).
+    pub human: HumanOptions,
+}
+
+/// Writes a run's findings in `format`.
+pub fn write(format: Format, run: &Run, out: &mut dyn Write) -> io::Result<()> {
+    let files = run.files;
     match format {
-        Format::Human => human::write(files, human, out),
-        Format::Concise => concise::write(files, human.quiet, out),
+        Format::Human => human::write(files, &run.human, out),
+        Format::Concise => concise::write(files, run.human.quiet, out),
         Format::Json => json::write(files, out),
     }
 }

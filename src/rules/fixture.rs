@@ -24,6 +24,7 @@ pub fn render(report: FileReport, code: &str) -> String {
         source,
         valid,
         findings,
+        outline,
     } = report;
     let findings = findings
         .into_iter()
@@ -33,14 +34,18 @@ pub fn render(report: FileReport, code: &str) -> String {
         source,
         valid,
         findings,
+        outline,
     }];
     let mut out = Vec::new();
     output::write(
         Format::Human,
-        &only,
-        &HumanOptions {
-            quiet: true,
-            ..HumanOptions::default()
+        &output::Run {
+            files: &only,
+            rules: crate::rules::RULES,
+            human: HumanOptions {
+                quiet: true,
+                ..HumanOptions::default()
+            },
         },
         &mut out,
     )
