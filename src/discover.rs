@@ -24,8 +24,72 @@ fn display(path: &Path) -> String {
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }
 
+/// A directory walk's extra patterns: `include` file-name globs that count as
+/// topologies too, and `exclude` globs of paths to skip (a trailing `/` names a folder).
+#[derive(Debug, Default)]
+pub struct Walk {
+    include: Option<globset::GlobSet>,
+    exclude: Option<globset::GlobSet>,
+}
+
+impl Walk {
+    /// Compiles the patterns (invalid ones were refused when the config was read).
+    pub fn new(include: &[String], exclude: &[String]) -> Walk {
+        let set = |patterns: &[String], folders: bool| {
+            if patterns.is_empty() {
+                return None;
+            }
+            let mut builder = globset::GlobSetBuilder::new();
+            for p in patterns {
+                let p = p.trim_end_matches('/');
+                for glob in [
+                    p.to_string(),
+                    format!("{p}/**"),
+                    format!("**/{p}"),
+                    format!("**/{p}/**"),
+                ] {
+                    if let Ok(g) = globset::Glob::new(&glob) {
+                        builder.add(g);
+                    }
+                    if !folders {
+                        break;
+                    }
+                }
+            }
+            builder.build().ok()
+        };
+        Walk {
+            include: set(include, false),
+            exclude: set(exclude, true),
+        }
+    }
+
+    fn included(&self, path: &Path) -> bool {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        is_topology_name(&name)
+            || self
+                .include
+                .as_ref()
+                .is_some_and(|s| s.is_match(path) || s.is_match(display(path)))
+    }
+
+    fn excluded(&self, path: &Path) -> bool {
+        self.exclude
+            .as_ref()
+            .is_some_and(|s| s.is_match(path) || s.is_match(display(path)))
+    }
+}
+
 /// Expands the command line's paths into sorted inputs.
 pub fn discover(paths: &[PathBuf]) -> Vec<Input> {
+    discover_with(paths, &Walk::default())
+}
+
+/// Expands the command line's paths into sorted inputs, with extra patterns.
+pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {
         let meta = match std::fs::metadata(path) {
@@ -62,7 +126,8 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Input> {
             match entry {
                 Ok(e) => {
                     if e.file_type().is_some_and(|t| t.is_file())
-                        && is_topology_name(&e.file_name().to_string_lossy())
+                        && walk.included(e.path())
+                        && !walk.excluded(e.path())
                     {
                         found.push(Input::File(e.path().to_path_buf(), display(e.path())));
                     }

@@ -7,17 +7,23 @@
 
 pub mod analysis;
 pub mod availability;
+pub mod baseline;
+pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod firewalls;
 pub mod generate;
 pub mod graph;
+pub mod init;
 pub mod lint;
 pub mod model;
 pub mod output;
 pub mod rules;
+pub mod schema;
 pub mod source;
 pub mod spelling;
+pub mod statistics;
+pub mod suppress;
 pub mod whatif;
 pub mod yaml;
 
@@ -28,11 +34,46 @@ use lint::{FileReport, LintOptions};
 
 /// Lints every topology under `paths`, in sorted order.
 pub fn check(paths: &[PathBuf], limits: &LintOptions) -> Vec<FileReport> {
-    discover::discover(paths)
+    check_with(paths, limits, &config::Config::default())
+}
+
+/// Lints every topology under `paths` with a configuration's file patterns and
+/// per-file ignores.
+pub fn check_with(
+    paths: &[PathBuf],
+    limits: &LintOptions,
+    config: &config::Config,
+) -> Vec<FileReport> {
+    let walk = discover::Walk::new(&config.include, &config.exclude);
+    let per_file: Vec<(globset::GlobMatcher, &[String])> = config
+        .per_file_ignores
+        .iter()
+        .filter_map(|(glob, selectors)| {
+            Some((
+                globset::Glob::new(glob).ok()?.compile_matcher(),
+                selectors.as_slice(),
+            ))
+        })
+        .collect();
+    discover::discover_with(paths, &walk)
         .into_iter()
-        .map(|input| match input {
-            discover::Input::File(path, display) => lint::lint_path(&path, &display, limits),
-            discover::Input::Error(path, why) => FileReport::unreadable(path, why, None),
+        .map(|input| {
+            let mut report = match input {
+                discover::Input::File(path, display) => lint::lint_path(&path, &display, limits),
+                discover::Input::Error(path, why) => FileReport::unreadable(path, why, None),
+            };
+            let ignored: Vec<&String> = per_file
+                .iter()
+                .filter(|(m, _)| m.is_match(&report.source.path))
+                .flat_map(|(_, selectors)| selectors.iter())
+                .collect();
+            if !ignored.is_empty() {
+                report.findings.retain(|f| {
+                    f.rule.category == rules::Category::Input
+                        || !ignored.iter().any(|s| config::selects(s, f.rule))
+                });
+            }
+            report
         })
         .collect()
 }

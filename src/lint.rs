@@ -6,14 +6,16 @@ use crate::analysis::Context;
 use crate::finding::Finding;
 use crate::graph::Graph;
 use crate::model::{self, Document, ModelLimits};
-use crate::rules::{self, input};
+use crate::rules::{Category, input};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, ErrorKind, Limits};
 
 /// How a run lints: bounds on input (every one can be raised by a flag) and the date
 /// certificate checks use.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct LintOptions {
+    /// Which rules run, at what severity.
+    pub rules: crate::config::RuleSet,
     /// The date certificate and suppression checks compare against.
     pub today: model::Date,
     /// Whether to keep each valid file's [`Outline`] (for diagrams).
@@ -32,6 +34,7 @@ pub struct LintOptions {
 impl Default for LintOptions {
     fn default() -> Self {
         LintOptions {
+            rules: crate::config::RuleSet::default(),
             today: model::Date::today(),
             outline: false,
             // A 1M-component topology is about 400 MB.
@@ -296,10 +299,16 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
     let mut findings = Vec::new();
     let valid = match analyse(&model, &graph, limits) {
         Ok(cx) => {
-            for rule in rules::RULES {
+            for rule in &limits.rules.enabled {
                 if let Some(check) = rule.check {
                     check(&cx, &mut findings);
                 }
+            }
+            crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);
+            findings
+                .retain(|f| f.rule.category != Category::Suppression || limits.rules.runs(f.rule));
+            for f in &mut findings {
+                f.severity = limits.rules.severity_of(f.rule);
             }
             true
         }

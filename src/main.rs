@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use infra_lint::baseline::Baseline;
+use infra_lint::config::{self, Config, FailOn};
 use infra_lint::finding::Severity;
 use infra_lint::lint::LintOptions;
 use infra_lint::output::{self, Format, HumanOptions};
@@ -36,6 +38,27 @@ enum Command {
         /// A rule code (SPOF001) or name (single-point-of-failure).
         rule: String,
     },
+    /// A markdown report: summary, diagram, findings and fixes (same as --format markdown).
+    Report(CheckArgs),
+    /// The topology as a diagram, with findings marked.
+    Graph {
+        /// The topology file.
+        file: PathBuf,
+        /// Diagram language.
+        #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
+        format: DiagramFormat,
+        /// Write the diagram to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The JSON Schema of the topology format, for editors and validators.
+    Schema,
+    /// Write a commented starter topology that passes with no warning.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "topology.yml")]
+        file: PathBuf,
+    },
     /// What stops when components, hosts or failure-domain values (rack:r1) fail
     /// together. Exit 1 when an entrypoint is lost.
     WhatIf {
@@ -51,6 +74,12 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum DiagramFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum WhatIfFormat {
     Human,
     Json,
@@ -60,14 +89,6 @@ enum WhatIfFormat {
 enum RulesFormat {
     Text,
     Json,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FailOn {
-    Error,
-    Warning,
-    Info,
-    Never,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,9 +108,30 @@ struct CheckArgs {
     /// Write the output to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// The lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    /// The lowest severity that makes the exit code 1 [default: warning, or the config's].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Only these rules: codes, names, prefixes (TLS) or categories, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+    /// Not these rules: codes, names, prefixes or categories, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Override a rule's severity, e.g. TLS003=warning (repeatable).
+    #[arg(long, value_name = "CODE=LEVEL")]
+    severity: Vec<String>,
+    /// Configuration file [default: the nearest infra-lint.toml upward from here].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Report only findings not in this baseline.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the current findings to this baseline file and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Counts per rule instead of findings.
+    #[arg(long)]
+    statistics: bool,
     /// Colour: auto honours NO_COLOR and non-terminal output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -128,6 +170,17 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::Rules { format }) => list_rules(format),
         Some(Command::Explain { rule }) => explain(&rule),
+        Some(Command::Report(mut args)) => {
+            args.format = Format::Markdown;
+            check(args)
+        }
+        Some(Command::Graph {
+            file,
+            format,
+            output,
+        }) => graph(&file, format, output.as_deref()),
+        Some(Command::Schema) => print_or_fail(&(infra_lint::schema::json_schema() + "\n")),
+        Some(Command::Init { file }) => init(&file),
         Some(Command::WhatIf { file, fail, format }) => what_if(&file, &fail, format),
     };
     ExitCode::from(code)
@@ -161,6 +214,79 @@ fn explain(query: &str) -> u8 {
     }
 }
 
+fn graph(file: &std::path::Path, format: DiagramFormat, output: Option<&std::path::Path>) -> u8 {
+    let options = LintOptions {
+        outline: true,
+        ..LintOptions::default()
+    };
+    let report = infra_lint::lint::lint_path(file, &file.to_string_lossy(), &options);
+    if !report.valid {
+        return show_invalid(report);
+    }
+    let text = match format {
+        DiagramFormat::Mermaid => output::diagram::mermaid(&report),
+        DiagramFormat::Dot => output::diagram::dot(&report),
+    };
+    write_output(output, text.as_bytes())
+}
+
+fn init(file: &std::path::Path) -> u8 {
+    match infra_lint::init::write_starter(file) {
+        Ok(()) => {
+            eprintln!(
+                "infra-lint: wrote a starter topology to {}; run `infra-lint {}` on it",
+                file.display(),
+                file.display()
+            );
+            0
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "infra-lint: `{}` already exists; not overwriting it",
+                file.display()
+            );
+            2
+        }
+        Err(e) => {
+            eprintln!("infra-lint: cannot write `{}`: {e}", file.display());
+            2
+        }
+    }
+}
+
+/// Prints an invalid file's input errors (human format) and returns exit code 2.
+fn show_invalid(report: infra_lint::lint::FileReport) -> u8 {
+    let human = HumanOptions {
+        color: std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        quiet: false,
+        width: 100,
+    };
+    let mut buffer = Vec::new();
+    let run = output::Run {
+        files: std::slice::from_ref(&report),
+        rules: rules::RULES,
+        human,
+    };
+    let _ = output::write(Format::Human, &run, &mut buffer);
+    let _ = print_or_fail(&String::from_utf8_lossy(&buffer));
+    2
+}
+
+/// Writes bytes to a file, or stdout when none is named.
+fn write_output(path: Option<&std::path::Path>, bytes: &[u8]) -> u8 {
+    match path {
+        Some(path) => match std::fs::write(path, bytes) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
+                2
+            }
+        },
+        None => print_or_fail(&String::from_utf8_lossy(bytes)),
+    }
+}
+
 fn what_if(file: &std::path::Path, fail: &[String], format: WhatIfFormat) -> u8 {
     match infra_lint::what_if(file, fail, &LintOptions::default()) {
         Ok(answer) => {
@@ -183,23 +309,7 @@ fn what_if(file: &std::path::Path, fail: &[String], format: WhatIfFormat) -> u8 
             eprintln!("infra-lint: {message}");
             2
         }
-        Err(infra_lint::WhatIfError::Invalid(report)) => {
-            let human = HumanOptions {
-                color: std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-                quiet: false,
-                width: 100,
-            };
-            let mut buffer = Vec::new();
-            let run = output::Run {
-                files: std::slice::from_ref(&*report),
-                rules: rules::RULES,
-                human,
-            };
-            let _ = output::write(Format::Human, &run, &mut buffer);
-            let _ = print_or_fail(&String::from_utf8_lossy(&buffer));
-            2
-        }
+        Err(infra_lint::WhatIfError::Invalid(report)) => show_invalid(*report),
     }
 }
 
@@ -237,12 +347,72 @@ fn check(args: CheckArgs) -> u8 {
     if let Some(today) = args.today {
         limits.today = today;
     }
+    let config = match load_config(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("infra-lint: {message}");
+            return 2;
+        }
+    };
+    for selector in args.select.iter().chain(&args.ignore) {
+        if let Err(message) = config::check_selector(selector) {
+            eprintln!("infra-lint: --select/--ignore: {message}");
+            return 2;
+        }
+    }
+    let mut severity = config.severity.clone();
+    for entry in &args.severity {
+        match parse_severity(entry) {
+            Ok((code, level)) => {
+                severity.insert(code, level);
+            }
+            Err(message) => {
+                eprintln!("infra-lint: --severity {entry}: {message}");
+                return 2;
+            }
+        }
+    }
+    // The command line overrides the config: its selection replaces the config's, its
+    // ignores add to them.
+    let select = if args.select.is_empty() {
+        config.select.clone()
+    } else {
+        Some(args.select.clone())
+    };
+    let mut ignore = config.ignore.clone();
+    ignore.extend(args.ignore.iter().cloned());
+    limits.rules = config::rule_set(select.as_deref(), &ignore, &severity);
+    limits.outline = args.format == Format::Markdown;
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
+
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths
     };
-    let files = infra_lint::check(&paths, &limits);
+    let mut files = infra_lint::check_with(&paths, &limits, &config);
+    if let Some(path) = &args.baseline {
+        match Baseline::load(path) {
+            Ok(baseline) => baseline.filter(&mut files),
+            Err(message) => {
+                eprintln!("infra-lint: {message}");
+                return 2;
+            }
+        }
+    }
+    if let Some(path) = &args.write_baseline {
+        let baseline = Baseline::of(&files);
+        if let Err(e) = baseline.write(path) {
+            eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
+            return 2;
+        }
+        eprintln!(
+            "infra-lint: wrote {} fingerprints to {}",
+            baseline.fingerprints.len(),
+            path.display()
+        );
+        return if files.iter().all(|f| f.valid) { 0 } else { 2 };
+    }
 
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match args.color {
@@ -258,35 +428,55 @@ fn check(args: CheckArgs) -> u8 {
     let mut buffer = Vec::new();
     let run = output::Run {
         files: &files,
-        rules: rules::RULES,
+        rules: &limits.rules.enabled,
         human,
     };
-    if let Err(e) = output::write(args.format, &run, &mut buffer) {
+    if args.statistics {
+        buffer.extend_from_slice(infra_lint::statistics::table(&files).as_bytes());
+    } else if let Err(e) = output::write(args.format, &run, &mut buffer) {
         eprintln!("infra-lint: cannot render the output: {e}");
         return 2;
     }
-    match &args.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &buffer) {
-                eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
-                return 2;
-            }
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(&buffer).and_then(|()| stdout.flush())
-                && e.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                eprintln!("infra-lint: {e}");
-                return 2;
-            }
-        }
+    if write_output(args.output.as_deref(), &buffer) != 0 {
+        return 2;
     }
-    let fail_on = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
+    infra_lint::exit_code(&files, fail_on.threshold()) as u8
+}
+
+/// The configuration: the named file, else the nearest `infra-lint.toml` upward from
+/// the current folder, else the defaults.
+fn load_config(path: Option<&std::path::Path>) -> Result<Config, String> {
+    let found = match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|dir| config::discover(&dir)),
     };
-    infra_lint::exit_code(&files, fail_on) as u8
+    match found {
+        Some(p) => config::load(&p).map_err(|e| e.message),
+        None => Ok(Config::default()),
+    }
+}
+
+/// `CODE=LEVEL` for --severity.
+fn parse_severity(entry: &str) -> Result<(String, Severity), String> {
+    let (code, level) = entry
+        .split_once('=')
+        .ok_or("expected CODE=LEVEL, e.g. TLS003=warning")?;
+    let rule = rules::find(code.trim()).ok_or_else(|| {
+        config::check_selector(code.trim())
+            .err()
+            .unwrap_or_else(|| format!("`{code}` is not one rule"))
+    })?;
+    let level = match level.trim() {
+        "error" => Severity::Error,
+        "warning" => Severity::Warning,
+        "info" => Severity::Info,
+        other => {
+            return Err(format!(
+                "unknown level `{other}`: use error, warning or info"
+            ));
+        }
+    };
+    Ok((rule.code.to_string(), level))
 }

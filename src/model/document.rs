@@ -17,6 +17,7 @@ use crate::yaml::{Recover, Spanned};
 #[schemars(title = "infra-lint topology, format version 1")]
 pub struct Document {
     /// Format version; only 1 is known.
+    #[schemars(extend("const" = 1))]
     pub version: Spanned<i64>,
     /// The topology's name.
     pub name: Spanned<String>,
@@ -372,6 +373,7 @@ pub struct Component {
     pub version: Option<Spanned<String>>,
     /// Identical instances behind this id (default 1).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 4_294_967_295_i64))]
     pub instances: Option<Spanned<i64>>,
     /// Whether users need it (default true; kind monitoring: false).
     #[serde(default)]
@@ -496,6 +498,7 @@ pub struct Backend {
     pub protocol: Option<Spanned<Protocol>>,
     /// Default 80.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<Spanned<i64>>,
     /// Default: from the protocol.
     #[serde(default)]
@@ -511,12 +514,15 @@ pub struct HealthCheck {
     pub path: Option<Spanned<String>>,
     /// The port probed, when not the backend's.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<Spanned<i64>>,
     /// Seconds between probes.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub interval_s: Option<Spanned<i64>>,
     /// Seconds before a probe fails.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub timeout_s: Option<Spanned<i64>>,
 }
 
@@ -557,6 +563,7 @@ impl Failover {
 #[serde(deny_unknown_fields)]
 pub struct Listener {
     /// The port.
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Spanned<i64>,
     /// The protocol spoken.
     pub protocol: Spanned<Protocol>,
@@ -674,9 +681,15 @@ pub struct Certificate {
     pub domains: Vec<Spanned<String>>,
     /// Expiry date, YYYY-MM-DD.
     #[serde(default)]
+    #[schemars(extend("format" = "date"))]
     pub expires: Option<Spanned<String>>,
-    /// The lowest TLS version accepted, e.g. "1.2".
+    /// The lowest TLS version accepted: "1.0", "1.1", "1.2" or "1.3".
     #[serde(default)]
+    // Unquoted, 1.2 is a number to other YAML readers and text to infra-lint.
+    #[schemars(extend(
+        "type" = ["string", "number", "null"],
+        "enum" = ["1.0", "1.1", "1.2", "1.3", 1.1, 1.2, 1.3, null],
+    ))]
     pub min_tls_version: Option<Spanned<String>>,
     /// Who issued it.
     #[serde(default)]
@@ -699,6 +712,7 @@ pub struct Link {
     pub protocol: Option<Spanned<Protocol>>,
     /// The port connected to.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<Spanned<i64>>,
     /// Default: true for https, tls and grpcs.
     #[serde(default)]
@@ -749,6 +763,7 @@ pub struct Suppression {
     pub reason: Option<Spanned<String>>,
     /// The last day it holds, YYYY-MM-DD.
     #[serde(default)]
+    #[schemars(extend("format" = "date"))]
     pub until: Option<Spanned<String>>,
     /// Top-level only: the subject (a failure-domain value such as `rack:r1`).
     #[serde(default)]

@@ -725,6 +725,30 @@ impl Validator {
             }
         }
 
+        for list in components
+            .iter()
+            .map(|c| &c.suppress)
+            .chain(hosts.iter().map(|h| &h.suppress))
+            .chain(certificates.iter().map(|c| &c.suppress))
+            .chain(links.iter().map(|l| &l.suppress))
+            .chain(std::iter::once(&doc.suppress))
+        {
+            for entry in list {
+                if let Some(until) = &entry.value.until
+                    && super::Date::parse(&until.value).is_none()
+                {
+                    self.error(
+                        Finding::new(
+                            &IL006,
+                            until.span,
+                            format!("invalid date `{}`", until.value),
+                        )
+                        .label("not a date")
+                        .help("write the date as YYYY-MM-DD, e.g. 2027-01-31"),
+                    );
+                }
+            }
+        }
         Model {
             name_span: doc.name.span,
             name: doc.name.value,

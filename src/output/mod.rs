@@ -1,8 +1,14 @@
 //! Output formats. Each knows findings and files, never YAML or rules' internals.
 
 mod concise;
+pub mod diagram;
+pub mod github;
+mod gitlab;
 mod human;
 mod json;
+mod junit;
+pub mod markdown;
+mod sarif;
 
 use std::io::{self, Write};
 
@@ -21,6 +27,16 @@ pub enum Format {
     Concise,
     /// One JSON document (schema_version 1).
     Json,
+    /// SARIF 2.1.0, as GitHub code scanning and other SARIF viewers read it.
+    Sarif,
+    /// JUnit XML: one testsuite per file, one failing testcase per finding.
+    Junit,
+    /// GitHub Actions workflow commands (`::error file=...::message`), one per finding.
+    Github,
+    /// A GitLab Code Quality report (a JSON array).
+    Gitlab,
+    /// A markdown report for people: summary tables, diagrams, findings and fixes.
+    Markdown,
 }
 
 /// Counts by severity; suppressed findings count only as suppressed.
@@ -72,5 +88,10 @@ pub fn write(format: Format, run: &Run, out: &mut dyn Write) -> io::Result<()> {
         Format::Human => human::write(files, &run.human, out),
         Format::Concise => concise::write(files, run.human.quiet, out),
         Format::Json => json::write(files, out),
+        Format::Sarif => sarif::write(run, out),
+        Format::Junit => junit::write(files, out),
+        Format::Github => github::write(files, out),
+        Format::Gitlab => gitlab::write(files, out),
+        Format::Markdown => markdown::write(run, out),
     }
 }

@@ -1,82 +1,68 @@
 //! Availability: single points of failure from the AND/OR model, and the load
 //! balancer rules. All of them read the one analysis in [`Context`].
 
-use super::{Category, Rule};
+use super::Rule;
 use crate::analysis::{Context, Outage};
 use crate::availability::{Event, EventId};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::document::Mode;
 use crate::model::{ComponentDef, ComponentId, Failover, HostId, Kind, LinkOrigin, Model, Role};
 
-/// `SPOF001`: a component or host whose failure stops an entrypoint.
-pub static SPOF001: Rule = Rule {
-    code: "SPOF001",
-    name: "single-point-of-failure",
-    category: Category::Availability,
-    severity: Severity::Warning,
-    doc: include_str!("../../rules/SPOF001.md"),
-    check: Some(single_point_of_failure),
-};
+declare_rule!(
+    SPOF001,
+    "single-point-of-failure",
+    Availability,
+    Warning,
+    single_point_of_failure
+);
 
-/// `SPOF002`: redundancy defeated by placement.
-pub static SPOF002: Rule = Rule {
-    code: "SPOF002",
-    name: "shared-failure-domain",
-    category: Category::Availability,
-    severity: Severity::Warning,
-    doc: include_str!("../../rules/SPOF002.md"),
-    check: Some(shared_failure_domain),
-};
+declare_rule!(
+    SPOF002,
+    "shared-failure-domain",
+    Availability,
+    Warning,
+    shared_failure_domain
+);
 
-/// `SPOF003`: the only place a data store's writes can go.
-pub static SPOF003: Rule = Rule {
-    code: "SPOF003",
-    name: "single-writable-database",
-    category: Category::Availability,
-    severity: Severity::Warning,
-    doc: include_str!("../../rules/SPOF003.md"),
-    check: Some(single_writable_database),
-};
+declare_rule!(
+    SPOF003,
+    "single-writable-database",
+    Availability,
+    Warning,
+    single_writable_database
+);
 
-/// `LB001`: a load balancer with one target.
-pub static LB001: Rule = Rule {
-    code: "LB001",
-    name: "single-target-pool",
-    category: Category::Availability,
-    severity: Severity::Warning,
-    doc: include_str!("../../rules/LB001.md"),
-    check: Some(single_target_pool),
-};
+declare_rule!(
+    LB001,
+    "single-target-pool",
+    Availability,
+    Warning,
+    single_target_pool
+);
 
-/// `LB002`: no health checks.
-pub static LB002: Rule = Rule {
-    code: "LB002",
-    name: "no-health-check",
-    category: Category::Availability,
-    severity: Severity::Warning,
-    doc: include_str!("../../rules/LB002.md"),
-    check: Some(no_health_check),
-};
+declare_rule!(
+    LB002,
+    "no-health-check",
+    Availability,
+    Warning,
+    no_health_check
+);
 
-/// `LB003`: active-active targets that are not identical.
-pub static LB003: Rule = Rule {
-    code: "LB003",
-    name: "heterogeneous-active-active",
-    category: Category::Availability,
-    severity: Severity::Warning,
-    doc: include_str!("../../rules/LB003.md"),
-    check: Some(heterogeneous_active_active),
-};
+declare_rule!(
+    LB003,
+    "heterogeneous-active-active",
+    Availability,
+    Warning,
+    heterogeneous_active_active
+);
 
-/// `LB004`: peers that cannot take over.
-pub static LB004: Rule = Rule {
-    code: "LB004",
-    name: "peers-without-failover",
-    category: Category::Availability,
-    severity: Severity::Warning,
-    doc: include_str!("../../rules/LB004.md"),
-    check: Some(peers_without_failover),
-};
+declare_rule!(
+    LB004,
+    "peers-without-failover",
+    Availability,
+    Warning,
+    peers_without_failover
+);
 
 /// Whether a component's own failure is SPOF003's to report: a database or cache
 /// that is standalone, or a primary without automatic failover.

@@ -1,37 +1,35 @@
 //! Primary/replica routing: writes to replicas, broken replication, unused replicas,
 //! stale reads and replicas that share their primary's fate.
 
-use super::{Category, Rule};
 use crate::analysis::Context;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::document::ReplicationMode;
 use crate::model::{Access, ComponentId, Kind, LinkOrigin, Role};
 
-macro_rules! db_rule {
-    ($id:ident, $name:literal, $severity:ident, $check:ident) => {
-        #[doc = concat!("`", stringify!($id), "` ", $name, ".")]
-        pub static $id: Rule = Rule {
-            code: stringify!($id),
-            name: $name,
-            category: Category::Database,
-            severity: Severity::$severity,
-            doc: include_str!(concat!("../../rules/", stringify!($id), ".md")),
-            check: Some($check),
-        };
-    };
-}
-
-db_rule!(DB001, "write-to-replica", Error, write_to_replica);
-db_rule!(
+declare_rule!(DB001, "write-to-replica", Database, Error, write_to_replica);
+declare_rule!(
     DB002,
     "invalid-replication-source",
+    Database,
     Error,
     invalid_replication_source
 );
-db_rule!(DB003, "replication-cycle", Error, replication_cycle);
-db_rule!(DB004, "unused-replica", Info, unused_replica);
-db_rule!(DB005, "stale-read-risk", Info, stale_read_risk);
-db_rule!(DB006, "replica-shares-host", Warning, replica_shares_host);
+declare_rule!(
+    DB003,
+    "replication-cycle",
+    Database,
+    Error,
+    replication_cycle
+);
+declare_rule!(DB004, "unused-replica", Database, Info, unused_replica);
+declare_rule!(DB005, "stale-read-risk", Database, Info, stale_read_risk);
+declare_rule!(
+    DB006,
+    "replica-shares-host",
+    Database,
+    Warning,
+    replica_shares_host
+);
 
 fn role(cx: &Context, c: ComponentId) -> Option<Role> {
     cx.model.component(c).data_store.as_ref().map(|d| d.role)
@@ -235,7 +233,17 @@ fn unused_replica(cx: &Context, out: &mut Vec<Finding>) {
         if role(cx, id) != Some(Role::Primary) {
             continue;
         }
-        let replicas = cx.replicas_of(id);
+        // Every replica of the cluster, chains included.
+        let mut replicas: Vec<ComponentId> = cx.replicas_of(id).to_vec();
+        let mut i = 0;
+        while i < replicas.len() {
+            for r in cx.replicas_of(replicas[i]) {
+                if !replicas.contains(r) && *r != id {
+                    replicas.push(*r);
+                }
+            }
+            i += 1;
+        }
         if replicas.is_empty() {
             continue;
         }

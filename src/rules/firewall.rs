@@ -3,34 +3,43 @@
 
 use std::collections::BTreeSet;
 
-use super::{Category, Rule};
 use crate::analysis::Context;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::firewalls::{Barrier, admits, source_is_public};
 use crate::model::{
     ComponentId, FirewallDef, HostId, Kind, LinkDef, LinkOrigin, Model, PortSpec, Source, Trust,
 };
 use crate::source::Span;
 
-macro_rules! fw_rule {
-    ($id:ident, $name:literal, $severity:ident, $check:ident) => {
-        #[doc = concat!("`", stringify!($id), "` ", $name, ".")]
-        pub static $id: Rule = Rule {
-            code: stringify!($id),
-            name: $name,
-            category: Category::Firewall,
-            severity: Severity::$severity,
-            doc: include_str!(concat!("../../rules/", stringify!($id), ".md")),
-            check: Some($check),
-        };
-    };
-}
-
-fw_rule!(FW001, "no-firewall", Warning, no_firewall);
-fw_rule!(FW002, "permissive-firewall", Warning, permissive_firewall);
-fw_rule!(FW003, "datastore-exposed", Error, datastore_exposed);
-fw_rule!(FW004, "link-blocked-by-firewall", Error, link_blocked);
-fw_rule!(FW005, "load-balancer-bypass", Warning, load_balancer_bypass);
+declare_rule!(FW001, "no-firewall", Firewall, Warning, no_firewall);
+declare_rule!(
+    FW002,
+    "permissive-firewall",
+    Firewall,
+    Warning,
+    permissive_firewall
+);
+declare_rule!(
+    FW003,
+    "datastore-exposed",
+    Firewall,
+    Error,
+    datastore_exposed
+);
+declare_rule!(
+    FW004,
+    "link-blocked-by-firewall",
+    Firewall,
+    Error,
+    link_blocked
+);
+declare_rule!(
+    FW005,
+    "load-balancer-bypass",
+    Firewall,
+    Warning,
+    load_balancer_bypass
+);
 
 fn is_public(model: &Model, c: ComponentId) -> bool {
     model.zone(model.component(c).zone).trust == Trust::Public
@@ -143,20 +152,42 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// Every firewall in the model with where it is written and whose it is.
-fn firewalls(model: &Model) -> Vec<(&FirewallDef, String)> {
+/// Every firewall in the model with whose it is and the YAML path of its
+/// `default_inbound` (a network firewall's rules are its own fields).
+fn firewalls(model: &Model) -> Vec<(&FirewallDef, String, String)> {
     let mut out = Vec::new();
     for h in &model.hosts {
         if let Some(fw) = &h.firewall {
-            out.push((fw, h.id.value.clone()));
+            out.push((
+                fw,
+                h.id.value.clone(),
+                format!(
+                    "hosts:\n  {}:\n    firewall:\n      default_inbound: deny\n",
+                    h.id.value
+                ),
+            ));
         }
     }
     for c in &model.components {
         if let Some(fw) = &c.firewall {
-            out.push((fw, c.id.value.clone()));
+            out.push((
+                fw,
+                c.id.value.clone(),
+                format!(
+                    "components:\n  {}:\n    firewall:\n      default_inbound: deny\n",
+                    c.id.value
+                ),
+            ));
         }
         if let Some(nf) = &c.network_firewall {
-            out.push((&nf.rules, c.id.value.clone()));
+            out.push((
+                &nf.rules,
+                c.id.value.clone(),
+                format!(
+                    "components:\n  {}:\n    default_inbound: deny\n",
+                    c.id.value
+                ),
+            ));
         }
     }
     out
@@ -164,7 +195,7 @@ fn firewalls(model: &Model) -> Vec<(&FirewallDef, String)> {
 
 fn permissive_firewall(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
-    for (fw, owner) in firewalls(model) {
+    for (fw, owner, deny) in firewalls(model) {
         if fw.default_allow {
             out.push(
                 Finding::new(
@@ -175,10 +206,7 @@ fn permissive_firewall(cx: &Context, out: &mut Vec<Finding>) {
                 .label("`default_inbound: allow`")
                 .help("deny by default and allow only what the links need")
                 .subject(owner.clone())
-                .fix(
-                    "deny by default",
-                    format!("# on `{owner}`:\nfirewall:\n  default_inbound: deny\n"),
-                ),
+                .fix("deny by default", deny.clone()),
             );
         }
         for rule in &fw.allow {
@@ -376,22 +404,47 @@ fn load_balancer_bypass(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let target = &model.component(link.to).id.value;
-        out.push(
-            Finding::new(
-                &FW005,
-                link.span,
+        let from = &model.component(link.from).id.value;
+        // The fix removes this link; it adds the one through the balancer only when the
+        // source does not link to it already.
+        let lb_id = model.lookup(lbs[0]);
+        let already = cx
+            .graph
+            .outgoing(link.from)
+            .iter()
+            .any(|l| Some(crate::model::Ref::Component(model.link(*l).to)) == lb_id);
+        let (description, yaml) = if already {
+            (
                 format!(
-                    "`{}` reaches `{target}` directly, bypassing load balancer `{}`",
-                    model.component(link.from).id.value,
+                    "remove the link {from}->{target}: `{from}` already reaches it through `{}`",
                     lbs[0]
                 ),
+                String::new(),
             )
-            .label("skips the load balancer")
-            .help("clients that skip the balancer skip its TLS and health checks: send them through it")
-            .subject(target.clone())
-            .subject(lbs[0].to_string())
-            .fix("send the traffic through the load balancer", format!("links:\n  - {{ from: {}, to: {} }}\n", model.component(link.from).id.value, lbs[0])),
-        );
+        } else {
+            (
+                format!("replace the link {from}->{target} by one to `{}`", lbs[0]),
+                format!(
+                    "links:\n  - {{ from: {from}, to: {}, protocol: {} }}\n",
+                    lbs[0],
+                    link.protocol.as_str()
+                ),
+            )
+        };
+        let mut finding = Finding::new(
+            &FW005,
+            link.span,
+            format!(
+                "`{from}` reaches `{target}` directly, bypassing load balancer `{}`",
+                lbs[0]
+            ),
+        )
+        .label("skips the load balancer")
+        .help("clients that skip the balancer skip its TLS and health checks: send them through it")
+        .subject(target.clone())
+        .subject(lbs[0].to_string());
+        finding.fix = Some(crate::finding::Fix { description, yaml });
+        out.push(finding);
     }
 }
 

@@ -1,19 +1,16 @@
 //! Graph hygiene: what the shape of the graph says before any availability question.
 
-use super::{Category, Rule};
 use crate::analysis::Context;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::Kind;
 
-/// `GR001`: a critical component no entrypoint reaches.
-pub static GR001: Rule = Rule {
-    code: "GR001",
-    name: "unreachable-component",
-    category: Category::Graph,
-    severity: Severity::Info,
-    doc: include_str!("../../rules/GR001.md"),
-    check: Some(unreachable_component),
-};
+declare_rule!(
+    GR001,
+    "unreachable-component",
+    Graph,
+    Info,
+    unreachable_component
+);
 
 fn unreachable_component(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
@@ -69,15 +66,7 @@ fn unreachable_component(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// `GR002`: no entrypoint, so availability cannot be judged.
-pub static GR002: Rule = Rule {
-    code: "GR002",
-    name: "no-entrypoint",
-    category: Category::Graph,
-    severity: Severity::Warning,
-    doc: include_str!("../../rules/GR002.md"),
-    check: Some(no_entrypoint),
-};
+declare_rule!(GR002, "no-entrypoint", Graph, Warning, no_entrypoint);
 
 fn no_entrypoint(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;

@@ -4,12 +4,37 @@
 //! To add a rule: declare it in its category's module with [`Rule`], write its page in
 //! `rules/<CODE>.md`, and list it in [`RULES`].
 
+/// Declares a rule: `declare_rule!(CODE, "name", Category, Severity, check)`, with
+/// `none` for a rule that a pipeline stage reports rather than a check. Its page is
+/// `rules/CODE.md`, embedded so that the declaration and its documentation travel
+/// together.
+macro_rules! declare_rule {
+    ($id:ident, $name:literal, $category:ident, $severity:ident, none) => {
+        declare_rule!(@make $id, $name, $category, $severity, None);
+    };
+    ($id:ident, $name:literal, $category:ident, $severity:ident, $check:ident) => {
+        declare_rule!(@make $id, $name, $category, $severity, Some($check));
+    };
+    (@make $id:ident, $name:literal, $category:ident, $severity:ident, $check:expr) => {
+        #[doc = concat!("`", stringify!($id), "` ", $name, ".")]
+        pub static $id: $crate::rules::Rule = $crate::rules::Rule {
+            code: stringify!($id),
+            name: $name,
+            category: $crate::rules::Category::$category,
+            severity: $crate::finding::Severity::$severity,
+            doc: include_str!(concat!("../../rules/", stringify!($id), ".md")),
+            check: $check,
+        };
+    };
+}
+
 pub mod availability;
 pub mod database;
 pub mod firewall;
 pub mod graph;
 pub mod input;
 pub mod monitoring;
+pub mod suppression;
 pub mod tls;
 
 use serde::Serialize;
@@ -35,6 +60,8 @@ pub enum Category {
     Database,
     /// The graph's shape.
     Graph,
+    /// Suppressions in the topology.
+    Suppression,
 }
 
 impl Category {
@@ -48,6 +75,7 @@ impl Category {
             Category::Monitoring => "monitoring",
             Category::Database => "database",
             Category::Graph => "graph",
+            Category::Suppression => "suppression",
         }
     }
 }
@@ -129,6 +157,10 @@ pub static RULES: &[&Rule] = &[
     &database::DB006,
     &graph::GR001,
     &graph::GR002,
+    &suppression::SUP001,
+    &suppression::SUP002,
+    &suppression::SUP003,
+    &suppression::SUP004,
 ];
 
 /// The rule with this code or name (case-insensitive).

@@ -1,34 +1,20 @@
 //! Whether failures are seen: unmonitored machines, monitoring that dies with what it
 //! watches, and monitoring nobody is alerted by.
 
-use super::{Category, Rule};
 use crate::analysis::Context;
 use crate::availability::{Event, EventId};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::{ComponentId, HostId, Kind, Ref};
 
-macro_rules! mon_rule {
-    ($id:ident, $name:literal, $severity:ident, $check:ident) => {
-        #[doc = concat!("`", stringify!($id), "` ", $name, ".")]
-        pub static $id: Rule = Rule {
-            code: stringify!($id),
-            name: $name,
-            category: Category::Monitoring,
-            severity: Severity::$severity,
-            doc: include_str!(concat!("../../rules/", stringify!($id), ".md")),
-            check: Some($check),
-        };
-    };
-}
-
-mon_rule!(MON001, "unmonitored", Warning, unmonitored);
-mon_rule!(
+declare_rule!(MON001, "unmonitored", Monitoring, Warning, unmonitored);
+declare_rule!(
     MON002,
     "monitoring-shares-fate",
+    Monitoring,
     Warning,
     monitoring_shares_fate
 );
-mon_rule!(MON003, "no-alerting", Info, no_alerting);
+declare_rule!(MON003, "no-alerting", Monitoring, Info, no_alerting);
 
 /// Something watched: a host or a component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -163,16 +149,12 @@ fn monitoring_shares_fate(cx: &Context, out: &mut Vec<Finding>) {
                 );
                 events
             }
-            Watched::Component(c) => {
-                if monitors.contains(&c) {
-                    continue; // a monitoring component listing itself
-                }
-                av.kill[c.index()]
-                    .iter()
-                    .copied()
-                    .filter(|e| av.events[e.0 as usize].is_failure())
-                    .collect()
-            }
+            // A monitor watching itself shares its own fate: its outage is unreported.
+            Watched::Component(c) => av.kill[c.index()]
+                .iter()
+                .copied()
+                .filter(|e| av.events[e.0 as usize].is_failure())
+                .collect(),
         };
         let shared = stops_watched
             .iter()
@@ -288,6 +270,11 @@ mod tests {
                 &topo(
                     "  h1: { monitoring: { agent: a, reports_to: mon } }\n",
                     "  mon: { kind: monitoring, host: h1, alerts_to: [pager] }\n",
+                ),
+                // A collector whose own agent reports to itself.
+                &topo(
+                    "  h1: { monitoring: { agent: a, reports_to: mon } }\n",
+                    "  mon: { kind: monitoring, alerts_to: [pager], monitoring: { agent: a, reports_to: mon } }\n",
                 ),
                 // On another host, but in the same rack.
                 &topo(

@@ -1,53 +1,49 @@
 //! Encryption in transit: plaintext from the internet and across zones, TLS that ends
 //! at the load balancer, listeners, certificates and replication.
 
-use super::{Category, Rule};
 use crate::analysis::Context;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::{ComponentDef, ComponentId, LinkDef, LinkOrigin, Model, Protocol, Trust};
 
-macro_rules! tls_rule {
-    ($id:ident, $name:literal, $severity:ident, $check:ident) => {
-        #[doc = concat!("`", stringify!($id), "` ", $name, ".")]
-        pub static $id: Rule = Rule {
-            code: stringify!($id),
-            name: $name,
-            category: Category::Tls,
-            severity: Severity::$severity,
-            doc: include_str!(concat!("../../rules/", stringify!($id), ".md")),
-            check: Some($check),
-        };
-    };
-}
-
-tls_rule!(
+declare_rule!(
     TLS001,
     "plaintext-from-public",
+    Tls,
     Error,
     plaintext_from_public
 );
-tls_rule!(
+declare_rule!(
     TLS002,
     "plaintext-across-trust-zones",
+    Tls,
     Warning,
     plaintext_across_zones
 );
-tls_rule!(TLS003, "tls-terminated-at-lb", Info, tls_terminated_at_lb);
-tls_rule!(
+declare_rule!(
+    TLS003,
+    "tls-terminated-at-lb",
+    Tls,
+    Info,
+    tls_terminated_at_lb
+);
+declare_rule!(
     TLS004,
     "http-without-redirect",
+    Tls,
     Warning,
     http_without_redirect
 );
-tls_rule!(
+declare_rule!(
     TLS005,
     "weak-or-expired-certificate",
+    Tls,
     Warning,
     weak_or_expired_certificate
 );
-tls_rule!(
+declare_rule!(
     TLS006,
     "plaintext-replication",
+    Tls,
     Warning,
     plaintext_replication
 );
@@ -76,7 +72,7 @@ fn secure(protocol: Protocol) -> Protocol {
 
 /// The fix for a plaintext link: its encrypted form (declared links), or the
 /// load balancer's backend (target links).
-fn link_fix(model: &Model, link: &LinkDef) -> (String, String) {
+fn link_fix(model: &Model, link: &LinkDef, today: crate::model::Date) -> (String, String) {
     let from = &model.component(link.from).id.value;
     let to = &model.component(link.to).id.value;
     match link.origin {
@@ -120,18 +116,30 @@ fn link_fix(model: &Model, link: &LinkDef) -> (String, String) {
                     .any(|l| l.protocol == Protocol::Https)
                 && target.load_balancer.is_some()
             {
-                let cert = model
-                    .certificates
-                    .first()
-                    .map_or("www-cert", |c| c.id.value.as_str());
+                let (cert, cert_yaml) = certificate_for_fix(model, today);
                 yaml.push_str(&format!(
                     "components:\n  {to}:\n    listeners:\n      - {{ port: 443, protocol: https, certificate: {cert} }}\n      - {{ port: 80, protocol: http, redirect_to_https: true }}\n"
                 ));
-                if model.certificates.is_empty() {
-                    yaml.push_str("certificates:\n  www-cert: { domains: [www.example.com], expires: 2027-12-31, min_tls_version: \"1.2\" }\n");
-                }
+                yaml.push_str(&cert_yaml);
             }
             ("encrypt the link".to_string(), yaml)
+        }
+    }
+}
+
+/// The certificate a fix should name: the file's first, or a new one (with its YAML)
+/// valid for a year from `today`.
+fn certificate_for_fix(model: &Model, today: crate::model::Date) -> (String, String) {
+    match model.certificates.first() {
+        Some(cert) => (cert.id.value.clone(), String::new()),
+        None => {
+            let expires = crate::model::Date::from_days(today.days() + 365);
+            (
+                "www-cert".to_string(),
+                format!(
+                    "certificates:\n  www-cert: {{ domains: [www.example.com], expires: {expires}, min_tls_version: \"1.2\" }}\n"
+                ),
+            )
         }
     }
 }
@@ -147,7 +155,7 @@ fn plaintext_from_public(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let from = model.component(link.from);
-        let (description, yaml) = link_fix(model, link);
+        let (description, yaml) = link_fix(model, link, cx.today);
         out.push(
             Finding::new(
                 &TLS001,
@@ -187,7 +195,7 @@ fn plaintext_across_zones(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let (zf, zt) = (model.zone(from.zone), model.zone(to.zone));
-        let (description, yaml) = link_fix(model, link);
+        let (description, yaml) = link_fix(model, link, cx.today);
         out.push(
             Finding::new(
                 &TLS002,
@@ -268,7 +276,7 @@ fn tls_terminated_at_lb(cx: &Context, out: &mut Vec<Finding>) {
                 format!("plaintext to `{}`", model.component(l.to).id.value),
             );
         }
-        let (description, yaml) = link_fix(model, plaintext[0]);
+        let (description, yaml) = link_fix(model, plaintext[0], cx.today);
         out.push(f.fix(description, yaml));
     }
 }
@@ -312,10 +320,7 @@ fn http_without_redirect(cx: &Context, out: &mut Vec<Finding>) {
         } else if c.load_balancer.is_some()
             && c.listeners.iter().all(|l| l.protocol == Protocol::Http)
         {
-            let cert = model
-                .certificates
-                .first()
-                .map_or("www-cert", |c| c.id.value.as_str());
+            let (cert, cert_yaml) = certificate_for_fix(model, cx.today);
             out.push(
                 Finding::new(
                     &TLS004,
@@ -328,7 +333,7 @@ fn http_without_redirect(cx: &Context, out: &mut Vec<Finding>) {
                 .fix(
                     "serve https with a certificate and redirect http",
                     format!(
-                        "components:\n  {}:\n    listeners:\n      - {{ port: 443, protocol: https, certificate: {cert} }}\n      - {{ port: 80, protocol: http, redirect_to_https: true }}\n",
+                        "components:\n  {}:\n    listeners:\n      - {{ port: 443, protocol: https, certificate: {cert} }}\n      - {{ port: 80, protocol: http, redirect_to_https: true }}\n{cert_yaml}",
                         c.id.value
                     ),
                 ),
@@ -401,19 +406,18 @@ fn weak_or_expired_certificate(cx: &Context, out: &mut Vec<Finding>) {
             .iter()
             .filter(|l| l.protocol.implies_tls() && l.certificate.is_none())
         {
-            out.push(no_certificate(model, c, l));
+            out.push(no_certificate(model, c, l, today));
         }
     }
 }
 
-fn no_certificate(model: &Model, c: &ComponentDef, l: &crate::model::ListenerDef) -> Finding {
-    let (cert, extra) = match model.certificates.first() {
-        Some(cert) => (cert.id.value.clone(), String::new()),
-        None => (
-            "www-cert".to_string(),
-            "certificates:\n  www-cert: { domains: [www.example.com], expires: 2027-12-31, min_tls_version: \"1.2\" }\n".to_string(),
-        ),
-    };
+fn no_certificate(
+    model: &Model,
+    c: &ComponentDef,
+    l: &crate::model::ListenerDef,
+    today: crate::model::Date,
+) -> Finding {
+    let (cert, extra) = certificate_for_fix(model, today);
     Finding::new(
         &TLS005,
         l.span,

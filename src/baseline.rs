@@ -1,0 +1,77 @@
+//! Baselines: the fingerprints of accepted findings, so a run reports only new ones.
+//! A fingerprint is the rule, the file and the ids involved, never a line number.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::lint::FileReport;
+
+/// The baseline file.
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// The format version, 1.
+    pub schema_version: u32,
+    /// Sorted fingerprints.
+    pub fingerprints: BTreeSet<String>,
+}
+
+impl Baseline {
+    /// The fingerprints of every unsuppressed finding of a run.
+    pub fn of(files: &[FileReport]) -> Baseline {
+        let fingerprints = files
+            .iter()
+            .flat_map(|f| {
+                f.findings
+                    .iter()
+                    .filter(|x| x.suppressed.is_none())
+                    .map(|x| x.fingerprint(&f.source.path))
+            })
+            .collect();
+        Baseline {
+            schema_version: 1,
+            fingerprints,
+        }
+    }
+
+    /// Writes it as JSON.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(path, text + "\n")
+    }
+
+    /// Reads a baseline file.
+    pub fn load(path: &Path) -> Result<Baseline, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
+        let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}:{}:{}: not a baseline: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        })?;
+        if baseline.schema_version != 1 {
+            return Err(format!(
+                "{}: baseline schema_version {} is not 1",
+                path.display(),
+                baseline.schema_version
+            ));
+        }
+        Ok(baseline)
+    }
+
+    /// Drops the findings the baseline already holds.
+    pub fn filter(&self, files: &mut [FileReport]) {
+        for file in files {
+            let path = file.source.path.clone();
+            file.findings.retain(|f| {
+                f.rule.category == crate::rules::Category::Input
+                    || !self.fingerprints.contains(&f.fingerprint(&path))
+            });
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! `infra-lint.toml`: rule selection, severities, per-file ignores and file patterns,
+//! with every unknown key and rule code an error that names its line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::finding::Severity;
+use crate::rules::{self, Category, RULES, Rule};
+use crate::spelling;
+
+/// The lowest severity that fails a run, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// Errors fail.
+    Error,
+    /// Warnings and errors fail.
+    Warning,
+    /// Every finding fails.
+    Info,
+    /// Nothing fails (exit 0 unless infra-lint cannot do its job).
+    Never,
+}
+
+impl FailOn {
+    /// The severity threshold, or None for never.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    #[serde(default)]
+    select: Option<Vec<toml::Spanned<String>>>,
+    #[serde(default)]
+    ignore: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    fail_on: Option<FailOn>,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    severity: BTreeMap<toml::Spanned<String>, toml::Spanned<Severity>>,
+    #[serde(default)]
+    per_file_ignores: BTreeMap<String, Vec<toml::Spanned<String>>>,
+}
+
+/// A configuration error, with where it is.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// `path:line:column: message`.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Which rules run, and at what severity.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    /// The rules that run, in registry order (input rules always do).
+    pub enabled: Vec<&'static Rule>,
+    /// Severity overrides by code.
+    pub severity: BTreeMap<&'static str, Severity>,
+}
+
+impl Default for RuleSet {
+    fn default() -> Self {
+        RuleSet {
+            enabled: RULES.to_vec(),
+            severity: BTreeMap::new(),
+        }
+    }
+}
+
+impl RuleSet {
+    /// Whether a rule runs.
+    pub fn runs(&self, rule: &Rule) -> bool {
+        self.enabled.iter().any(|r| r.code == rule.code)
+    }
+
+    /// A rule's effective severity.
+    pub fn severity_of(&self, rule: &Rule) -> Severity {
+        self.severity
+            .get(rule.code)
+            .copied()
+            .unwrap_or(rule.severity)
+    }
+}
+
+/// Whether `selector` (a code, a name, a code prefix such as `TLS`, or a category such
+/// as `availability`) selects `rule`.
+pub fn selects(selector: &str, rule: &Rule) -> bool {
+    let s = selector.trim();
+    rule.code.eq_ignore_ascii_case(s)
+        || rule.name.eq_ignore_ascii_case(s)
+        || rule.category.as_str().eq_ignore_ascii_case(s)
+        || (s.len() >= 2
+            && rule.code.len() > s.len()
+            && rule.code[..s.len()].eq_ignore_ascii_case(s))
+}
+
+/// Checks a selector matches some rule; the error suggests the closest code or name.
+pub fn check_selector(selector: &str) -> Result<(), String> {
+    if RULES.iter().any(|r| selects(selector, r)) {
+        return Ok(());
+    }
+    let prefixes = RULES
+        .iter()
+        .map(|r| r.code.trim_end_matches(|c: char| c.is_ascii_digit()));
+    let candidates = RULES
+        .iter()
+        .flat_map(|r| [r.code, r.name])
+        .chain(prefixes)
+        .chain(ALL_CATEGORIES.iter().map(|c| c.as_str()));
+    Err(match spelling::closest(selector, candidates) {
+        Some(best) => format!("unknown rule or category `{selector}`; did you mean `{best}`?"),
+        None => format!("unknown rule or category `{selector}` (`infra-lint rules` lists them)"),
+    })
+}
+
+const ALL_CATEGORIES: [Category; 8] = [
+    Category::Input,
+    Category::Availability,
+    Category::Tls,
+    Category::Firewall,
+    Category::Monitoring,
+    Category::Database,
+    Category::Graph,
+    Category::Suppression,
+];
+
+/// A loaded configuration (defaults when there is no file).
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Where it was read from.
+    pub path: Option<PathBuf>,
+    /// `select`, when given.
+    pub select: Option<Vec<String>>,
+    /// `ignore`.
+    pub ignore: Vec<String>,
+    /// `fail-on`.
+    pub fail_on: Option<FailOn>,
+    /// Extra file-name patterns for directory walks.
+    pub include: Vec<String>,
+    /// Paths to skip.
+    pub exclude: Vec<String>,
+    /// Severity overrides.
+    pub severity: BTreeMap<String, Severity>,
+    /// Per-file ignores: glob -> selectors.
+    pub per_file_ignores: Vec<(String, Vec<String>)>,
+}
+
+/// The nearest `infra-lint.toml` at or above `start`.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join("infra-lint.toml"))
+        .find(|p| p.is_file())
+}
+
+fn located(path: &Path, text: &str, offset: usize, message: impl std::fmt::Display) -> ConfigError {
+    let offset = offset.min(text.len());
+    let line = text[..offset].matches('\n').count() + 1;
+    let column = text[..offset]
+        .rsplit('\n')
+        .next()
+        .map_or(0, |l| l.chars().count())
+        + 1;
+    ConfigError {
+        message: format!("{}:{line}:{column}: {message}", path.display()),
+    }
+}
+
+/// Reads and checks a configuration file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        message: format!("{}: cannot read the configuration: {e}", path.display()),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses and checks a configuration's text.
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        let message = e.message().trim().replace('\n', " ");
+        // Suggest the closest key for an unknown one.
+        let known = [
+            "select",
+            "ignore",
+            "fail-on",
+            "include",
+            "exclude",
+            "severity",
+            "per-file-ignores",
+        ];
+        let hint = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+            .and_then(|field| spelling::closest(field, known))
+            .map(|best| format!("; did you mean `{best}`?"))
+            .unwrap_or_default();
+        located(path, text, at, format!("{message}{hint}"))
+    })?;
+    let check = |s: &toml::Spanned<String>| {
+        check_selector(s.get_ref()).map_err(|m| located(path, text, s.span().start, m))
+    };
+    for s in raw.select.iter().flatten().chain(&raw.ignore) {
+        check(s)?;
+    }
+    let mut severity = BTreeMap::new();
+    for (code, level) in &raw.severity {
+        let rule = rules::find(code.get_ref()).ok_or_else(|| {
+            located(
+                path,
+                text,
+                code.span().start,
+                check_selector(code.get_ref())
+                    .err()
+                    .unwrap_or_else(|| format!("`{}` is not one rule", code.get_ref())),
+            )
+        })?;
+        severity.insert(rule.code.to_string(), *level.get_ref());
+    }
+    let mut per_file_ignores = Vec::new();
+    for (glob, selectors) in &raw.per_file_ignores {
+        if let Err(e) = globset::Glob::new(glob) {
+            return Err(located(
+                path,
+                text,
+                0,
+                format!("invalid pattern `{glob}` in per-file-ignores: {e}"),
+            ));
+        }
+        for s in selectors {
+            check(s)?;
+        }
+        per_file_ignores.push((
+            glob.clone(),
+            selectors.iter().map(|s| s.get_ref().clone()).collect(),
+        ));
+    }
+    for pattern in raw.include.iter().chain(&raw.exclude) {
+        globset::Glob::new(pattern)
+            .map_err(|e| located(path, text, 0, format!("invalid pattern `{pattern}`: {e}")))?;
+    }
+    Ok(Config {
+        path: Some(path.to_path_buf()),
+        select: raw
+            .select
+            .map(|v| v.into_iter().map(|s| s.into_inner()).collect()),
+        ignore: raw.ignore.into_iter().map(|s| s.into_inner()).collect(),
+        fail_on: raw.fail_on,
+        include: raw.include,
+        exclude: raw.exclude,
+        severity,
+        per_file_ignores,
+    })
+}
+
+/// Builds the rule set from selections (config and command line already merged).
+/// Input rules always run: a file that is not a topology cannot be judged.
+pub fn rule_set(
+    select: Option<&[String]>,
+    ignore: &[String],
+    severity: &BTreeMap<String, Severity>,
+) -> RuleSet {
+    let enabled = RULES
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.category == Category::Input
+                || (select.is_none_or(|sel| sel.iter().any(|s| selects(s, r)))
+                    && !ignore.iter().any(|s| selects(s, r)))
+        })
+        .collect();
+    let severity = severity
+        .iter()
+        .filter_map(|(code, level)| rules::find(code).map(|r| (r.code, *level)))
+        .collect();
+    RuleSet { enabled, severity }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, rule_set, selects};
+    use crate::rules::find;
+    use std::path::Path;
+
+    #[test]
+    fn selectors_by_code_name_prefix_and_category() {
+        let spof = find("SPOF001").unwrap();
+        assert!(selects("SPOF001", spof));
+        assert!(selects("single-point-of-failure", spof));
+        assert!(selects("SPOF", spof));
+        assert!(selects("availability", spof));
+        assert!(!selects("SPOF002", spof));
+        assert!(!selects("S", spof));
+        assert!(selects("SPOF00", spof));
+    }
+
+    #[test]
+    fn the_documented_config_loads() {
+        let text = "select = [\"SPOF\", \"TLS\", \"FW\", \"MON\", \"DB\", \"LB\"]\nignore = [\"DB004\"]\nfail-on = \"warning\"\ninclude = [\"infra/*.yml\"]\nexclude = [\"legacy/\"]\n\n[severity]\nTLS003 = \"warning\"\n\n[per-file-ignores]\n\"staging/*.topology.yml\" = [\"SPOF001\"]\n";
+        let config = parse(Path::new("infra-lint.toml"), text).unwrap();
+        let set = rule_set(config.select.as_deref(), &config.ignore, &config.severity);
+        assert!(set.runs(find("TLS003").unwrap()));
+        assert!(!set.runs(find("DB004").unwrap()));
+        assert!(!set.runs(find("GR001").unwrap()), "graph is not selected");
+        assert!(set.runs(find("IL002").unwrap()), "input rules always run");
+        assert_eq!(
+            set.severity_of(find("TLS003").unwrap()),
+            crate::finding::Severity::Warning
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_codes_name_their_line() {
+        let err = parse(
+            Path::new("c.toml"),
+            "select = [\"SPOF\"]\nignor = [\"DB004\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.message.starts_with("c.toml:2:1: "), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean `ignore`?"),
+            "{}",
+            err.message
+        );
+        let err = parse(
+            Path::new("c.toml"),
+            "select = [\"SPOF\"]\n\n[severity]\nSPOF009 = \"info\"\n",
+        )
+        .unwrap_err();
+        assert!(err.message.starts_with("c.toml:4:1: "), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean `SPOF001`?"),
+            "{}",
+            err.message
+        );
+        let err = parse(Path::new("c.toml"), "ignore = [\"DB004\", \"TSL001\"]\n").unwrap_err();
+        assert!(err.message.starts_with("c.toml:1:20: "), "{}", err.message);
+        let err = parse(Path::new("c.toml"), "fail-on = \"sometimes\"\n").unwrap_err();
+        assert!(err.message.starts_with("c.toml:1:11: "), "{}", err.message);
+    }
+}

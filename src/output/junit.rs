@@ -1,0 +1,81 @@
+//! JUnit XML via quick-junit, for CI systems that show test results: one testsuite per
+//! file, one failing testcase per unsuppressed finding, and a passing "valid topology"
+//! testcase for a file with none.
+
+use std::io::{self, Write};
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::finding::Finding;
+use crate::lint::FileReport;
+
+/// The name of a finding's testcase: its code and what it is about (the main subject,
+/// or the line when it names none), so the same finding keeps its name across runs.
+fn case_name(file: &FileReport, f: &Finding) -> String {
+    match f.subjects.first() {
+        Some(subject) => format!("{} {subject}", f.rule.code),
+        None => format!(
+            "{} line {}",
+            f.rule.code,
+            file.source.line_col(f.span.start as usize).line
+        ),
+    }
+}
+
+/// The failure's text: where, then the help and the suggested fix.
+fn details(file: &FileReport, f: &Finding) -> String {
+    let at = file.source.line_col(f.span.start as usize);
+    let mut text = format!(
+        "{}:{}:{}: {}[{}] {}",
+        file.source.path,
+        at.line,
+        at.column,
+        f.severity.as_str(),
+        f.rule.code,
+        f.message
+    );
+    if let Some(help) = &f.help {
+        text.push_str("\nhelp: ");
+        text.push_str(help);
+    }
+    if let Some(fix) = &f.fix {
+        text.push_str("\nsuggested fix: ");
+        text.push_str(&fix.description);
+        text.push('\n');
+        text.push_str(&fix.yaml);
+    }
+    text
+}
+
+/// Text for an XML attribute: a parser turns a line break or tab in an attribute into
+/// a space, so it is done here, where a reader of the code sees it.
+fn attribute(text: &str) -> String {
+    text.replace("\r\n", " ").replace(['\r', '\n', '\t'], " ")
+}
+
+pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+    let mut report = Report::new("infra-lint");
+    for file in files {
+        let path = attribute(&file.source.path);
+        let mut suite = TestSuite::new(path.as_str());
+        let mut failed = false;
+        for f in file.findings.iter().filter(|f| f.suppressed.is_none()) {
+            failed = true;
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(attribute(&f.message))
+                .set_type(f.rule.code)
+                .set_description(details(file, f));
+            let mut case = TestCase::new(attribute(&case_name(file, f)), status);
+            case.set_classname(path.as_str());
+            suite.add_test_case(case);
+        }
+        if !failed {
+            let mut case = TestCase::new("valid topology", TestCaseStatus::success());
+            case.set_classname(path.as_str());
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.serialize(&mut *out).map_err(io::Error::other)
+}

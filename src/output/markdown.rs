@@ -1,0 +1,324 @@
+//! The markdown report, for people who will not read a terminal: summary tables by
+//! severity, category and file, then per file a Mermaid diagram with the failing
+//! components and links marked, each finding with its location, explanation, help and
+//! suggested fix, and the suppressed findings with their reasons (an audit trail).
+//!
+//! Everything taken from the input (names, descriptions, ids, messages that quote ids,
+//! paths, fix YAML, reasons) goes through [`inline`] or [`fenced`], so no input can
+//! start a heading, close a table cell or a code block, make a link or inject HTML.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{Run, Summary, diagram, human, sarif};
+use crate::finding::{Finding, Severity};
+use crate::lint::FileReport;
+use crate::rules::Category;
+
+/// Input text made safe as inline markdown on one line, in a paragraph, list item,
+/// heading or table cell (not at the very start of a line): line breaks and control
+/// characters become spaces, `&`, `<` and `>` become HTML entities, and every character
+/// markdown gives a meaning inline (backslash, backtick, `*`, `_`, `[`, `]`, `|`, `#`,
+/// `~`, `$`) is backslash-escaped.
+pub fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                // CRLF is one line break.
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push(' ');
+            }
+            '\u{2028}' | '\u{2029}' => out.push(' '),
+            c if c.is_control() => out.push(' '),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Prose from a rule (a message, help, label or fix description) as inline markdown:
+/// like [`inline`], except that the ids a message quotes in backticks stay code spans
+/// when every quoted part is plainly an id (letters, digits and `-_.:/>`), which
+/// cannot hold anything markdown or HTML would read. Otherwise all of it is escaped.
+pub fn prose(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    let plain_id = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:/>".contains(c))
+    };
+    let quoted_ids = parts.len() % 2 == 1 && parts.iter().skip(1).step_by(2).all(|p| plain_id(p));
+    if !quoted_ids {
+        return inline(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 {
+            out.push('`');
+            out.push_str(part);
+            out.push('`');
+        } else {
+            out.push_str(&inline(part));
+        }
+    }
+    out
+}
+
+/// `content` as a fenced code block with info string `info`: the fence is longer than
+/// any run of backticks in the content, so nothing inside can close it.
+pub fn fenced(content: &str, info: &str) -> String {
+    let content = content.replace("\r\n", "\n").replace('\r', "\n");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in content.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    let newline = if content.ends_with('\n') { "" } else { "\n" };
+    format!("{fence}{info}\n{content}{newline}{fence}\n")
+}
+
+/// Counts per severity (and suppressed), for one table row.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    error: usize,
+    warning: usize,
+    info: usize,
+    suppressed: usize,
+}
+
+impl Counts {
+    fn add(&mut self, f: &Finding) {
+        if f.suppressed.is_some() {
+            self.suppressed += 1;
+            return;
+        }
+        match f.severity {
+            Severity::Error => self.error += 1,
+            Severity::Warning => self.warning += 1,
+            Severity::Info => self.info += 1,
+        }
+    }
+
+    fn cells(&self) -> String {
+        format!(
+            "{} | {} | {} | {}",
+            self.error, self.warning, self.info, self.suppressed
+        )
+    }
+}
+
+fn title(files: &[FileReport]) -> String {
+    match files {
+        [] => "no files".to_string(),
+        [one] => inline(&one.source.path),
+        _ if files.len() <= 3 => files
+            .iter()
+            .map(|f| inline(&f.source.path))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => format!("{} files", files.len()),
+    }
+}
+
+fn location(file: &FileReport, f: &Finding) -> String {
+    if file.source.text.is_empty() {
+        return inline(&file.source.path);
+    }
+    let at = file.source.line_col(f.span.start as usize);
+    format!("{}:{}:{}", inline(&file.source.path), at.line, at.column)
+}
+
+fn summary(run: &Run, out: &mut String) {
+    let s = Summary::of(run.files);
+    let _ = writeln!(out, "{}\n", human::summary_line(&s, run.files.len()));
+    out.push_str("## Summary\n\n");
+    out.push_str("| severity | findings |\n|---|---:|\n");
+    let _ = writeln!(out, "| error | {} |", s.error);
+    let _ = writeln!(out, "| warning | {} |", s.warning);
+    let _ = writeln!(out, "| info | {} |", s.info);
+    let _ = writeln!(out, "| suppressed | {} |\n", s.suppressed);
+
+    let mut by_category: BTreeMap<Category, Counts> = BTreeMap::new();
+    for f in run.files.iter().flat_map(|file| &file.findings) {
+        by_category.entry(f.rule.category).or_default().add(f);
+    }
+    if !by_category.is_empty() {
+        out.push_str("| category | error | warning | info | suppressed |\n");
+        out.push_str("|---|---:|---:|---:|---:|\n");
+        for (category, counts) in &by_category {
+            let _ = writeln!(out, "| {} | {} |", category.as_str(), counts.cells());
+        }
+        out.push('\n');
+    }
+
+    out.push_str("| file | valid topology | error | warning | info | suppressed |\n");
+    out.push_str("|---|---|---:|---:|---:|---:|\n");
+    for file in run.files {
+        let mut counts = Counts::default();
+        file.findings.iter().for_each(|f| counts.add(f));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            inline(&file.source.path),
+            if file.valid { "yes" } else { "no" },
+            counts.cells()
+        );
+    }
+    out.push('\n');
+}
+
+fn finding(file: &FileReport, f: &Finding, out: &mut String) {
+    let rule = f.rule;
+    let _ = writeln!(
+        out,
+        "#### {} `{}` {}\n",
+        f.severity.as_str(),
+        rule.code,
+        rule.name
+    );
+    let _ = writeln!(out, "- **Location:** {}", location(file, f));
+    let _ = writeln!(out, "- **Problem:** {}", prose(&f.message));
+    let _ = writeln!(
+        out,
+        "- **Explanation:** {} ([{}]({}))",
+        inline(rule.summary()),
+        rule.code,
+        sarif::help_uri(rule)
+    );
+    if !f.related.is_empty() && !file.source.text.is_empty() {
+        out.push_str("- **See also:**\n");
+        for label in &f.related {
+            let at = file.source.line_col(label.span.start as usize);
+            let _ = writeln!(
+                out,
+                "  - line {}, column {}: {}",
+                at.line,
+                at.column,
+                prose(&label.text)
+            );
+        }
+    }
+    if let Some(help) = &f.help {
+        let _ = writeln!(out, "- **Help:** {}", prose(help));
+    }
+    match &f.fix {
+        Some(fix) => {
+            let _ = writeln!(out, "- **Suggested fix:** {}\n", prose(&fix.description));
+            out.push_str(&fenced(&fix.yaml, "yaml"));
+            out.push('\n');
+        }
+        None => out.push('\n'),
+    }
+}
+
+fn file_section(file: &FileReport, out: &mut String) {
+    let _ = writeln!(out, "## {}\n", inline(&file.source.path));
+    if let Some(outline) = &file.outline {
+        let _ = write!(out, "Topology **{}**", inline(outline.name.trim()));
+        match &outline.description {
+            Some(d) => {
+                let _ = writeln!(out, ": {}\n", inline(d.trim()));
+            }
+            None => out.push_str(".\n\n"),
+        }
+        out.push_str("### Diagram\n\n");
+        out.push_str(
+            "Declared links are solid (thick when encrypted), load balancer targets dotted, \
+             each labelled with its protocol and whether it is encrypted; what a finding is \
+             about is coloured by its worst severity.\n\n",
+        );
+        out.push_str(&fenced(&diagram::mermaid(file), "mermaid"));
+        out.push('\n');
+    } else if !file.valid {
+        out.push_str("Not a valid topology: no diagram.\n\n");
+    }
+
+    let (suppressed, open): (Vec<&Finding>, Vec<&Finding>) =
+        file.findings.iter().partition(|f| f.suppressed.is_some());
+    out.push_str("### Findings\n\n");
+    if open.is_empty() {
+        out.push_str("No findings.\n\n");
+    }
+    for f in open {
+        finding(file, f, out);
+    }
+    if !suppressed.is_empty() {
+        out.push_str("### Suppressed\n\n");
+        for f in suppressed {
+            let _ = writeln!(
+                out,
+                "- {} `{}` {} at {}: {} **Reason:** {}",
+                f.severity.as_str(),
+                f.rule.code,
+                f.rule.name,
+                location(file, f),
+                prose(&f.message),
+                inline(f.suppressed.as_deref().unwrap_or_default())
+            );
+        }
+        out.push('\n');
+    }
+}
+
+/// The whole report of a run as markdown text.
+pub fn report(run: &Run) -> String {
+    let mut out = format!("# infra-lint report: {}\n\n", title(run.files));
+    summary(run, &mut out);
+    for file in run.files {
+        file_section(file, &mut out);
+    }
+    // One trailing newline, whatever the last section ended with.
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push('\n');
+    out
+}
+
+pub(super) fn write(run: &Run, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(report(run).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fenced, inline, prose};
+
+    #[test]
+    fn inline_text_cannot_break_out() {
+        assert_eq!(inline("a|b"), "a\\|b");
+        assert_eq!(
+            inline("<script>&</script>"),
+            "&lt;script&gt;&amp;&lt;/script&gt;"
+        );
+        assert_eq!(inline("# x\r\n`y`"), "\\# x \\`y\\`");
+        assert_eq!(inline("[a](b) *c* _d_"), "\\[a\\](b) \\*c\\* \\_d\\_");
+        assert_eq!(inline("\\|"), "\\\\\\|");
+    }
+
+    #[test]
+    fn quoted_ids_stay_code_and_anything_else_is_escaped() {
+        assert_eq!(prose("`lb-1` fails (a -> b)"), "`lb-1` fails (a -&gt; b)");
+        assert_eq!(prose("`a<b>` x"), "\\`a&lt;b&gt;\\` x");
+        assert_eq!(prose("`a` and `"), "\\`a\\` and \\`");
+        assert_eq!(prose("`a|b`"), "\\`a\\|b\\`");
+    }
+
+    #[test]
+    fn fences_outgrow_the_backticks_inside() {
+        assert_eq!(fenced("a: 1", "yaml"), "```yaml\na: 1\n```\n");
+        assert_eq!(fenced("````\n", "yaml"), "`````yaml\n````\n`````\n");
+    }
+}

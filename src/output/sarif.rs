@@ -1,0 +1,286 @@
+//! SARIF 2.1.0, built from serde-sarif's types, as GitHub code scanning accepts it:
+//! every rule that ran with its documentation, and one result per finding with its
+//! region, related locations, a stable fingerprint, the suggested fix and, for a
+//! suppressed finding, the in-source suppression and its reason.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde_sarif::sarif::{
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Location, Message,
+    MultiformatMessageString, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run as SarifRun, Sarif, Suppression,
+    Tool, ToolComponent,
+};
+
+use super::Run;
+use crate::finding::{Finding, Severity};
+use crate::lint::FileReport;
+use crate::rules::Rule;
+use crate::source::{SourceFile, Span};
+
+/// Where infra-lint lives; rule pages are under it.
+const INFORMATION_URI: &str = "https://github.com/infra-lint/infra-lint";
+
+/// The published location of the SARIF 2.1.0 schema (errata 01).
+const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// The key of our entry in `partialFingerprints`; the version changes if the
+/// fingerprint's recipe does.
+const FINGERPRINT_KEY: &str = "infraLint/v1";
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Info => ResultLevel::Note,
+    }
+}
+
+fn level_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A path as a URI reference: relative paths stay relative (to the working folder,
+/// where code scanning resolves them), absolute ones become `file://` URIs; every byte
+/// outside the unreserved set is percent-encoded so that any file name is a valid URI.
+pub(super) fn artifact_uri(path: &str) -> String {
+    let slashed = if std::path::MAIN_SEPARATOR == '\\' {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    };
+    let relative = slashed.trim_start_matches("./");
+    let mut out = String::with_capacity(relative.len());
+    let absolute = std::path::Path::new(path).is_absolute();
+    if absolute {
+        out.push_str("file://");
+        if !relative.starts_with('/') {
+            // A Windows drive path: file:///C:/...
+            out.push('/');
+        }
+    }
+    for (i, b) in relative.bytes().enumerate() {
+        let drive_colon = absolute && b == b':' && i == 1;
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) || drive_colon {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The region of a span; a file with no text (it could not be read) gets line 1.
+fn region(source: &SourceFile, span: Span) -> Region {
+    if source.text.is_empty() {
+        return Region::builder().start_line(1).build();
+    }
+    let start = source.line_col(span.start as usize);
+    let end = source.line_col(span.end as usize);
+    Region::builder()
+        .start_line(start.line as i64)
+        .start_column(start.column as i64)
+        .end_line(end.line as i64)
+        .end_column(end.column as i64)
+        .build()
+}
+
+fn physical(source: &SourceFile, span: Span) -> PhysicalLocation {
+    PhysicalLocation::builder()
+        .artifact_location(
+            ArtifactLocation::builder()
+                .uri(artifact_uri(&source.path))
+                .build(),
+        )
+        .region(region(source, span))
+        .build()
+}
+
+fn text(s: &str) -> MultiformatMessageString {
+    MultiformatMessageString::builder().text(s).build()
+}
+
+/// A rule's documentation page on the web.
+pub(super) fn help_uri(rule: &Rule) -> String {
+    format!("{INFORMATION_URI}/blob/main/rules/{}.md", rule.code)
+}
+
+fn descriptor(rule: &Rule) -> ReportingDescriptor {
+    ReportingDescriptor::builder()
+        .id(rule.code)
+        .name(rule.name)
+        .short_description(text(rule.summary()))
+        .full_description(text(rule.summary()))
+        .help(
+            MultiformatMessageString::builder()
+                .text(rule.body())
+                .markdown(rule.body())
+                .build(),
+        )
+        .help_uri(help_uri(rule))
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(serde_json::Value::from(level_name(rule.severity)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(vec![rule.category.as_str().to_string()])
+                .build(),
+        )
+        .build()
+}
+
+/// The suggested fix as a SARIF fix: the YAML is a snippet to merge into the file, not
+/// an exact edit, so it is offered as text inserted at the finding (a zero-length
+/// deleted region) for a person to apply, which is how viewers show it.
+fn fix(source: &SourceFile, finding: &Finding) -> Option<Fix> {
+    let suggested = finding.fix.as_ref()?;
+    let mut at = region(source, finding.span);
+    at.end_line = at.start_line;
+    at.end_column = at.start_column;
+    let replacement = serde_sarif::sarif::Replacement::builder()
+        .deleted_region(at)
+        .inserted_content(
+            ArtifactContent::builder()
+                .text(suggested.yaml.as_str())
+                .build(),
+        )
+        .build();
+    let change = ArtifactChange::builder()
+        .artifact_location(
+            ArtifactLocation::builder()
+                .uri(artifact_uri(&source.path))
+                .build(),
+        )
+        .replacements(vec![replacement])
+        .build();
+    Some(
+        Fix::builder()
+            .description(Message::from(suggested.description.as_str()))
+            .artifact_changes(vec![change])
+            .build(),
+    )
+}
+
+fn result(file: &FileReport, finding: &Finding, rule_index: usize) -> SarifResult {
+    let source = &file.source;
+    let mut location = Location::builder()
+        .physical_location(physical(source, finding.span))
+        .build();
+    if !finding.label.is_empty() {
+        location.message = Some(Message::from(finding.label.as_str()));
+    }
+    let related: Vec<Location> = finding
+        .related
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            Location::builder()
+                .id(i as i64)
+                .physical_location(physical(source, label.span))
+                .message(Message::from(label.text.as_str()))
+                .build()
+        })
+        .collect();
+    // An empty list says "known not suppressed"; absence would mean "unknown".
+    let suppressions: Vec<Suppression> = finding
+        .suppressed
+        .iter()
+        .map(|reason| {
+            Suppression::builder()
+                .kind(serde_json::Value::from("inSource"))
+                .justification(reason.as_str())
+                .build()
+        })
+        .collect();
+    let mut r = SarifResult::builder()
+        .rule_id(finding.rule.code)
+        .rule_index(rule_index as i64)
+        .level(level(finding.severity))
+        .message(Message::from(finding.message.as_str()))
+        .locations(vec![location])
+        .partial_fingerprints(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            finding.fingerprint(&source.path),
+        )]))
+        .suppressions(suppressions)
+        .build();
+    if !related.is_empty() {
+        r.related_locations = Some(related);
+    }
+    r.fixes = fix(source, finding).map(|f| vec![f]);
+    r
+}
+
+/// The rules of the run, followed by any rule a finding names that is not among them
+/// (an input error is reported whatever the selection), so every ruleIndex resolves.
+fn rules_of(run: &Run) -> Vec<&'static Rule> {
+    let mut rules: Vec<&'static Rule> = run.rules.to_vec();
+    for f in run.files.iter().flat_map(|file| &file.findings) {
+        if !rules.iter().any(|r| r.code == f.rule.code) {
+            rules.push(f.rule);
+        }
+    }
+    rules
+}
+
+/// The SARIF log of a run.
+fn log(run: &Run) -> Sarif {
+    let rules = rules_of(run);
+    let mut results = Vec::new();
+    for file in run.files {
+        for finding in &file.findings {
+            let index = rules
+                .iter()
+                .position(|r| r.code == finding.rule.code)
+                .unwrap_or_default();
+            results.push(result(file, finding, index));
+        }
+    }
+    let driver = ToolComponent::builder()
+        .name("infra-lint")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(INFORMATION_URI)
+        .rules(rules.iter().map(|r| descriptor(r)).collect::<Vec<_>>())
+        .build();
+    let sarif_run = SarifRun::builder()
+        .tool(Tool::builder().driver(driver).build())
+        // Columns count characters, as editors do.
+        .column_kind(serde_json::Value::from("unicodeCodePoints"))
+        .results(results)
+        .build();
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(serde_json::Value::from("2.1.0"))
+        .runs(vec![sarif_run])
+        .build()
+}
+
+pub(super) fn write(run: &Run, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &log(run)).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_uri;
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(
+            artifact_uri("examples/a.topology.yml"),
+            "examples/a.topology.yml"
+        );
+        assert_eq!(artifact_uri("./a b.yml"), "a%20b.yml");
+        assert_eq!(artifact_uri("x:y#z?.yml"), "x%3Ay%23z%3F.yml");
+        assert_eq!(artifact_uri("/tmp/é.yml"), "file:///tmp/%C3%A9.yml");
+    }
+}

@@ -1,0 +1,93 @@
+//! The JSON Schema of the topology format, derived from [`crate::model::document`]: the
+//! types the parser reads, so the schema cannot drift from what infra-lint accepts.
+//!
+//! The schema is a helper for editors (yaml-language-server) and for `check-jsonschema`:
+//! it checks keys, types, enum values and ranges. What needs the whole file (references,
+//! duplicate ids and links, fields that belong to another kind) stays in infra-lint.
+
+use schemars::Schema;
+use schemars::generate::SchemaSettings;
+use schemars::transform::{Transform, transform_subschemas};
+use serde_json::Value;
+
+use crate::model::Document;
+
+/// Where the schema is published; editors and validators use it as the schema's identity.
+pub const SCHEMA_ID: &str = "https://github.com/infra-lint/infra-lint/schema/topology-v1.json";
+
+/// The JSON Schema of topology format v1, pretty-printed (without a final newline).
+///
+/// It is written in draft 7, the newest draft yaml-language-server (VS Code's YAML
+/// extension) validates; check-jsonschema and other validators read it too.
+pub fn json_schema() -> String {
+    let generator = SchemaSettings::draft07()
+        .for_deserialize()
+        .with_transform(NumbersAsText)
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<Document>();
+    schema.insert("$id".into(), SCHEMA_ID.into());
+    // schemars orders the keywords for people: `$id`, `$schema`, `title` first.
+    serde_json::to_string_pretty(&schema).expect("a schema is JSON")
+}
+
+/// Lets a text field hold a plain number, as infra-lint does: it reads a plain scalar
+/// where it wants text as that text (`version: 8`, `rack: 1`),
+/// while a generic YAML reader hands the validator a number. Fields with a fixed set of
+/// values (enums), a date format or a pattern take text only, as infra-lint does.
+#[derive(Clone)]
+struct NumbersAsText;
+
+impl Transform for NumbersAsText {
+    fn transform(&mut self, schema: &mut Schema) {
+        transform_subschemas(self, schema);
+        let fixed = ["const", "enum", "format", "pattern"]
+            .iter()
+            .any(|k| schema.get(*k).is_some());
+        let types = match schema.get("type") {
+            Some(Value::String(t)) => vec![Value::from(t.as_str())],
+            Some(Value::Array(ts)) => ts.clone(),
+            _ => return,
+        };
+        if fixed || !types.iter().any(|t| t == "string") {
+            return;
+        }
+        // "number" covers "integer"; it goes right after "string".
+        let mut widened = Vec::with_capacity(types.len() + 1);
+        for t in types
+            .into_iter()
+            .filter(|t| t != "integer" && t != "number")
+        {
+            let text = t == "string";
+            widened.push(t);
+            if text {
+                widened.push("number".into());
+            }
+        }
+        schema.insert("type".into(), Value::Array(widened));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_json_with_id_and_title() {
+        let schema: Value = serde_json::from_str(&json_schema()).expect("json");
+        assert_eq!(schema["$id"], SCHEMA_ID);
+        assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+        assert!(schema["title"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+
+    #[test]
+    fn text_fields_take_numbers_but_enums_and_dates_do_not() {
+        let schema: Value = serde_json::from_str(&json_schema()).expect("json");
+        let defs = &schema["definitions"];
+        let version = &defs["Component"]["properties"]["version"]["type"];
+        assert_eq!(version, &serde_json::json!(["string", "number", "null"]));
+        let expires = &defs["Certificate"]["properties"]["expires"]["type"];
+        assert_eq!(expires, &serde_json::json!(["string", "null"]));
+        let kinds = defs["Kind"]["oneOf"].as_array().expect("oneOf");
+        assert!(kinds.iter().all(|k| k["type"] == "string"));
+    }
+}
