@@ -144,9 +144,18 @@ impl<'a> Context<'a> {
                         .flat_map(|lb| lb.peers.iter().map(|(p, _)| *p)),
                 );
             for n in next.collect::<Vec<_>>() {
-                if !seen[n.index()] && up(n) {
-                    seen[n.index()] = true;
-                    stack.push(n);
+                // A link to a member that is down still reaches the members that stand
+                // in for it (a peer that took over, the rest of a service group).
+                let reached: Vec<ComponentId> = if up(n) {
+                    vec![n]
+                } else {
+                    self.group_of(n).iter().copied().filter(|m| up(*m)).collect()
+                };
+                for m in reached {
+                    if !seen[m.index()] {
+                        seen[m.index()] = true;
+                        stack.push(m);
+                    }
                 }
             }
         }

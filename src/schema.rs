@@ -30,10 +30,10 @@ pub fn json_schema() -> String {
     serde_json::to_string_pretty(&schema).expect("a schema is JSON")
 }
 
-/// Lets a text field hold a plain number, as infra-lint does: it reads a plain scalar
-/// where it wants text as that text (`version: 8`, `rack: 1`),
-/// while a generic YAML reader hands the validator a number. Fields with a fixed set of
-/// values (enums), a date format or a pattern take text only, as infra-lint does.
+/// Lets a text field hold a plain number, as infra-lint does: where it wants text, it
+/// reads a plain scalar as its text (`version: 8`, `rack: 1`), while a generic YAML
+/// reader hands the validator a number. Fields with a fixed set of values (enums), a
+/// date format or a pattern take text only, as infra-lint does.
 #[derive(Clone)]
 struct NumbersAsText;
 

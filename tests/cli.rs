@@ -638,3 +638,39 @@ fn what_if_refuses_unknown_ids_and_invalid_files() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stdout(&o).contains("IL005"));
 }
+
+#[test]
+fn init_writes_a_clean_starter_and_what_if_sees_the_peer_take_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("topology.yml");
+    let p = p.to_str().unwrap();
+    assert_eq!(infra_lint(&["init", p]).status.code(), Some(0));
+    assert_eq!(infra_lint(&["init", p]).status.code(), Some(2), "never overwrites");
+    let (v, code) = json(&["--fail-on", "info", p]);
+    assert_eq!(code, 0, "the starter lints clean: {v}");
+    // Losing one load balancer of the VRRP pair: users are still served and nothing
+    // behind the pair is cut off.
+    let o = infra_lint(&["what-if", p, "--fail", "lb-1", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stopped"], serde_json::json!(["lb-1"]));
+    assert_eq!(v["unreachable"], serde_json::json!([]));
+}
+
+#[test]
+fn schema_graph_and_report_commands() {
+    let o = infra_lint(&["schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(schema["properties"]["components"].is_object());
+    let o = infra_lint(&["graph", "examples/02-distributed.topology.yml"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("flowchart"));
+    let o = infra_lint(&["graph", "--format", "dot", "examples/02-distributed.topology.yml"]);
+    assert!(stdout(&o).starts_with("digraph"));
+    assert_eq!(infra_lint(&["graph", "examples/invalid/version-2.yml"]).status.code(), Some(2));
+    let o = infra_lint(&["report", "examples/02-distributed.topology.yml"]);
+    assert_eq!(o.status.code(), Some(1), "the report fails like check does");
+    let text = stdout(&o);
+    assert!(text.starts_with("# infra-lint report") && text.contains("```mermaid"), "{text}");
+}

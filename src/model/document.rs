@@ -274,7 +274,7 @@ impl JsonSchema for PortValue {
             "description": "A port (1..65535), an inclusive range \"8000-8100\", or `any`.",
             "oneOf": [
                 { "type": "integer", "minimum": 1, "maximum": 65535 },
-                { "type": "string", "pattern": "^(any|[0-9]{1,5}-[0-9]{1,5})$" },
+                { "type": "string", "pattern": "^(any|[0-9]{1,5}( *- *[0-9]{1,5})?)$" },
             ],
         })
     }
