@@ -149,7 +149,11 @@ impl<'a> Context<'a> {
                 let reached: Vec<ComponentId> = if up(n) {
                     vec![n]
                 } else {
-                    self.group_of(n).iter().copied().filter(|m| up(*m)).collect()
+                    self.group_of(n)
+                        .iter()
+                        .copied()
+                        .filter(|m| up(*m))
+                        .collect()
                 };
                 for m in reached {
                     if !seen[m.index()] {

@@ -645,7 +645,11 @@ fn init_writes_a_clean_starter_and_what_if_sees_the_peer_take_over() {
     let p = dir.path().join("topology.yml");
     let p = p.to_str().unwrap();
     assert_eq!(infra_lint(&["init", p]).status.code(), Some(0));
-    assert_eq!(infra_lint(&["init", p]).status.code(), Some(2), "never overwrites");
+    assert_eq!(
+        infra_lint(&["init", p]).status.code(),
+        Some(2),
+        "never overwrites"
+    );
     let (v, code) = json(&["--fail-on", "info", p]);
     assert_eq!(code, 0, "the starter lints clean: {v}");
     // Losing one load balancer of the VRRP pair: users are still served and nothing
@@ -666,11 +670,24 @@ fn schema_graph_and_report_commands() {
     let o = infra_lint(&["graph", "examples/02-distributed.topology.yml"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).starts_with("flowchart"));
-    let o = infra_lint(&["graph", "--format", "dot", "examples/02-distributed.topology.yml"]);
+    let o = infra_lint(&[
+        "graph",
+        "--format",
+        "dot",
+        "examples/02-distributed.topology.yml",
+    ]);
     assert!(stdout(&o).starts_with("digraph"));
-    assert_eq!(infra_lint(&["graph", "examples/invalid/version-2.yml"]).status.code(), Some(2));
+    assert_eq!(
+        infra_lint(&["graph", "examples/invalid/version-2.yml"])
+            .status
+            .code(),
+        Some(2)
+    );
     let o = infra_lint(&["report", "examples/02-distributed.topology.yml"]);
     assert_eq!(o.status.code(), Some(1), "the report fails like check does");
     let text = stdout(&o);
-    assert!(text.starts_with("# infra-lint report") && text.contains("```mermaid"), "{text}");
+    assert!(
+        text.starts_with("# infra-lint report") && text.contains("```mermaid"),
+        "{text}"
+    );
 }
