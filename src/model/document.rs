@@ -45,9 +45,13 @@ pub struct Document {
 
 /// A mapping from ids to definitions, in file order. Duplicate ids are kept here and
 /// reported by validation; an entry whose value failed to parse keeps its id, so
-/// references to it are not reported as missing.
+/// references to it are not reported as missing. Definitions are boxed: the list
+/// grows by doubling, and moving small entries keeps a large file's peak memory down.
 #[derive(Debug, PartialEq)]
-pub struct IdMap<T>(pub Vec<(Spanned<String>, Recover<Spanned<T>>)>);
+pub struct IdMap<T>(pub Vec<(Spanned<String>, Definition<T>)>);
+
+/// One definition in an [`IdMap`]: boxed, spanned, and possibly failed to parse.
+pub type Definition<T> = Recover<Spanned<Box<T>>>;
 
 impl<T> Default for IdMap<T> {
     fn default() -> Self {
@@ -69,7 +73,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for IdMap<T> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
                 while let Some(id) = map.next_key::<Spanned<String>>()? {
-                    entries.push((id, map.next_value::<Recover<Spanned<T>>>()?));
+                    entries.push((id, map.next_value::<Definition<T>>()?));
                 }
                 Ok(IdMap(entries))
             }

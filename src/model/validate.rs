@@ -575,7 +575,7 @@ impl Validator {
         for (id, def) in in_slot_order(doc.components.0, &comp_slots) {
             let cid = ComponentId(components.len() as u32);
             let span = def.span;
-            let (component, backend) = self.component(id, def.value, span, default_zone, &hosts);
+            let (component, backend) = self.component(id, *def.value, span, default_zone, &hosts);
             if let Some(host) = component.host {
                 hosts[host.index()].components.push(cid);
             }

@@ -616,11 +616,12 @@ fn shared_domain_finding(
 /// A value of `level` not used yet: `r1` -> `r2`.
 fn fresh_value(model: &Model, level: &str, value: &str) -> String {
     let stem = value.trim_end_matches(|c: char| c.is_ascii_digit());
+    // Failure domains are sorted by level then value: a binary search, not a scan.
     let taken = |v: &str| {
         model
             .failure_domains
-            .iter()
-            .any(|d| d.level == level && d.value == v)
+            .binary_search_by(|d| (d.level.as_str(), d.value.as_str()).cmp(&(level, v)))
+            .is_ok()
     };
     (2..)
         .map(|n| format!("{stem}{n}"))

@@ -12,7 +12,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::error::{Error, ErrorKind};
 use super::scalar::{Resolved, resolve};
-use super::spanned::{RECOVER, RECOVERED_KEY, SPANNED, SPANNED_FIELDS};
+use super::spanned::{RECOVER, RECOVERED_KEY, SPANNED};
 use crate::source::{SourceFile, Span};
 
 /// Bounds on what one input may make the reader do.
@@ -501,11 +501,10 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
         if name == SPANNED {
             let key = self.pending_key.take();
             let start = self.peek_span()?;
-            return visitor.visit_map(SpannedAccess {
+            return visitor.visit_seq(SpannedAccess {
                 de: self,
-                field: 0,
+                element: 0,
                 start,
-                end: start.end,
                 key: key.unwrap_or(start),
             });
         }
@@ -881,45 +880,39 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
     }
 }
 
-/// Hands `Spanned<T>` its value and then the spans.
+/// Hands `Spanned<T>` its value, then its span and its key's span, each packed in a
+/// u64 (start << 32 | end): a sequence, so no key is named or matched per value.
 struct SpannedAccess<'a, 'de> {
     de: &'a mut YamlDeserializer<'de>,
-    field: usize,
+    element: usize,
     start: Span,
-    end: u32,
     key: Span,
 }
 
-impl<'de> de::MapAccess<'de> for SpannedAccess<'_, 'de> {
+fn pack(span: Span) -> u64 {
+    (u64::from(span.start) << 32) | u64::from(span.end)
+}
+
+impl<'de> de::SeqAccess<'de> for SpannedAccess<'_, 'de> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
+    fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Error> {
-        match SPANNED_FIELDS.get(self.field) {
-            Some(name) => seed
-                .deserialize(de::value::BorrowedStrDeserializer::<Error>::new(name))
-                .map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let field = self.field;
-        self.field += 1;
-        let n = match field {
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        let element = self.element;
+        self.element += 1;
+        let packed = match element {
             0 => {
                 let value = seed.deserialize(&mut *self.de)?;
-                self.end = self.de.last_end.max(self.start.end);
-                return Ok(value);
+                self.start.end = self.de.last_end.max(self.start.end);
+                return Ok(Some(value));
             }
-            1 => self.start.start,
-            2 => self.end,
-            3 => self.key.start,
-            _ => self.key.end,
+            1 => pack(self.start),
+            2 => pack(self.key),
+            _ => return Ok(None),
         };
-        seed.deserialize(n.into_deserializer())
+        seed.deserialize(packed.into_deserializer()).map(Some)
     }
 }
 

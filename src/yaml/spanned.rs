@@ -8,13 +8,12 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::source::Span;
 
 pub(crate) const SPANNED: &str = "$infra_lint::Spanned";
 pub(crate) const RECOVER: &str = "$infra_lint::Recover";
-pub(crate) const SPANNED_FIELDS: &[&str] = &["value", "start", "end", "key_start", "key_end"];
 pub(crate) const RECOVERED_KEY: &str = "$recovered";
 
 /// A value with the span of its YAML node and of the mapping key it sits under.
@@ -73,27 +72,19 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
                 Ok(Spanned::new(T::deserialize(d)?, Span::default()))
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut value = None;
-                let mut pos = [0u32; 4];
-                while let Some(key) = map.next_key::<&str>()? {
-                    match SPANNED_FIELDS.iter().position(|f| *f == key) {
-                        Some(0) => value = Some(map.next_value::<T>()?),
-                        Some(i) => pos[i - 1] = map.next_value::<u32>()?,
-                        None => return Err(de::Error::unknown_field(key, SPANNED_FIELDS)),
-                    }
-                }
-                let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let missing = || de::Error::invalid_length(0, &"a value and its spans");
+                let value = seq.next_element::<T>()?.ok_or_else(missing)?;
+                let span = seq.next_element::<u64>()?.ok_or_else(missing)?;
+                let key = seq.next_element::<u64>()?.ok_or_else(missing)?;
+                let unpack = |p: u64| Span {
+                    start: (p >> 32) as u32,
+                    end: p as u32,
+                };
                 Ok(Spanned {
                     value,
-                    span: Span {
-                        start: pos[0],
-                        end: pos[1],
-                    },
-                    key: Span {
-                        start: pos[2],
-                        end: pos[3],
-                    },
+                    span: unpack(span),
+                    key: unpack(key),
                 })
             }
         }

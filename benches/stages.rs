@@ -1,0 +1,234 @@
+//! The stage benchmark: `cargo bench --bench stages [-- SIZES...]`.
+//!
+//! For each size (components; default 1000 10000 100000 1000000) it generates a
+//! topology once (cached under target/bench/), then measures, each in a fresh process
+//! so peak memory is that run's alone, three times: the floor (saphyr-parser's bare
+//! event loop over the same file) and infra-lint's stages (read, parse, validate,
+//! graph, availability, rules, render json) with the peak resident memory. It prints
+//! the median of the three runs per size as a table. Criterion's many samples do not
+//! fit a 1M-component run on two cores.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use infra_lint::generate::{COMPONENTS_PER_CELL, Shape, topology};
+use infra_lint::graph::Graph;
+use infra_lint::lint::{LintOptions, analyse};
+use infra_lint::model::{Date, Document, validate};
+use infra_lint::output::{self, Format, HumanOptions, Run};
+use infra_lint::source::SourceFile;
+use infra_lint::yaml::from_source;
+
+const STAGES: [&str; 7] = [
+    "read",
+    "parse",
+    "validate",
+    "graph",
+    "availability",
+    "rules",
+    "render json",
+];
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0)
+}
+
+/// The bare event loop: every event of the file, nothing kept.
+fn floor(path: &Path) -> f64 {
+    let start = Instant::now();
+    let text = std::fs::read_to_string(path).expect("read");
+    let mut events = 0usize;
+    for event in saphyr_parser::Parser::new_from_str(&text) {
+        event.expect("valid YAML");
+        events += 1;
+    }
+    assert!(events > 0);
+    start.elapsed().as_secs_f64()
+}
+
+/// infra-lint's stages, each timed; prints one line: seconds per stage, peak KiB,
+/// findings.
+fn stages(path: &Path) {
+    let mut times = Vec::new();
+    let mut t = Instant::now();
+    let trace = std::env::var_os("STAGES_TRACE").is_some();
+    let mut lap = |times: &mut Vec<f64>| {
+        times.push(t.elapsed().as_secs_f64());
+        if trace {
+            let rss = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmRSS:"))
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            eprintln!(
+                "{}: {rss} (peak {} KiB)",
+                STAGES[times.len() - 1],
+                peak_rss_kib()
+            );
+        }
+        t = Instant::now();
+    };
+    let text = std::fs::read_to_string(path).expect("read");
+    let source = SourceFile::new(path.to_string_lossy(), text);
+    lap(&mut times);
+    let (doc, errors) = from_source::<Document>(&source, Default::default());
+    assert!(errors.is_empty(), "{:?}", errors.first());
+    lap(&mut times);
+    let options = LintOptions {
+        today: Date::parse("2026-11-24").expect("date"),
+        ..LintOptions::default()
+    };
+    let model = validate(doc.expect("a document"), options.model)
+        .unwrap_or_else(|e| panic!("{:?}", e.first().map(|f| &f.message)));
+    lap(&mut times);
+    let graph = Graph::build(&model);
+    lap(&mut times);
+    let cx = analyse(&model, &graph, &options).unwrap_or_else(|e| panic!("{}", e.message));
+    lap(&mut times);
+    let mut findings = Vec::new();
+    for rule in &options.rules.enabled {
+        if let Some(check) = rule.check {
+            check(&cx, &mut findings);
+        }
+    }
+    infra_lint::suppress::apply(&model, &mut findings, &options.rules, options.today);
+    lap(&mut times);
+    let count = findings.len();
+    let files = [infra_lint::lint::FileReport {
+        source,
+        valid: true,
+        findings,
+        outline: None,
+    }];
+    let mut out = Vec::with_capacity(1 << 20);
+    let run = Run {
+        files: &files,
+        rules: infra_lint::rules::RULES,
+        human: HumanOptions::default(),
+    };
+    output::write(Format::Json, &run, &mut out).expect("render");
+    lap(&mut times);
+    let line: Vec<String> = times.iter().map(|t| format!("{t:.4}")).collect();
+    println!("{} {} {count}", line.join(" "), peak_rss_kib());
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn file_for(components: usize) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    let path = dir.join(format!("{components}.topology.yml"));
+    if !path.exists() {
+        let text = topology(Shape {
+            cells: (components / COMPONENTS_PER_CELL).max(1),
+            seed: 1,
+            varied_style: false,
+        });
+        std::fs::write(&path, text).expect("write");
+    }
+    path
+}
+
+fn child(mode: &str, path: &Path) -> String {
+    let exe = std::env::current_exe().expect("exe");
+    let out = Command::new(exe)
+        .args(["--child", mode])
+        .arg(path)
+        .output()
+        .expect("spawn");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        let path = Path::new(&args[2]);
+        match args[1].as_str() {
+            "floor" => println!("{:.4} {}", floor(path), peak_rss_kib()),
+            _ => stages(path),
+        }
+        return;
+    }
+    let sizes: Vec<usize> = if args.is_empty() {
+        vec![1_000, 10_000, 100_000, 1_000_000]
+    } else {
+        args.iter().filter_map(|a| a.parse().ok()).collect()
+    };
+    println!(
+        "| components | file MB | floor s | {} | total s | total / floor | peak MB | peak / file | findings |",
+        STAGES.map(|s| format!("{s} s")).join(" | ")
+    );
+    println!(
+        "|---:|---:|---:|{}---:|---:|---:|---:|---:|",
+        "---:|".repeat(STAGES.len())
+    );
+    for size in sizes {
+        let path = file_for(size);
+        let mb = std::fs::metadata(&path).expect("meta").len() as f64 / 1e6;
+        let floors: Vec<f64> = (0..3)
+            .map(|_| {
+                child("floor", &path)
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        let runs: Vec<Vec<f64>> = (0..3)
+            .map(|_| {
+                child("stages", &path)
+                    .split_whitespace()
+                    .map(|x| x.parse().unwrap())
+                    .collect()
+            })
+            .collect();
+        let stage_medians: Vec<f64> = (0..STAGES.len())
+            .map(|i| median(runs.iter().map(|r| r[i]).collect()))
+            .collect();
+        let total = median(
+            runs.iter()
+                .map(|r| r[..STAGES.len()].iter().sum())
+                .collect(),
+        );
+        let peak = median(runs.iter().map(|r| r[STAGES.len()]).collect()) / 1024.0;
+        let findings = runs[0][STAGES.len() + 1];
+        let floor = median(floors);
+        println!(
+            "| {size} | {mb:.1} | {floor:.3} | {} | {total:.3} | {:.2} | {peak:.0} | {:.1} | {findings} |",
+            stage_medians
+                .iter()
+                .map(|s| format!("{s:.3}"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            total / floor,
+            peak / mb
+        );
+    }
+}
