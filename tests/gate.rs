@@ -357,3 +357,28 @@ fn statistics_count_findings_per_rule() {
     assert!(text.contains("1  SPOF001"), "{text}");
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn a_large_tree_is_linted_file_by_file_and_a_broken_file_stops_nothing() {
+    // 2,000 files here (10,000 measured by hand, see BENCHMARKS.md): each reported on
+    // its own, in sorted order, one broken file among them.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 0..2000 {
+        let sub = d.join(format!("team-{:02}", i % 40));
+        std::fs::create_dir_all(&sub).unwrap();
+        let text = if i == 777 { "version: 1\nname: [broken\n".to_string() } else { CLEAN_BUT_WEB.replace("SUPPRESS\n", "") };
+        std::fs::write(sub.join(format!("svc-{i:04}.topology.yml")), text).unwrap();
+    }
+    let (v, code) = json_in(d, &["--select", "SPOF", "."]);
+    assert_eq!(code, 2, "one invalid file makes the run exit 2");
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2000);
+    assert_eq!(files.iter().filter(|f| f["valid"] == false).count(), 1);
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    let spof = v["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "SPOF001").count();
+    assert_eq!(spof, 1999, "every valid file still reports its finding");
+}

@@ -1,0 +1,145 @@
+//! Valid topologies built from structured input (kinds, hosts, racks, LB pools, peers,
+//! replication, service groups, firewalls, monitoring, links with cycles): each must be
+//! a valid topology, and linting and rendering it in every format must not panic.
+//! (The availability analysis is checked against a brute-force oracle by the property
+//! test in src/availability/tests.rs.)
+#![no_main]
+
+use arbitrary::Arbitrary;
+use infra_lint::lint::{LintOptions, lint_source};
+use infra_lint::output::{self, Format, HumanOptions, Run};
+use infra_lint::source::SourceFile;
+use libfuzzer_sys::fuzz_target;
+
+#[derive(Arbitrary, Debug)]
+struct Plan {
+    hosts: Vec<(Option<u8>, bool)>,
+    components: Vec<Comp>,
+    links: Vec<(u8, u8, u8, bool)>,
+}
+
+#[derive(Arbitrary, Debug)]
+struct Comp {
+    kind: u8,
+    host: Option<u8>,
+    two_instances: bool,
+    service: Option<u8>,
+    critical: bool,
+    targets: Vec<u8>,
+    peer: Option<u8>,
+    failover: u8,
+    role: u8,
+    source: Option<u8>,
+    protects: Vec<u8>,
+    firewall: Option<(u16, u8)>,
+    agent: bool,
+}
+
+const KINDS: [&str; 9] =
+    ["client", "load_balancer", "web_server", "app_server", "service", "database", "cache", "firewall", "monitoring"];
+
+impl Plan {
+    fn yaml(&self) -> Option<String> {
+        let comps = &self.components[..self.components.len().min(24)];
+        let hosts = &self.hosts[..self.hosts.len().min(8)];
+        let n = comps.len();
+        if n == 0 {
+            return None;
+        }
+        let kind = |i: usize| KINDS[comps[i].kind as usize % KINDS.len()];
+        let mut y = String::from("version: 1\nname: fuzz\nzones:\n  dmz: { trust: dmz, cidr: 10.0.0.0/16 }\nhosts:\n");
+        if hosts.is_empty() {
+            y = y.replace("hosts:\n", "hosts: {}\n");
+        }
+        for (i, (rack, dmz)) in hosts.iter().enumerate() {
+            let rack = rack.map(|r| format!(", failure_domains: {{ rack: r{} }}", r % 3)).unwrap_or_default();
+            let zone = if *dmz { "zone: dmz" } else { "zone: private" };
+            y.push_str(&format!("  h{i}: {{ {zone}{rack} }}\n"));
+        }
+        y.push_str("components:\n");
+        let mut implied = std::collections::HashSet::new();
+        for (i, c) in comps.iter().enumerate() {
+            let k = kind(i);
+            let mut f = vec![format!("kind: {k}")];
+            if let Some(h) = c.host.map(usize::from).filter(|h| *h < hosts.len()) {
+                f.push(format!("host: h{h}"));
+            }
+            if c.two_instances && k != "client" {
+                f.push("instances: 2".into());
+            }
+            if let Some(s) = c.service.filter(|_| k != "client") {
+                f.push(format!("service: {k}-{}", s % 2));
+            }
+            if !c.critical {
+                f.push("critical: false".into());
+            }
+            if c.agent && k != "firewall" {
+                f.push("monitoring: { agent: a }".into());
+            }
+            if let Some((port, from)) = c.firewall.filter(|_| k != "firewall") {
+                let from = usize::from(from) % n;
+                f.push(format!("firewall: {{ allow: [{{ port: {}, from: c{from} }}] }}", port.max(1)));
+            }
+            match k {
+                "load_balancer" => {
+                    let mut t: Vec<usize> = c.targets.iter().map(|t| usize::from(*t) % n).filter(|t| *t != i && !matches!(kind(*t), "client" | "firewall")).collect();
+                    t.sort_unstable();
+                    t.dedup();
+                    if t.is_empty() {
+                        t.push(n);
+                    }
+                    for x in &t {
+                        implied.insert((i, *x));
+                    }
+                    let names: Vec<String> = t.iter().map(|x| format!("c{x}")).collect();
+                    f.push(format!("balancing: {{ targets: [{}] }}", names.join(", ")));
+                    if let Some(p) = c.peer.map(|p| usize::from(p) % n).filter(|p| *p != i && kind(*p) == "load_balancer") {
+                        f.push(format!("peers: [c{p}]"));
+                        f.push(format!("failover: {}", ["vrrp", "none", "dns"][c.failover as usize % 3]));
+                    }
+                }
+                "database" | "cache" => {
+                    f.push(format!("role: {}", ["primary", "replica", "standalone"][c.role as usize % 3]));
+                    if let Some(s) = c.source.map(|s| usize::from(s) % n).filter(|s| *s != i && matches!(kind(*s), "database" | "cache")) {
+                        f.push(format!("replicates_from: c{s}"));
+                    }
+                    f.push(format!("failover: {}", ["automatic", "none", "manual"][c.failover as usize % 3]));
+                }
+                "firewall" => {
+                    let mut p: Vec<String> = c.protects.iter().map(|p| usize::from(*p) % (n + hosts.len())).map(|p| if p < n { format!("c{p}") } else { format!("h{}", p - n) }).filter(|p| *p != format!("c{i}")).collect();
+                    p.sort();
+                    p.dedup();
+                    f.push(format!("protects: [{}]", p.join(", ")));
+                    f.push("allow: [{ port: 443, from: any }]".into());
+                }
+                "monitoring" => f.push("monitors: [c0]".into()),
+                _ => {}
+            }
+            y.push_str(&format!("  c{i}: {{ {} }}\n", f.join(", ")));
+        }
+        y.push_str(&format!("  c{n}: {{ kind: web_server }}\n  entry: {{ kind: client }}\nlinks:\n  - {{ from: entry, to: c{n}, protocol: https }}\n"));
+        let mut seen = implied;
+        for (from, to, access, tls) in self.links.iter().take(40) {
+            let (from, to) = (usize::from(*from) % n, usize::from(*to) % n);
+            if from == to || !seen.insert((from, to)) || kind(from) == "firewall" || matches!(kind(to), "firewall" | "client") {
+                continue;
+            }
+            let access = ["read", "write", "read_write"][*access as usize % 3];
+            y.push_str(&format!("  - {{ from: c{from}, to: c{to}, access: {access}, tls: {tls}, port: 443 }}\n"));
+        }
+        Some(y)
+    }
+}
+
+fuzz_target!(|plan: Plan| {
+    let Some(yaml) = plan.yaml() else { return };
+    let options = LintOptions { outline: true, ..LintOptions::default() };
+    let report = lint_source(SourceFile::new("fuzz.topology.yml", yaml.clone()), &options);
+    assert!(report.valid, "a generated topology is valid: {:?}\n{yaml}", report.findings.first().map(|f| &f.message));
+    let files = [report];
+    let run = Run { files: &files, rules: infra_lint::rules::RULES, human: HumanOptions::default() };
+    for format in [Format::Human, Format::Json, Format::Sarif, Format::Junit, Format::Github, Format::Gitlab, Format::Markdown] {
+        let mut out = Vec::new();
+        output::write(format, &run, &mut out).expect("rendering to memory cannot fail");
+    }
+});
