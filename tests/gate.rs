@@ -367,7 +367,11 @@ fn a_large_tree_is_linted_file_by_file_and_a_broken_file_stops_nothing() {
     for i in 0..2000 {
         let sub = d.join(format!("team-{:02}", i % 40));
         std::fs::create_dir_all(&sub).unwrap();
-        let text = if i == 777 { "version: 1\nname: [broken\n".to_string() } else { CLEAN_BUT_WEB.replace("SUPPRESS\n", "") };
+        let text = if i == 777 {
+            "version: 1\nname: [broken\n".to_string()
+        } else {
+            CLEAN_BUT_WEB.replace("SUPPRESS\n", "")
+        };
         std::fs::write(sub.join(format!("svc-{i:04}.topology.yml")), text).unwrap();
     }
     let (v, code) = json_in(d, &["--select", "SPOF", "."]);
@@ -379,6 +383,11 @@ fn a_large_tree_is_linted_file_by_file_and_a_broken_file_stops_nothing() {
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);
-    let spof = v["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "SPOF001").count();
+    let spof = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "SPOF001")
+        .count();
     assert_eq!(spof, 1999, "every valid file still reports its finding");
 }
