@@ -158,12 +158,18 @@ fn sibling_id(model: &Model, id: &str) -> String {
     fresh_id(model, stem(id))
 }
 
-fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, String) {
-    let peer = sibling_id(model, &c.id.value);
-    let host_line = match c.host {
+/// The `host:` line of a fix's new component: a fresh host beside `c`'s, so the copy
+/// does not share its machine (nothing for a host-less component).
+fn new_host_line(model: &Model, c: &ComponentDef) -> String {
+    match c.host {
         Some(h) => format!("    host: {}\n", fresh_id(model, &model.host(h).id.value)),
         None => String::new(),
-    };
+    }
+}
+
+fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, String) {
+    let peer = sibling_id(model, &c.id.value);
+    let host_line = new_host_line(model, c);
     let targets: Vec<&str> = c
         .load_balancer
         .as_ref()
@@ -198,10 +204,7 @@ fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, String) {
         .service
         .as_ref()
         .map_or_else(|| free_id(model, stem(&c.id.value)), |s| s.value.clone());
-    let host_line = match c.host {
-        Some(h) => format!("    host: {}\n", fresh_id(model, &model.host(h).id.value)),
-        None => String::new(),
-    };
+    let host_line = new_host_line(model, c);
     let yaml = format!(
         "components:\n  {id}:\n    service: {service}\n  {twin}:\n    kind: {kind}\n{host_line}    service: {service}\n",
         id = c.id.value,
@@ -218,10 +221,7 @@ fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, String) {
 
 fn replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     let replica = free_id(model, &format!("{}-replica", stem(&c.id.value)));
-    let host_line = match c.host {
-        Some(h) => format!("    host: {}\n", fresh_id(model, &model.host(h).id.value)),
-        None => String::new(),
-    };
+    let host_line = new_host_line(model, c);
     let engine = c
         .data_store
         .as_ref()
