@@ -3,7 +3,21 @@
 use std::io::{self, Write};
 
 use super::Summary;
+use crate::finding::Finding;
 use crate::lint::FileReport;
+
+/// `path:line:col: severity[CODE] message` for one finding, with `message` as given.
+pub(super) fn location_line(file: &FileReport, f: &Finding, message: &str) -> String {
+    let at = file.source.line_col(f.span.start as usize);
+    format!(
+        "{}:{}:{}: {}[{}] {message}",
+        file.source.path,
+        at.line,
+        at.column,
+        f.severity.as_str(),
+        f.rule.code
+    )
+}
 
 pub(super) fn write(files: &[FileReport], quiet: bool, out: &mut dyn Write) -> io::Result<()> {
     for file in files {
@@ -11,19 +25,9 @@ pub(super) fn write(files: &[FileReport], quiet: bool, out: &mut dyn Write) -> i
             if f.suppressed.is_some() {
                 continue;
             }
-            let at = file.source.line_col(f.span.start as usize);
             // One line per finding: a message never spans lines here.
             let message = f.message.replace(['\n', '\r'], " ");
-            writeln!(
-                out,
-                "{}:{}:{}: {}[{}] {}",
-                file.source.path,
-                at.line,
-                at.column,
-                f.severity.as_str(),
-                f.rule.code,
-                message
-            )?;
+            writeln!(out, "{}", location_line(file, f, &message))?;
         }
     }
     if !quiet {

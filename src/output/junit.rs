@@ -24,16 +24,7 @@ fn case_name(file: &FileReport, f: &Finding) -> String {
 
 /// The failure's text: where, then the help and the suggested fix.
 fn details(file: &FileReport, f: &Finding) -> String {
-    let at = file.source.line_col(f.span.start as usize);
-    let mut text = format!(
-        "{}:{}:{}: {}[{}] {}",
-        file.source.path,
-        at.line,
-        at.column,
-        f.severity.as_str(),
-        f.rule.code,
-        f.message
-    );
+    let mut text = super::concise::location_line(file, f, &f.message);
     if let Some(help) = &f.help {
         text.push_str("\nhelp: ");
         text.push_str(help);
