@@ -63,3 +63,69 @@ fn docs_examples_read_the_same() {
     }
     assert!(blocks >= 1);
 }
+
+/// Everything `lint` reports for one file, rendered as JSON.
+fn lint_json(name: &str, text: &str, threaded_from_bytes: usize) -> String {
+    let mut options = infra_lint::lint::LintOptions {
+        today: infra_lint::model::Date::parse("2026-11-24").unwrap(),
+        ..Default::default()
+    };
+    options.yaml.threaded_from_bytes = threaded_from_bytes;
+    let report = infra_lint::lint::lint_source(SourceFile::new(name, text.to_string()), &options);
+    let files = [report];
+    let run = infra_lint::output::Run {
+        files: &files,
+        rules: infra_lint::rules::RULES,
+        human: Default::default(),
+    };
+    let mut out = Vec::new();
+    infra_lint::output::write(infra_lint::output::Format::Json, &run, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn scanning_on_a_second_thread_changes_nothing() {
+    // Large files are scanned on a second thread; every file, valid or broken (syntax
+    // errors, limits, aliases, non-ASCII), must give the same findings either way.
+    let mut files = Vec::new();
+    for dir in ["examples", "examples/invalid"] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let is_yaml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
+            // (The one file that is not UTF-8 never reaches the YAML reader.)
+            if let (true, Ok(text)) = (is_yaml, std::fs::read_to_string(&path)) {
+                files.push((path.display().to_string(), text));
+            }
+        }
+    }
+    files.push((
+        "generated".into(),
+        topology(Shape {
+            cells: 40,
+            seed: 7,
+            varied_style: true,
+        }),
+    ));
+    // A limit breached at the top of a long file: the reader stops at once, and the
+    // scanner, blocked on a full channel far behind, must end rather than hang.
+    let long = topology(Shape {
+        cells: 300,
+        seed: 3,
+        varied_style: false,
+    });
+    let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    files.push((
+        "deep then long".into(),
+        long.replacen("\nname:", &format!("\nname: {deep}\nx:"), 1),
+    ));
+    files.push(("non-ascii".into(), "version: 1\nname: \"café\"\ncomponents:\n  wéb: { kind: web_server }\n  b: { kind: web_server, host: ü }\n".into()));
+    assert!(files.len() > 30);
+    let mut findings = 0;
+    for (name, text) in &files {
+        let direct = lint_json(name, text, usize::MAX);
+        let threaded = lint_json(name, text, 0);
+        assert_eq!(direct, threaded, "{name}: threaded scanning differs");
+        findings += direct.matches("\"code\"").count();
+    }
+    assert!(findings >= 100, "the files should have findings to compare");
+}

@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::VecDeque;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, StrInput, Tag};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, StrInput, Tag};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::error::{Error, ErrorKind};
@@ -22,6 +24,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most events that aliases and merge keys may replay, in all.
     pub max_alias_events: usize,
+    /// Files of at least this many bytes are scanned on a second thread while this one
+    /// reads the events into the model (see [`EventSource`]).
+    pub threaded_from_bytes: usize,
 }
 
 impl Default for Limits {
@@ -29,6 +34,7 @@ impl Default for Limits {
         Limits {
             max_depth: 64,
             max_alias_events: 1_000_000,
+            threaded_from_bytes: 256 * 1024,
         }
     }
 }
@@ -50,9 +56,83 @@ struct OpenAnchor {
     level: usize,
 }
 
+/// One event as saphyr-parser gives it.
+type RawEvent<'de> = Result<(Event<'de>, saphyr_parser::Span), ScanError>;
+
+/// Events come in batches from the scanning thread.
+const BATCH: usize = 4096;
+
+/// Where the parser's events come from: the parser itself, or a second thread that runs
+/// it ahead of this one. Scanning is most of the time to read a large file; on a second
+/// core it overlaps building the model. The events and their order are the same.
+enum EventSource<'de> {
+    Direct(Box<Parser<'de, StrInput<'de>>>),
+    Threaded {
+        batches: Receiver<Vec<RawEvent<'de>>>,
+        batch: std::vec::IntoIter<RawEvent<'de>>,
+    },
+}
+
+impl<'de> EventSource<'de> {
+    fn next_event(&mut self, source: &'de SourceFile) -> Option<RawEvent<'de>> {
+        match self {
+            EventSource::Direct(parser) => parser.next_event().map(|e| borrow_plain(source, e)),
+            EventSource::Threaded { batches, batch } => loop {
+                if let Some(event) = batch.next() {
+                    return Some(event);
+                }
+                // The scanner has stopped (end of stream, an error, or a panic) once
+                // the channel is closed and empty.
+                *batch = batches.recv().ok()?.into_iter();
+            },
+        }
+    }
+}
+
+/// A plain scalar written on one line is the very text of the file: borrow it from
+/// there, so the model's strings are copied once, at their exact size, where they are
+/// kept, and the parser's own copy is freed at once by the thread that made it.
+fn borrow_plain<'de>(source: &'de SourceFile, event: RawEvent<'de>) -> RawEvent<'de> {
+    match event {
+        Ok((Event::Scalar(Cow::Owned(value), ScalarStyle::Plain, anchor, tag), span)) => {
+            let start = source.byte_of_char(span.start.index());
+            let end = source.byte_of_char(span.end.index());
+            let text = match source.text.get(start..end) {
+                Some(written) if written == value => Cow::Borrowed(written),
+                _ => Cow::Owned(value),
+            };
+            Ok((Event::Scalar(text, ScalarStyle::Plain, anchor, tag), span))
+        }
+        other => other,
+    }
+}
+
+/// The scanning thread: runs the parser to the end of the stream or its first error,
+/// sending events in batches; stops early when the reader has gone.
+fn scan<'de>(source: &'de SourceFile, out: SyncSender<Vec<RawEvent<'de>>>) {
+    let mut parser = Parser::new_from_str(&source.text);
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(event) = parser.next_event() {
+        let event = borrow_plain(source, event);
+        let last = matches!(event, Err(_) | Ok((Event::StreamEnd, _)));
+        batch.push(event);
+        if last {
+            break;
+        }
+        if batch.len() == BATCH
+            && out
+                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .is_err()
+        {
+            return;
+        }
+    }
+    let _ = out.send(batch);
+}
+
 /// Streams events into serde visitors. See the module documentation.
 pub struct YamlDeserializer<'de> {
-    parser: Parser<'de, StrInput<'de>>,
+    events: EventSource<'de>,
     source: &'de SourceFile,
     peeked: Option<Ev<'de>>,
     frames: Vec<Frame<'de>>,
@@ -75,8 +155,16 @@ pub struct YamlDeserializer<'de> {
 impl<'de> YamlDeserializer<'de> {
     /// A reader over one file's text.
     pub fn new(source: &'de SourceFile, limits: Limits) -> Self {
+        Self::with_events(
+            source,
+            limits,
+            EventSource::Direct(Box::new(Parser::new_from_str(&source.text))),
+        )
+    }
+
+    fn with_events(source: &'de SourceFile, limits: Limits, events: EventSource<'de>) -> Self {
         YamlDeserializer {
-            parser: Parser::new_from_str(&source.text),
+            events,
             source,
             peeked: None,
             frames: Vec::new(),
@@ -101,7 +189,7 @@ impl<'de> YamlDeserializer<'de> {
 
     /// The next event from the parser, logged when it belongs to an anchored node.
     fn pull_parser(&mut self) -> Result<Ev<'de>, Error> {
-        let (event, span) = match self.parser.next_event() {
+        let (event, span) = match self.events.next_event(self.source) {
             None => {
                 let end = self.source.text.len();
                 return Ok((Event::StreamEnd, Span::new(end, end)));
@@ -1023,7 +1111,30 @@ pub fn from_source<'de, T: de::Deserialize<'de>>(
     source: &'de SourceFile,
     limits: Limits,
 ) -> (Option<T>, Vec<Error>) {
-    let mut de = YamlDeserializer::new(source, limits);
+    if source.text.len() < limits.threaded_from_bytes {
+        return read(YamlDeserializer::new(source, limits));
+    }
+    std::thread::scope(|scope| {
+        // A few batches ahead bound the memory the scanner may run ahead with.
+        let (tx, rx) = sync_channel(4);
+        let scanner = std::thread::Builder::new()
+            .name("yaml-scan".into())
+            .spawn_scoped(scope, move || scan(source, tx));
+        let events = match scanner {
+            Ok(_) => EventSource::Threaded {
+                batches: rx,
+                batch: Vec::new().into_iter(),
+            },
+            // No thread to be had: scan here.
+            Err(_) => EventSource::Direct(Box::new(Parser::new_from_str(&source.text))),
+        };
+        // The reader (and with it the receiver) is dropped before the scope joins the
+        // scanner, so a scanner blocked on a full channel always wakes up and ends.
+        read(YamlDeserializer::with_events(source, limits, events))
+    })
+}
+
+fn read<'de, T: de::Deserialize<'de>>(mut de: YamlDeserializer<'de>) -> (Option<T>, Vec<Error>) {
     let value = read_document(&mut de);
     let mut errors = std::mem::take(&mut de.errors);
     let value = match value {
