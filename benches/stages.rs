@@ -8,6 +8,11 @@
 //! the median of the three runs per size as a table. Criterion's many samples do not
 //! fit a 1M-component run on two cores.
 
+// The allocator infra-lint ships with (see Cargo.toml's `jemalloc` feature).
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;

@@ -390,10 +390,10 @@ pub struct Component {
     pub description: Option<String>,
     /// A firewall for a component without a host.
     #[serde(default)]
-    pub firewall: Option<Spanned<Firewall>>,
+    pub firewall: Option<Box<Spanned<Firewall>>>,
     /// A monitoring agent for a component without a host.
     #[serde(default)]
-    pub monitoring: Option<Spanned<Monitoring>>,
+    pub monitoring: Option<Box<Spanned<Monitoring>>>,
     /// Findings accepted on purpose.
     #[serde(default)]
     pub suppress: Vec<Spanned<Suppression>>,
@@ -404,17 +404,17 @@ pub struct Component {
 
     /// `load_balancer` only: how it balances, and over what.
     #[serde(default)]
-    pub balancing: Option<Spanned<Balancing>>,
+    pub balancing: Option<Box<Spanned<Balancing>>>,
     /// `load_balancer` only: the other LBs of its cluster.
     #[serde(default)]
-    pub peers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub peers: Option<Box<Spanned<Vec<Spanned<String>>>>>,
     /// `load_balancer`: vrrp, dns, anycast or none; `database`/`cache` primary: none,
     /// manual or automatic.
     #[serde(default)]
     pub failover: Option<Spanned<Failover>>,
     /// `load_balancer`, `web_server`, `app_server`, `service`: where it accepts connections.
     #[serde(default)]
-    pub listeners: Option<Spanned<Vec<Spanned<Listener>>>>,
+    pub listeners: Option<Box<Spanned<Vec<Spanned<Listener>>>>>,
 
     /// `database`/`cache` only: mysql, postgres, redis...
     #[serde(default)]
@@ -427,21 +427,21 @@ pub struct Component {
     pub replicates_from: Option<Spanned<String>>,
     /// `database`/`cache` only: how replication runs.
     #[serde(default)]
-    pub replication: Option<Spanned<Replication>>,
+    pub replication: Option<Box<Spanned<Replication>>>,
 
     /// `monitoring` only: what it scrapes.
     #[serde(default)]
-    pub monitors: Option<Spanned<Vec<Spanned<String>>>>,
+    pub monitors: Option<Box<Spanned<Vec<Spanned<String>>>>>,
     /// `monitoring` only: where alerts go.
     #[serde(default)]
-    pub alerts_to: Option<Spanned<Vec<Spanned<String>>>>,
+    pub alerts_to: Option<Box<Spanned<Vec<Spanned<String>>>>>,
 
     /// `firewall` only: the components, hosts or zones it stands in front of.
     #[serde(default)]
-    pub protects: Option<Spanned<Vec<Spanned<String>>>>,
+    pub protects: Option<Box<Spanned<Vec<Spanned<String>>>>>,
     /// `firewall` only: admitted traffic.
     #[serde(default)]
-    pub allow: Option<Spanned<Vec<Spanned<AllowRule>>>>,
+    pub allow: Option<Box<Spanned<Vec<Spanned<AllowRule>>>>>,
     /// `firewall` only: what happens to traffic no rule admits.
     #[serde(default)]
     pub default_inbound: Option<Spanned<Inbound>>,

@@ -240,19 +240,19 @@ pub struct ComponentDef {
     /// Software version, as written.
     pub version: Option<String>,
     /// Its own firewall (for a component without a host).
-    pub firewall: Option<FirewallDef>,
+    pub firewall: Option<Box<FirewallDef>>,
     /// Its own agent (for a component without a host).
-    pub monitoring: Option<AgentDef>,
+    pub monitoring: Option<Box<AgentDef>>,
     /// Load balancer details.
-    pub load_balancer: Option<LoadBalancerDef>,
+    pub load_balancer: Option<Box<LoadBalancerDef>>,
     /// Listeners.
     pub listeners: Vec<ListenerDef>,
     /// Data store details (databases and caches).
-    pub data_store: Option<DataStoreDef>,
+    pub data_store: Option<Box<DataStoreDef>>,
     /// Monitoring details.
-    pub monitor: Option<MonitorDef>,
+    pub monitor: Option<Box<MonitorDef>>,
     /// Network firewall details.
-    pub network_firewall: Option<NetworkFirewallDef>,
+    pub network_firewall: Option<Box<NetworkFirewallDef>>,
     /// Its suppressions.
     pub suppress: Vec<Spanned<Suppression>>,
     /// The span of the whole definition.

@@ -870,7 +870,7 @@ impl Validator {
     /// Reports a kind-specific field written on a kind it does not apply to.
     fn kind_field<T>(
         &mut self,
-        field: &Option<Spanned<T>>,
+        field: Option<&Spanned<T>>,
         name: &str,
         kind: &Spanned<Kind>,
         id: &str,
@@ -954,20 +954,45 @@ impl Validator {
         const MON: &[Kind] = &[Kind::Monitoring];
         const FW: &[Kind] = &[Kind::Firewall];
         let id_text = id.value.clone();
-        let has_balancing = self.kind_field(&c.balancing, "balancing", &kind, &id_text, LB);
-        let has_peers = self.kind_field(&c.peers, "peers", &kind, &id_text, LB);
-        let has_failover = self.kind_field(&c.failover, "failover", &kind, &id_text, FAILOVER);
-        let has_listeners = self.kind_field(&c.listeners, "listeners", &kind, &id_text, LISTENS);
-        self.kind_field(&c.engine, "engine", &kind, &id_text, DATA);
-        self.kind_field(&c.role, "role", &kind, &id_text, DATA);
-        let has_source =
-            self.kind_field(&c.replicates_from, "replicates_from", &kind, &id_text, DATA);
-        self.kind_field(&c.replication, "replication", &kind, &id_text, DATA);
-        let has_monitors = self.kind_field(&c.monitors, "monitors", &kind, &id_text, MON);
-        self.kind_field(&c.alerts_to, "alerts_to", &kind, &id_text, MON);
-        let has_protects = self.kind_field(&c.protects, "protects", &kind, &id_text, FW);
-        self.kind_field(&c.allow, "allow", &kind, &id_text, FW);
-        self.kind_field(&c.default_inbound, "default_inbound", &kind, &id_text, FW);
+        let has_balancing =
+            self.kind_field(c.balancing.as_deref(), "balancing", &kind, &id_text, LB);
+        let has_peers = self.kind_field(c.peers.as_deref(), "peers", &kind, &id_text, LB);
+        let has_failover =
+            self.kind_field(c.failover.as_ref(), "failover", &kind, &id_text, FAILOVER);
+        let has_listeners = self.kind_field(
+            c.listeners.as_deref(),
+            "listeners",
+            &kind,
+            &id_text,
+            LISTENS,
+        );
+        self.kind_field(c.engine.as_ref(), "engine", &kind, &id_text, DATA);
+        self.kind_field(c.role.as_ref(), "role", &kind, &id_text, DATA);
+        let has_source = self.kind_field(
+            c.replicates_from.as_ref(),
+            "replicates_from",
+            &kind,
+            &id_text,
+            DATA,
+        );
+        self.kind_field(
+            c.replication.as_deref(),
+            "replication",
+            &kind,
+            &id_text,
+            DATA,
+        );
+        let has_monitors = self.kind_field(c.monitors.as_deref(), "monitors", &kind, &id_text, MON);
+        self.kind_field(c.alerts_to.as_deref(), "alerts_to", &kind, &id_text, MON);
+        let has_protects = self.kind_field(c.protects.as_deref(), "protects", &kind, &id_text, FW);
+        self.kind_field(c.allow.as_deref(), "allow", &kind, &id_text, FW);
+        self.kind_field(
+            c.default_inbound.as_ref(),
+            "default_inbound",
+            &kind,
+            &id_text,
+            FW,
+        );
         if k == Kind::Firewall
             && let Some(fw) = &c.firewall
         {
@@ -1248,13 +1273,13 @@ impl Validator {
             service: c.service,
             software: c.software.map(|s| s.value),
             version: c.version.map(|s| s.value),
-            firewall,
-            monitoring,
-            load_balancer,
+            firewall: firewall.map(Box::new),
+            monitoring: monitoring.map(Box::new),
+            load_balancer: load_balancer.map(Box::new),
             listeners,
-            data_store,
-            monitor,
-            network_firewall,
+            data_store: data_store.map(Box::new),
+            monitor: monitor.map(Box::new),
+            network_firewall: network_firewall.map(Box::new),
             suppress: c.suppress,
             span,
         };

@@ -701,7 +701,7 @@ fn target_profile(cx: &Context, id: ComponentId, c: &ComponentDef) -> [(&'static
         .collect();
     let firewall = match c.host {
         Some(h) => model.host(h).firewall.as_ref(),
-        None => c.firewall.as_ref(),
+        None => c.firewall.as_deref(),
     };
     let firewall = firewall.map_or_else(
         || "none".to_string(),
@@ -731,7 +731,7 @@ fn target_profile(cx: &Context, id: ComponentId, c: &ComponentDef) -> [(&'static
     );
     let agent = match c.host {
         Some(h) => model.host(h).monitoring.as_ref(),
-        None => c.monitoring.as_ref(),
+        None => c.monitoring.as_deref(),
     };
     [
         ("kind", c.kind.value.as_str().to_string()),
