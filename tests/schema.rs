@@ -176,6 +176,7 @@ fn every_invalid_example_is_either_checked_or_excused() {
         "invalid-utf8.yml",
         "missing-reference.yml",
         "missing-target.yml",
+        "repeated-failure-domain-level.yml",
         "replicates-from-on-web-server.yml",
         "tab-indentation.yml",
     ];

@@ -6,7 +6,7 @@ pub mod document;
 mod net;
 mod validate;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 pub use date::Date;
 pub use document::{Access, Document, Failover, Kind, Protocol, Role, Trust};
@@ -105,18 +105,31 @@ pub struct Model {
     pub failure_domains: Vec<FailureDomain>,
     /// The top-level suppressions.
     pub suppress: Vec<Spanned<Suppression>>,
-    ids: HashMap<String, Ref>,
+    pub(crate) ids: HashMap<String, IdEntry>,
+}
+
+/// What an id names and where it is first defined.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IdEntry {
+    /// What it names; None when its definition failed to parse (references to it are
+    /// then not reported: the definition's error is).
+    pub to: Option<Ref>,
+    /// Its first definition.
+    pub span: Span,
 }
 
 impl Model {
     /// What an id names.
     pub fn lookup(&self, id: &str) -> Option<Ref> {
-        self.ids.get(id).copied()
+        self.ids.get(id).and_then(|e| e.to)
     }
 
     /// Every id, for "did you mean".
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.ids.keys().map(String::as_str)
+        self.ids
+            .iter()
+            .filter(|(_, e)| e.to.is_some())
+            .map(|(k, _)| k.as_str())
     }
 
     /// A component.

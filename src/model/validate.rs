@@ -2,7 +2,7 @@
 //! values checked, defaults applied. Every problem is collected (IL003 to IL006), not
 //! only the first; the model is returned only when there is none.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use foldhash::HashMap;
 
 use super::document::{
     Component, Document, Failover, Firewall, Inbound, Kind, Mode, Monitoring, PortValue, Protocol,
@@ -11,7 +11,7 @@ use super::document::{
 use super::net::{Cidr, PortSpec};
 use super::{
     AgentDef, AllowDef, CertDef, CertId, ComponentDef, ComponentId, DataStoreDef, DomainId,
-    FailureDomain, FirewallDef, HostDef, HostId, LinkDef, LinkId, LinkOrigin, ListenerDef,
+    FailureDomain, FirewallDef, HostDef, HostId, IdEntry, LinkDef, LinkId, LinkOrigin, ListenerDef,
     LoadBalancerDef, Model, MonitorDef, NetworkFirewallDef, Ref, Source, ZoneDef, ZoneId,
 };
 use crate::finding::Finding;
@@ -105,9 +105,7 @@ impl Wanted {
 }
 
 struct Validator {
-    ids: HashMap<String, Ref>,
-    /// Ids whose definitions failed to parse: references to them are not reported.
-    failed: HashSet<String>,
+    ids: HashMap<String, IdEntry>,
     errors: Vec<Finding>,
     suggestions_left: usize,
 }
@@ -115,8 +113,7 @@ struct Validator {
 /// Checks a document and builds the model, or returns every problem found.
 pub fn validate(doc: Document, limits: ModelLimits) -> Result<Model, Vec<Finding>> {
     let mut v = Validator {
-        ids: HashMap::new(),
-        failed: HashSet::new(),
+        ids: HashMap::default(),
         errors: Vec::new(),
         suggestions_left: MAX_SUGGESTIONS,
     };
@@ -185,12 +182,7 @@ impl Validator {
     }
 
     /// Registers an id in the shared namespace; reports bad shapes and duplicates.
-    fn register(
-        &mut self,
-        id: &Spanned<String>,
-        r: Ref,
-        first_spans: &mut HashMap<String, Span>,
-    ) -> bool {
+    fn register(&mut self, id: &Spanned<String>, r: Ref) -> bool {
         if !is_valid_id(&id.value) {
             self.error(
                 Finding::new(&IL006, id.span, format!("invalid id `{}`", id.value.escape_debug()))
@@ -200,21 +192,67 @@ impl Validator {
                     ),
             );
         }
-        if let Some(first) = first_spans.get(&id.value) {
+        if let Some(first) = self.ids.get(&id.value).map(|e| e.span) {
             let mut f = Finding::new(&IL004, id.span, format!("duplicate id `{}`", id.value))
                 .label("defined again here")
                 .help("components, hosts, zones and certificates share one namespace: rename one of them");
             if first.is_empty() && id.value == INTERNET {
                 f.message = "`internet` is the built-in public zone".into();
             } else {
-                f = f.related(*first, "first defined here");
+                f = f.related(first, "first defined here");
             }
             self.error(f);
             return false;
         }
-        first_spans.insert(id.value.clone(), id.span);
-        self.ids.insert(id.value.clone(), r);
+        self.ids.insert(
+            id.value.clone(),
+            IdEntry {
+                to: Some(r),
+                span: id.span,
+            },
+        );
         true
+    }
+
+    /// The positions of levels a host gives again (each reported), in O(n log n) so a
+    /// host with very many levels cannot stall validation.
+    fn repeated_levels(&mut self, pairs: &[(Spanned<String>, Spanned<String>)]) -> Vec<usize> {
+        if pairs.len() < 2 {
+            return Vec::new();
+        }
+        let mut by_level: Vec<usize> = (0..pairs.len()).collect();
+        by_level.sort_by(|&a, &b| pairs[a].0.value.cmp(&pairs[b].0.value).then(a.cmp(&b)));
+        // In each run of one level, the first is where it is first given.
+        let mut repeated: Vec<(usize, Span)> = Vec::new();
+        let mut run_first = by_level[0];
+        for &i in &by_level[1..] {
+            if pairs[i].0.value == pairs[run_first].0.value {
+                repeated.push((i, pairs[run_first].0.span));
+            } else {
+                run_first = i;
+            }
+        }
+        repeated.sort_unstable_by_key(|&(i, _)| i);
+        for &(i, first) in &repeated {
+            let level = &pairs[i].0;
+            self.error(
+                Finding::new(
+                    &IL004,
+                    level.span,
+                    format!("level `{}` is given twice", level.value),
+                )
+                .label("again here")
+                .related(first, "first given here"),
+            );
+        }
+        repeated.into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// Marks a registered id whose definition failed to parse.
+    fn failed(&mut self, id: &str) {
+        if let Some(entry) = self.ids.get_mut(id) {
+            entry.to = None;
+        }
     }
 
     fn suggest(&mut self, word: &str, wanted: Wanted) -> Option<String> {
@@ -225,17 +263,20 @@ impl Validator {
         let candidates = self
             .ids
             .iter()
-            .filter(|(_, r)| wanted.accepts(**r))
+            .filter(|(_, e)| e.to.is_some_and(|r| wanted.accepts(r)))
             .map(|(k, _)| k.as_str());
         spelling::closest(word, candidates).map(str::to_owned)
     }
 
     /// Resolves a reference, reporting IL003 when it names nothing of the wanted kind.
     fn resolve(&mut self, id: &Spanned<String>, wanted: Wanted, context: &str) -> Option<Ref> {
-        if self.failed.contains(&id.value) {
-            return None;
-        }
-        match self.ids.get(&id.value).copied() {
+        let found = match self.ids.get(&id.value) {
+            // Its definition failed to parse, which is reported already.
+            Some(IdEntry { to: None, .. }) => return None,
+            Some(IdEntry { to: Some(r), .. }) => Some(*r),
+            None => None,
+        };
+        match found {
             Some(r) if wanted.accepts(r) => Some(r),
             found => {
                 let message = match found {
@@ -288,7 +329,6 @@ impl Validator {
     }
 
     fn build(&mut self, doc: Document) -> Model {
-        let mut first_spans: HashMap<String, Span> = HashMap::new();
         // The built-in zone is registered first, at no position, so a declaration of it
         // is its definition and any other use of the id a duplicate.
         let mut zones = vec![ZoneDef {
@@ -297,8 +337,13 @@ impl Validator {
             cidr: None,
             builtin: true,
         }];
-        first_spans.insert(INTERNET.into(), Span::default());
-        self.ids.insert(INTERNET.into(), Ref::Zone(ZoneId(0)));
+        self.ids.insert(
+            INTERNET.into(),
+            IdEntry {
+                to: Some(Ref::Zone(ZoneId(0))),
+                span: Span::default(),
+            },
+        );
 
         // Register every id in file order, so "the second occurrence" is the later one.
         let mut order: Vec<(u32, u8, usize)> = Vec::new();
@@ -315,6 +360,7 @@ impl Validator {
             order.push((id.span.start, 3, i));
         }
         order.sort_unstable();
+        self.ids.reserve(order.len());
 
         // Indexes of definitions that will be built, per section.
         let mut zone_slots = vec![None; doc.zones.0.len()];
@@ -341,52 +387,50 @@ impl Validator {
                             );
                         }
                         zone_slots[i] = Some(0);
-                        first_spans.insert(INTERNET.into(), id.span);
+                        if let Some(entry) = self.ids.get_mut(INTERNET) {
+                            entry.span = id.span;
+                        }
                         continue;
                     }
-                    if self.register(id, Ref::Zone(ZoneId(n_zones)), &mut first_spans) {
+                    if self.register(id, Ref::Zone(ZoneId(n_zones))) {
                         if def.ok().is_some() {
                             zone_slots[i] = Some(n_zones);
                             n_zones += 1;
                         } else {
-                            self.failed.insert(id.value.clone());
-                            self.ids.remove(&id.value);
+                            self.failed(&id.value);
                         }
                     }
                 }
                 1 => {
                     let (id, def) = &doc.hosts.0[i];
-                    if self.register(id, Ref::Host(HostId(n_hosts)), &mut first_spans) {
+                    if self.register(id, Ref::Host(HostId(n_hosts))) {
                         if def.ok().is_some() {
                             host_slots[i] = Some(n_hosts);
                             n_hosts += 1;
                         } else {
-                            self.failed.insert(id.value.clone());
-                            self.ids.remove(&id.value);
+                            self.failed(&id.value);
                         }
                     }
                 }
                 2 => {
                     let (id, def) = &doc.certificates.0[i];
-                    if self.register(id, Ref::Certificate(CertId(n_certs)), &mut first_spans) {
+                    if self.register(id, Ref::Certificate(CertId(n_certs))) {
                         if def.ok().is_some() {
                             cert_slots[i] = Some(n_certs);
                             n_certs += 1;
                         } else {
-                            self.failed.insert(id.value.clone());
-                            self.ids.remove(&id.value);
+                            self.failed(&id.value);
                         }
                     }
                 }
                 _ => {
                     let (id, def) = &doc.components.0[i];
-                    if self.register(id, Ref::Component(ComponentId(n_comps)), &mut first_spans) {
+                    if self.register(id, Ref::Component(ComponentId(n_comps))) {
                         if def.ok().is_some() {
                             comp_slots[i] = Some(n_comps);
                             n_comps += 1;
                         } else {
-                            self.failed.insert(id.value.clone());
-                            self.ids.remove(&id.value);
+                            self.failed(&id.value);
                         }
                     }
                 }
@@ -437,8 +481,8 @@ impl Validator {
                 builtin: false,
             });
         }
-        let default_zone = match self.ids.get(DEFAULT_ZONE) {
-            Some(Ref::Zone(z)) => *z,
+        let default_zone = match self.ids.get(DEFAULT_ZONE).and_then(|e| e.to) {
+            Some(Ref::Zone(z)) => z,
             _ => {
                 let z = ZoneId(zones.len() as u32);
                 zones.push(ZoneDef {
@@ -447,17 +491,20 @@ impl Validator {
                     cidr: None,
                     builtin: true,
                 });
-                if !self.ids.contains_key(DEFAULT_ZONE) && !self.failed.contains(DEFAULT_ZONE) {
-                    self.ids.insert(DEFAULT_ZONE.into(), Ref::Zone(z));
-                }
+                self.ids.entry(DEFAULT_ZONE.into()).or_insert(IdEntry {
+                    to: Some(Ref::Zone(z)),
+                    span: Span::default(),
+                });
                 z
             }
         };
 
         // Hosts and their failure domains.
-        let mut domain_index: BTreeMap<(String, String), (Vec<HostId>, Span)> = BTreeMap::new();
-        let mut hosts = Vec::new();
-        let mut host_domain_keys: Vec<Vec<(String, String)>> = Vec::new();
+        // Failure-domain values are numbered as first met (level -> value -> number),
+        // each string copied once, then renumbered in (level, value) order.
+        let mut domain_numbers: HashMap<String, HashMap<String, u32>> = HashMap::default();
+        let mut found_domains: Vec<FailureDomain> = Vec::new();
+        let mut hosts = Vec::with_capacity(doc.hosts.0.len());
         for (id, def) in in_slot_order(doc.hosts.0, &host_slots) {
             let host_id = HostId(hosts.len() as u32);
             let def = def.value;
@@ -468,30 +515,36 @@ impl Validator {
                 },
                 None => default_zone,
             };
-            let mut keys = Vec::new();
-            if let Some(domains) = &def.failure_domains {
-                let mut levels_seen: HashMap<&str, Span> = HashMap::new();
-                for (level, value) in &domains.value.0 {
-                    if let Some(first) = levels_seen.insert(&level.value, level.span) {
-                        self.error(
-                            Finding::new(
-                                &IL004,
-                                level.span,
-                                format!("level `{}` is given twice", level.value),
-                            )
-                            .label("again here")
-                            .related(first, "first given here"),
-                        );
+            let mut domains = Vec::new();
+            if let Some(pairs) = &def.failure_domains {
+                let pairs = &pairs.value.0;
+                let repeated = self.repeated_levels(pairs);
+                for (i, (level, value)) in pairs.iter().enumerate() {
+                    if repeated.binary_search(&i).is_ok() {
                         continue;
                     }
-                    let entry = domain_index
-                        .entry((level.value.clone(), value.value.clone()))
-                        .or_insert_with(|| (Vec::new(), value.span));
-                    entry.0.push(host_id);
-                    keys.push((level.value.clone(), value.value.clone()));
+                    let values = match domain_numbers.get_mut(level.value.as_str()) {
+                        Some(values) => values,
+                        None => domain_numbers.entry(level.value.clone()).or_default(),
+                    };
+                    let number = match values.get(value.value.as_str()) {
+                        Some(&number) => number,
+                        None => {
+                            let number = found_domains.len() as u32;
+                            values.insert(value.value.clone(), number);
+                            found_domains.push(FailureDomain {
+                                level: level.value.clone(),
+                                value: value.value.clone(),
+                                hosts: Vec::new(),
+                                span: value.span,
+                            });
+                            number
+                        }
+                    };
+                    found_domains[number as usize].hosts.push(host_id);
+                    domains.push(DomainId(number));
                 }
             }
-            host_domain_keys.push(keys);
             let firewall = def
                 .firewall
                 .as_ref()
@@ -500,33 +553,33 @@ impl Validator {
             hosts.push(HostDef {
                 id,
                 zone,
-                domains: Vec::new(),
+                domains,
                 firewall,
                 monitoring,
                 components: Vec::new(),
                 suppress: def.suppress,
             });
         }
-        let mut failure_domains = Vec::with_capacity(domain_index.len());
-        let mut domain_ids: HashMap<(String, String), DomainId> =
-            HashMap::with_capacity(domain_index.len());
-        for ((level, value), (host_list, span)) in domain_index {
-            domain_ids.insert(
-                (level.clone(), value.clone()),
-                DomainId(failure_domains.len() as u32),
-            );
-            failure_domains.push(FailureDomain {
-                level,
-                value,
-                hosts: host_list,
-                span,
-            });
+        drop(domain_numbers);
+        let mut by_name: Vec<u32> = (0..found_domains.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&found_domains[a as usize], &found_domains[b as usize]);
+            (&a.level, &a.value).cmp(&(&b.level, &b.value))
+        });
+        let mut renumber = vec![DomainId(0); found_domains.len()];
+        for (new, &old) in by_name.iter().enumerate() {
+            renumber[old as usize] = DomainId(new as u32);
         }
-        for (host, keys) in hosts.iter_mut().zip(host_domain_keys) {
-            host.domains = keys
-                .into_iter()
-                .filter_map(|k| domain_ids.get(&k).copied())
-                .collect();
+        let mut failure_domains: Vec<Option<FailureDomain>> =
+            found_domains.into_iter().map(Some).collect();
+        let failure_domains: Vec<FailureDomain> = by_name
+            .iter()
+            .filter_map(|&old| failure_domains[old as usize].take())
+            .collect();
+        for host in &mut hosts {
+            for d in &mut host.domains {
+                *d = renumber[d.index()];
+            }
         }
 
         // Certificates.
@@ -616,7 +669,8 @@ impl Validator {
 
         // Links: load balancer targets first (they are implied), then the declared ones,
         // so a declared link that repeats a target is the duplicate.
-        let mut seen: HashMap<(ComponentId, ComponentId), Span> = HashMap::new();
+        let mut seen: HashMap<(ComponentId, ComponentId), Span> =
+            HashMap::with_capacity_and_hasher(doc.links.len(), Default::default());
         let mut target_links = Vec::new();
         for (i, backend) in backends.iter().enumerate() {
             let Some(lb) = &components[i].load_balancer else {
