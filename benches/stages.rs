@@ -8,18 +8,14 @@
 //! the median of the three runs per size as a table. Criterion's many samples do not
 //! fit a 1M-component run on two cores.
 
-// The allocator infra-lint ships with (see Cargo.toml's `jemalloc` feature).
-#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use infra_lint::analysis::Context;
 use infra_lint::generate::{COMPONENTS_PER_CELL, Shape, topology};
 use infra_lint::graph::Graph;
-use infra_lint::lint::{LintOptions, analyse};
+use infra_lint::lint::{LintOptions, analyse, lint_path, run_checks};
 use infra_lint::model::{Date, Document, validate};
 use infra_lint::output::{self, Format, HumanOptions, Run};
 use infra_lint::source::SourceFile;
@@ -103,14 +99,10 @@ fn stages(path: &Path) {
     lap(&mut times);
     let graph = Graph::build(&model);
     lap(&mut times);
-    let cx = analyse(&model, &graph, &options).unwrap_or_else(|e| panic!("{}", e.message));
+    let cx = Context::new(&model, &graph, options.today);
+    let analysed = analyse(&cx, &options).unwrap_or_else(|e| panic!("{}", e.message));
     lap(&mut times);
-    let mut findings = Vec::new();
-    for rule in &options.rules.enabled {
-        if let Some(check) = rule.check {
-            check(&cx, &mut findings);
-        }
-    }
+    let mut findings = run_checks(&analysed, &options.rules.enabled, 2);
     infra_lint::suppress::apply(&model, &mut findings, &options.rules, options.today);
     lap(&mut times);
     let count = findings.len();
@@ -130,6 +122,30 @@ fn stages(path: &Path) {
     lap(&mut times);
     let line: Vec<String> = times.iter().map(|t| format!("{t:.4}")).collect();
     println!("{} {} {count}", line.join(" "), peak_rss_kib());
+}
+
+/// What a user gets: the path the CLI takes (`lint_path`, then the JSON report), with
+/// the scanning thread and the analysis overlapping the rules. Prints seconds, peak KiB
+/// and findings.
+fn end_to_end(path: &Path) {
+    let start = Instant::now();
+    let options = LintOptions {
+        today: Date::parse("2026-11-24").expect("date"),
+        ..LintOptions::default()
+    };
+    let report = lint_path(path, &path.to_string_lossy(), &options);
+    assert!(report.valid, "{:?}", report.findings.first());
+    let count = report.findings.len();
+    let files = [report];
+    let mut out = Vec::with_capacity(1 << 20);
+    let run = Run {
+        files: &files,
+        rules: infra_lint::rules::RULES,
+        human: HumanOptions::default(),
+    };
+    output::write(Format::Json, &run, &mut out).expect("render");
+    let seconds = start.elapsed().as_secs_f64();
+    println!("{seconds:.4} {} {count}", peak_rss_kib());
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -176,6 +192,7 @@ fn main() {
         let path = Path::new(&args[2]);
         match args[1].as_str() {
             "floor" => println!("{:.4} {}", floor(path), peak_rss_kib()),
+            "end-to-end" => end_to_end(path),
             _ => stages(path),
         }
         return;
@@ -186,44 +203,40 @@ fn main() {
         args.iter().filter_map(|a| a.parse().ok()).collect()
     };
     println!(
-        "| components | file MB | floor s | {} | total s | total / floor | peak MB | peak / file | findings |",
+        "| components | file MB | floor s | {} | end to end s | end to end / floor | peak MB | peak / file | findings |",
         STAGES.map(|s| format!("{s} s")).join(" | ")
     );
     println!(
         "|---:|---:|---:|{}---:|---:|---:|---:|---:|",
         "---:|".repeat(STAGES.len())
     );
+    let numbers = |text: String| -> Vec<f64> {
+        text.split_whitespace()
+            .map(|x| x.parse().expect("a number"))
+            .collect()
+    };
     for size in sizes {
         let path = file_for(size);
         let mb = std::fs::metadata(&path).expect("meta").len() as f64 / 1e6;
-        let floors: Vec<f64> = (0..3)
-            .map(|_| {
-                child("floor", &path)
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap()
-            })
-            .collect();
-        let runs: Vec<Vec<f64>> = (0..3)
-            .map(|_| {
-                child("stages", &path)
-                    .split_whitespace()
-                    .map(|x| x.parse().unwrap())
-                    .collect()
-            })
-            .collect();
+        // Three rounds, each running the three measurements, so that a slower spell
+        // of the machine touches all of them alike.
+        let (mut floors, mut ends, mut stage_runs) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..3 {
+            floors.push(numbers(child("floor", &path))[0]);
+            ends.push(numbers(child("end-to-end", &path)));
+            stage_runs.push(numbers(child("stages", &path)));
+        }
         let stage_medians: Vec<f64> = (0..STAGES.len())
-            .map(|i| median(runs.iter().map(|r| r[i]).collect()))
+            .map(|i| median(stage_runs.iter().map(|r| r[i]).collect()))
             .collect();
-        let total = median(
-            runs.iter()
-                .map(|r| r[..STAGES.len()].iter().sum())
-                .collect(),
+        let total = median(ends.iter().map(|r| r[0]).collect());
+        let peak = median(ends.iter().map(|r| r[1]).collect()) / 1024.0;
+        let findings = ends[0][2];
+        assert_eq!(
+            findings,
+            stage_runs[0][STAGES.len() + 1],
+            "both runs find the same"
         );
-        let peak = median(runs.iter().map(|r| r[STAGES.len()]).collect()) / 1024.0;
-        let findings = runs[0][STAGES.len() + 1];
         let floor = median(floors);
         println!(
             "| {size} | {mb:.1} | {floor:.3} | {} | {total:.3} | {:.2} | {peak:.0} | {:.1} | {findings} |",

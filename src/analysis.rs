@@ -24,29 +24,37 @@ pub struct Context<'a> {
     groups: RedundancyGroups,
     /// For each data store, the replicas that replicate from it directly.
     replicas: Vec<Vec<ComponentId>>,
-    /// The availability analysis: events, dependencies, kill sets.
-    pub availability: Availability,
-    /// The single points of failure: every event that stops an entrypoint, in event
-    /// order (components, then hosts, then failure-domain values).
-    pub outages: Vec<Outage>,
     /// The date certificate checks compare against.
     pub today: crate::model::Date,
     /// Network firewalls by what they protect.
     pub guards: Guards,
 }
 
-impl<'a> Context<'a> {
-    /// Analyses a model and its graph, within `work_limit` for the availability
-    /// analysis; `today` is the date certificate checks compare against.
-    pub fn new(
-        model: &'a Model,
-        graph: &'a Graph,
-        work_limit: usize,
-        today: crate::model::Date,
-    ) -> Result<Context<'a>, WorkLimitExceeded> {
-        let groups = redundancy_groups(model);
-        let guards = Guards::new(model);
-        let availability = Availability::analyse(model, &groups, &guards, work_limit)?;
+/// The context of the rules that read the availability analysis: the [`Context`]
+/// (which it dereferences to) and the analysis, which is built apart so that the other
+/// rules can run meanwhile.
+pub struct Analysed<'a> {
+    cx: &'a Context<'a>,
+    /// The availability analysis: events, dependencies, kill sets.
+    pub availability: Availability,
+    /// The single points of failure: every event that stops an entrypoint, in event
+    /// order (components, then hosts, then failure-domain values).
+    pub outages: Vec<Outage>,
+}
+
+impl<'a> std::ops::Deref for Analysed<'a> {
+    type Target = Context<'a>;
+
+    fn deref(&self) -> &Context<'a> {
+        self.cx
+    }
+}
+
+impl<'a> Analysed<'a> {
+    /// The availability analysis of a context, within `work_limit` set elements.
+    pub fn new(cx: &'a Context<'a>, work_limit: usize) -> Result<Analysed<'a>, WorkLimitExceeded> {
+        let model = cx.model;
+        let availability = Availability::analyse(model, &cx.groups, &cx.guards, work_limit)?;
         let mut by_event: Vec<Vec<ComponentId>> = vec![Vec::new(); availability.events.len()];
         for (i, c) in model.components.iter().enumerate() {
             if c.entrypoint {
@@ -64,28 +72,11 @@ impl<'a> Context<'a> {
                 entrypoints,
             })
             .collect();
-        let mut replicas = vec![Vec::new(); model.components.len()];
-        for (i, c) in model.components.iter().enumerate() {
-            if let Some((source, _)) = c.data_store.as_ref().and_then(|d| d.replicates_from) {
-                replicas[source.index()].push(ComponentId(i as u32));
-            }
-        }
-        Ok(Context {
-            groups,
-            replicas,
+        Ok(Analysed {
+            cx,
             availability,
             outages,
-            today,
-            guards,
-            model,
-            graph,
         })
-    }
-
-    /// The members interchangeable with `c`: its `service` group and, for a load balancer
-    /// with a failover mechanism, its peers. Always holds `c`.
-    pub fn group_of(&self, c: ComponentId) -> &[ComponentId] {
-        self.groups.of(c)
     }
 
     /// The outage of an event, when it is a single point of failure.
@@ -94,6 +85,35 @@ impl<'a> Context<'a> {
             .binary_search_by_key(&event, |o| o.event)
             .ok()
             .map(|i| &self.outages[i])
+    }
+}
+
+impl<'a> Context<'a> {
+    /// What every rule reads about a model and its graph; `today` is the date
+    /// certificate checks compare against.
+    pub fn new(model: &'a Model, graph: &'a Graph, today: crate::model::Date) -> Context<'a> {
+        let groups = redundancy_groups(model);
+        let guards = Guards::new(model);
+        let mut replicas = vec![Vec::new(); model.components.len()];
+        for (i, c) in model.components.iter().enumerate() {
+            if let Some((source, _)) = c.data_store.as_ref().and_then(|d| d.replicates_from) {
+                replicas[source.index()].push(ComponentId(i as u32));
+            }
+        }
+        Context {
+            groups,
+            replicas,
+            today,
+            guards,
+            model,
+            graph,
+        }
+    }
+
+    /// The members interchangeable with `c`: its `service` group and, for a load balancer
+    /// with a failover mechanism, its peers. Always holds `c`.
+    pub fn group_of(&self, c: ComponentId) -> &[ComponentId] {
+        self.groups.of(c)
     }
 
     /// The replicas that replicate from `c` directly.

@@ -5,6 +5,8 @@
 //! [`rules`] -> [`finding::Finding`]s -> an [`output`] format. [`lint`] drives one
 //! file through it; [`discover`] finds the files.
 
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+mod alloc;
 pub mod analysis;
 pub mod availability;
 pub mod baseline;
@@ -114,8 +116,9 @@ pub fn what_if(
         }
     };
     let graph = graph::Graph::build(&model);
-    let cx = match lint::analyse(&model, &graph, limits) {
-        Ok(cx) => cx,
+    let cx = analysis::Context::new(&model, &graph, limits.today);
+    let analysed = match lint::analyse(&cx, limits) {
+        Ok(analysed) => analysed,
         Err(f) => {
             return Err(WhatIfError::Invalid(Box::new(FileReport {
                 source,
@@ -125,7 +128,7 @@ pub fn what_if(
             })));
         }
     };
-    whatif::what_if(&cx, ids).map_err(WhatIfError::Message)
+    whatif::what_if(&analysed, ids).map_err(WhatIfError::Message)
 }
 
 /// Why `what-if` could not answer.

@@ -1,12 +1,15 @@
 //! The driver: one file's text to its findings, through each stage once.
 
 use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::analysis::Context;
+use crate::analysis::{Analysed, Context};
+use crate::availability::WorkLimitExceeded;
 use crate::finding::Finding;
 use crate::graph::Graph;
 use crate::model::{self, Document, ModelLimits};
-use crate::rules::{Category, input};
+use crate::rules::{AvailabilityCheck, Category, Check, PlainCheck, Rule, input};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, ErrorKind, Limits};
 
@@ -253,17 +256,18 @@ pub fn load_model(source: &SourceFile, limits: &LintOptions) -> Result<model::Mo
     Err(findings)
 }
 
-/// Analyses a model within the limits' work bound, or says why it cannot (IL001).
-pub fn analyse<'a>(
-    model: &'a model::Model,
-    graph: &'a Graph,
-    limits: &LintOptions,
-) -> Result<Context<'a>, Box<Finding>> {
-    let work_limit = limits.analysis_work.unwrap_or(
+/// The availability analysis's work bound for a model: the limits' own, or 64 set
+/// elements per component, host and link, plus a million.
+pub fn work_limit(model: &model::Model, limits: &LintOptions) -> usize {
+    limits.analysis_work.unwrap_or(
         64 * (model.components.len() + model.hosts.len() + model.links.len()) + 1_000_000,
-    );
-    Context::new(model, graph, work_limit, limits.today).map_err(|e| {
-        Box::new(Finding::new(
+    )
+}
+
+/// IL001: the availability analysis would pass its work bound.
+fn work_limit_finding(model: &model::Model, e: WorkLimitExceeded) -> Box<Finding> {
+    Box::new(
+        Finding::new(
             &input::IL001,
             model.name_span,
             format!(
@@ -272,8 +276,158 @@ pub fn analyse<'a>(
             ),
         )
         .label("this topology")
-        .help("raise the limit with --max-analysis-work if this topology is legitimate"))
-    })
+        .help("raise the limit with --max-analysis-work if this topology is legitimate"),
+    )
+}
+
+/// The availability analysis of a context within the limits' work bound, or IL001.
+pub fn analyse<'a>(
+    cx: &'a Context<'a>,
+    limits: &LintOptions,
+) -> Result<Analysed<'a>, Box<Finding>> {
+    Analysed::new(cx, work_limit(cx.model, limits)).map_err(|e| work_limit_finding(cx.model, e))
+}
+
+/// The enabled checks, by whether they read the availability analysis, each with its
+/// place in rule order; a thread takes the next one not yet taken.
+struct Checks {
+    plain: Vec<(usize, PlainCheck)>,
+    with_availability: Vec<(usize, AvailabilityCheck)>,
+    next_plain: AtomicUsize,
+    next_with_availability: AtomicUsize,
+}
+
+type Found = Vec<(usize, Vec<Finding>)>;
+
+impl Checks {
+    fn new(rules: &[&'static Rule]) -> Checks {
+        let mut checks = Checks {
+            plain: Vec::new(),
+            with_availability: Vec::new(),
+            next_plain: AtomicUsize::new(0),
+            next_with_availability: AtomicUsize::new(0),
+        };
+        for (i, check) in rules.iter().filter_map(|r| r.check).enumerate() {
+            match check {
+                Check::Plain(f) => checks.plain.push((i, f)),
+                Check::Availability(f) => checks.with_availability.push((i, f)),
+            }
+        }
+        checks
+    }
+
+    fn run_plain(&self, cx: &Context, done: &mut Found) {
+        while let Some(&(i, check)) = self
+            .plain
+            .get(self.next_plain.fetch_add(1, Ordering::Relaxed))
+        {
+            let mut found = Vec::new();
+            check(cx, &mut found);
+            done.push((i, found));
+        }
+    }
+
+    fn run_with_availability(&self, analysed: &Analysed, done: &mut Found) {
+        while let Some(&(i, check)) = self
+            .with_availability
+            .get(self.next_with_availability.fetch_add(1, Ordering::Relaxed))
+        {
+            let mut found = Vec::new();
+            check(analysed, &mut found);
+            done.push((i, found));
+        }
+    }
+}
+
+/// Findings in rule order, whichever thread ran which check.
+fn in_rule_order(mut done: Found) -> Vec<Finding> {
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().flat_map(|(_, found)| found).collect()
+}
+
+/// Publishes "no analysis" if the thread building it unwinds, so that the thread
+/// waiting for it never waits forever (the panic then surfaces at the join).
+struct PublishOnUnwind<'x, T>(&'x OnceLock<Option<T>>);
+
+impl<T> Drop for PublishOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        // Does nothing when the analysis was published.
+        let _ = self.0.set(None);
+    }
+}
+
+/// Runs the enabled rules' checks and the availability analysis they read, within
+/// `work_limit`. On two threads, the analysis is built on one while the other starts on
+/// the checks that do not read it; then both share what is left. Findings come out in
+/// rule order either way.
+pub fn check(
+    cx: &Context,
+    rules: &[&'static Rule],
+    work_limit: usize,
+    threads: usize,
+) -> Result<Vec<Finding>, WorkLimitExceeded> {
+    let checks = Checks::new(rules);
+    let mut done = Vec::new();
+    if threads <= 1 {
+        let analysed = Analysed::new(cx, work_limit)?;
+        checks.run_plain(cx, &mut done);
+        checks.run_with_availability(&analysed, &mut done);
+        return Ok(in_rule_order(done));
+    }
+    let analysed = OnceLock::new();
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| {
+            let mut done = Vec::new();
+            {
+                let _publish = PublishOnUnwind(&analysed);
+                let _ = analysed.set(Some(Analysed::new(cx, work_limit)));
+            }
+            if let Some(Some(Ok(a))) = analysed.get() {
+                checks.run_with_availability(a, &mut done);
+            }
+            checks.run_plain(cx, &mut done);
+            done
+        });
+        checks.run_plain(cx, &mut done);
+        if let Some(Ok(a)) = analysed.wait() {
+            checks.run_with_availability(a, &mut done);
+        }
+        // A check that panicked there panics here, as it would on one thread.
+        done.extend(
+            helper
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+    });
+    match analysed.into_inner() {
+        Some(Some(Err(e))) => Err(e),
+        _ => Ok(in_rule_order(done)),
+    }
+}
+
+/// Runs the enabled rules' checks given the availability analysis, on `threads`
+/// threads (the benchmark measures the analysis and the checks apart with it).
+pub fn run_checks(analysed: &Analysed, rules: &[&'static Rule], threads: usize) -> Vec<Finding> {
+    let checks = Checks::new(rules);
+    let work = || {
+        let mut done = Vec::new();
+        checks.run_with_availability(analysed, &mut done);
+        checks.run_plain(analysed, &mut done);
+        done
+    };
+    let done = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = work();
+        for helper in helpers {
+            done.extend(
+                helper
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+        }
+        done
+    });
+    in_rule_order(done)
 }
 
 fn sort(findings: &mut [Finding]) {
@@ -296,26 +450,28 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
         }
     };
     let graph = Graph::build(&model);
-    let mut findings = Vec::new();
-    let valid = match analyse(&model, &graph, limits) {
-        Ok(cx) => {
-            for rule in &limits.rules.enabled {
-                if let Some(check) = rule.check {
-                    check(&cx, &mut findings);
-                }
-            }
+    let cx = Context::new(&model, &graph, limits.today);
+    let threads = if source.text.len() >= limits.yaml.threaded_from_bytes {
+        2
+    } else {
+        1
+    };
+    let (valid, mut findings) = match check(
+        &cx,
+        &limits.rules.enabled,
+        work_limit(&model, limits),
+        threads,
+    ) {
+        Ok(mut findings) => {
             crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);
             findings
                 .retain(|f| f.rule.category != Category::Suppression || limits.rules.runs(f.rule));
             for f in &mut findings {
                 f.severity = limits.rules.severity_of(f.rule);
             }
-            true
+            (true, findings)
         }
-        Err(f) => {
-            findings.push(*f);
-            false
-        }
+        Err(e) => (false, vec![*work_limit_finding(&model, e)]),
     };
     sort(&mut findings);
     FileReport {

@@ -1,10 +1,5 @@
 //! The `infra-lint` command: parses arguments, calls the library, picks the exit code.
 
-// The allocator infra-lint ships with (see Cargo.toml's `jemalloc` feature).
-#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::analysis::Context;
+use crate::analysis::Analysed;
 use crate::availability::{EventId, simulate};
 use crate::model::{Model, Ref};
 use crate::spelling;
@@ -24,7 +24,7 @@ pub struct WhatIf {
 }
 
 /// Resolves `what-if` ids: a component, a host, or `level:value`.
-fn resolve(model: &Model, cx: &Context, id: &str) -> Result<(Vec<EventId>, Vec<usize>), String> {
+fn resolve(model: &Model, cx: &Analysed, id: &str) -> Result<(Vec<EventId>, Vec<usize>), String> {
     if let Some((level, value)) = id.split_once(':') {
         return match model
             .failure_domains
@@ -60,7 +60,7 @@ fn resolve(model: &Model, cx: &Context, id: &str) -> Result<(Vec<EventId>, Vec<u
 }
 
 /// Fails every id in `ids` at once and reports what stops.
-pub fn what_if(cx: &Context, ids: &[String]) -> Result<WhatIf, String> {
+pub fn what_if(cx: &Analysed, ids: &[String]) -> Result<WhatIf, String> {
     let model = cx.model;
     let av = &cx.availability;
     let mut events = Vec::new();

@@ -66,8 +66,18 @@ fn docs_examples_read_the_same() {
 
 /// Everything `lint` reports for one file, rendered as JSON.
 fn lint_json(name: &str, text: &str, threaded_from_bytes: usize) -> String {
+    lint_json_with(name, text, threaded_from_bytes, None)
+}
+
+fn lint_json_with(
+    name: &str,
+    text: &str,
+    threaded_from_bytes: usize,
+    analysis_work: Option<usize>,
+) -> String {
     let mut options = infra_lint::lint::LintOptions {
         today: infra_lint::model::Date::parse("2026-11-24").unwrap(),
+        analysis_work,
         ..Default::default()
     };
     options.yaml.threaded_from_bytes = threaded_from_bytes;
@@ -128,4 +138,23 @@ fn scanning_on_a_second_thread_changes_nothing() {
         findings += direct.matches("\"code\"").count();
     }
     assert!(findings >= 100, "the files should have findings to compare");
+}
+
+#[test]
+fn an_analysis_past_its_work_limit_is_reported_alike_on_two_threads() {
+    // On two threads the analysis runs beside the other rules; when it gives up, the
+    // file must still get IL001 alone, as on one thread.
+    let text = std::fs::read_to_string("examples/02-distributed.topology.yml").unwrap();
+    let direct = lint_json_with("02", &text, usize::MAX, Some(5));
+    let threaded = lint_json_with("02", &text, 0, Some(5));
+    assert_eq!(direct, threaded);
+    assert!(
+        direct.contains("\"IL001\"") && direct.contains("work limit"),
+        "{direct}"
+    );
+    assert_eq!(
+        direct.matches("\"code\"").count(),
+        1,
+        "IL001 alone: {direct}"
+    );
 }

@@ -3,7 +3,7 @@
 //! nothing changes. Sets are sorted slices, shared where a component adds nothing to
 //! what it depends on.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -91,7 +91,7 @@ impl Solver<'_> {
             if acc.is_empty() {
                 break;
             }
-            if Rc::ptr_eq(&acc, &s) {
+            if Arc::ptr_eq(&acc, &s) {
                 continue;
             }
             self.charge(acc.len() + s.len())?;
@@ -104,8 +104,8 @@ impl Solver<'_> {
     /// pairwise unions into a growing set would cost the square of a wide fan-out.
     fn join(&mut self, mut parts: Vec<KillSet>) -> Result<KillSet, WorkLimitExceeded> {
         parts.retain(|p| !p.is_empty());
-        parts.sort_unstable_by_key(|p| Rc::as_ptr(p).cast::<EventId>() as usize);
-        parts.dedup_by(|a, b| Rc::ptr_eq(a, b));
+        parts.sort_unstable_by_key(|p| Arc::as_ptr(p).cast::<EventId>() as usize);
+        parts.dedup_by(|a, b| Arc::ptr_eq(a, b));
         match parts.len() {
             0 => Ok(self.empty.clone()),
             1 => Ok(parts.pop().expect("one part")),
@@ -187,7 +187,7 @@ pub fn compute(
             }
         }
     }
-    let empty: KillSet = Rc::from(Vec::new());
+    let empty: KillSet = Arc::from(Vec::new());
     let mut solver = Solver {
         own,
         demands,

@@ -6,7 +6,7 @@ mod demand;
 mod killset;
 mod simulate;
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 pub use demand::{Alt, Clause, ClauseKind, Slot};
 pub use killset::WorkLimitExceeded;
@@ -55,7 +55,7 @@ impl Event {
 
 /// A kill set: sorted, deduplicated event ids, shared between components whose sets are
 /// equal by construction.
-pub type KillSet = Rc<[EventId]>;
+pub type KillSet = Arc<[EventId]>;
 
 /// The analysis of one topology.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::simulate;
-use crate::analysis::Context;
+use crate::analysis::{Analysed, Context};
 use crate::graph::Graph;
 use crate::model::{Document, ModelLimits, validate};
 use crate::source::SourceFile;
@@ -265,8 +265,8 @@ fn check_against_oracle(yaml: &str) -> Result<(), TestCaseError> {
         }
     };
     let graph = Graph::build(&model);
-    let cx = Context::new(&model, &graph, usize::MAX, crate::model::Date::today())
-        .expect("no work limit");
+    let cx = Context::new(&model, &graph, crate::model::Date::today());
+    let cx = Analysed::new(&cx, usize::MAX).expect("no work limit");
     let av = &cx.availability;
     for e in 0..av.events.len() {
         let event = super::EventId(e as u32);
@@ -304,7 +304,8 @@ fn a_cycle_does_not_stop_itself() {
     let (doc, _) = from_source::<Document>(&source, Limits::default());
     let model = validate(doc.unwrap(), ModelLimits::default()).unwrap();
     let graph = Graph::build(&model);
-    let cx = Context::new(&model, &graph, usize::MAX, crate::model::Date::today()).unwrap();
+    let cx = Context::new(&model, &graph, crate::model::Date::today());
+    let cx = Analysed::new(&cx, usize::MAX).unwrap();
     let names = |c: usize| -> Vec<String> {
         cx.availability.kill[c]
             .iter()

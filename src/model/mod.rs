@@ -105,7 +105,7 @@ pub struct Model {
     pub failure_domains: Vec<FailureDomain>,
     /// The top-level suppressions.
     pub suppress: Vec<Spanned<Suppression>>,
-    pub(crate) ids: HashMap<String, IdEntry>,
+    pub(crate) ids: HashMap<compact_str::CompactString, IdEntry>,
 }
 
 /// What an id names and where it is first defined.

@@ -105,7 +105,7 @@ impl Wanted {
 }
 
 struct Validator {
-    ids: HashMap<String, IdEntry>,
+    ids: HashMap<compact_str::CompactString, IdEntry>,
     errors: Vec<Finding>,
     suggestions_left: usize,
 }
@@ -192,7 +192,7 @@ impl Validator {
                     ),
             );
         }
-        if let Some(first) = self.ids.get(&id.value).map(|e| e.span) {
+        if let Some(first) = self.ids.get(id.value.as_str()).map(|e| e.span) {
             let mut f = Finding::new(&IL004, id.span, format!("duplicate id `{}`", id.value))
                 .label("defined again here")
                 .help("components, hosts, zones and certificates share one namespace: rename one of them");
@@ -205,7 +205,7 @@ impl Validator {
             return false;
         }
         self.ids.insert(
-            id.value.clone(),
+            compact_str::CompactString::from(id.value.as_str()),
             IdEntry {
                 to: Some(r),
                 span: id.span,
@@ -270,7 +270,7 @@ impl Validator {
 
     /// Resolves a reference, reporting IL003 when it names nothing of the wanted kind.
     fn resolve(&mut self, id: &Spanned<String>, wanted: Wanted, context: &str) -> Option<Ref> {
-        let found = match self.ids.get(&id.value) {
+        let found = match self.ids.get(id.value.as_str()) {
             // Its definition failed to parse, which is reported already.
             Some(IdEntry { to: None, .. }) => return None,
             Some(IdEntry { to: Some(r), .. }) => Some(*r),

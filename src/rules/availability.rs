@@ -2,7 +2,7 @@
 //! balancer rules. All of them read the one analysis in [`Context`].
 
 use super::Rule;
-use crate::analysis::{Context, Outage};
+use crate::analysis::{Analysed, Context, Outage};
 use crate::availability::{Event, EventId};
 use crate::finding::Finding;
 use crate::model::document::Mode;
@@ -13,7 +13,7 @@ declare_rule!(
     "single-point-of-failure",
     Availability,
     Warning,
-    single_point_of_failure
+    availability: single_point_of_failure
 );
 
 declare_rule!(
@@ -21,7 +21,7 @@ declare_rule!(
     "shared-failure-domain",
     Availability,
     Warning,
-    shared_failure_domain
+    availability: shared_failure_domain
 );
 
 declare_rule!(
@@ -29,7 +29,7 @@ declare_rule!(
     "single-writable-database",
     Availability,
     Warning,
-    single_writable_database
+    availability: single_writable_database
 );
 
 declare_rule!(
@@ -93,7 +93,7 @@ struct Impact {
     last_link: Option<(crate::source::Span, String)>,
 }
 
-fn impact(cx: &Context, outage: &Outage) -> Impact {
+fn impact(cx: &Analysed, outage: &Outage) -> Impact {
     let model = cx.model;
     let entry_names: Vec<String> = outage
         .entrypoints
@@ -312,7 +312,12 @@ fn failover_fix(cx: &Context, c: ComponentId) -> (String, String) {
     )
 }
 
-fn component_outage(cx: &Context, c: ComponentId, outage: &Outage, rule: &'static Rule) -> Finding {
+fn component_outage(
+    cx: &Analysed,
+    c: ComponentId,
+    outage: &Outage,
+    rule: &'static Rule,
+) -> Finding {
     let model = cx.model;
     let def = model.component(c);
     let impact = impact(cx, outage);
@@ -357,7 +362,7 @@ fn component_outage(cx: &Context, c: ComponentId, outage: &Outage, rule: &'stati
     f.fix(description, yaml)
 }
 
-fn host_outage(cx: &Context, h: HostId, outage: &Outage) -> Finding {
+fn host_outage(cx: &Analysed, h: HostId, outage: &Outage) -> Finding {
     let model = cx.model;
     let host = model.host(h);
     let impact = impact(cx, outage);
@@ -398,7 +403,7 @@ fn host_outage(cx: &Context, h: HostId, outage: &Outage) -> Finding {
     f
 }
 
-fn single_point_of_failure(cx: &Context, out: &mut Vec<Finding>) {
+fn single_point_of_failure(cx: &Analysed, out: &mut Vec<Finding>) {
     let model = cx.model;
     let av = &cx.availability;
     for outage in &cx.outages {
@@ -425,7 +430,7 @@ fn single_point_of_failure(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-fn single_writable_database(cx: &Context, out: &mut Vec<Finding>) {
+fn single_writable_database(cx: &Analysed, out: &mut Vec<Finding>) {
     for outage in &cx.outages {
         if let Event::Component(c) = cx.availability.events[outage.event.0 as usize]
             && single_writer(cx.model.component(c))
@@ -435,7 +440,7 @@ fn single_writable_database(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-fn shared_failure_domain(cx: &Context, out: &mut Vec<Finding>) {
+fn shared_failure_domain(cx: &Analysed, out: &mut Vec<Finding>) {
     let model = cx.model;
     let av = &cx.availability;
     // How many values each level has: of two levels covering the same hosts, the one
@@ -507,7 +512,7 @@ fn level_rank(level: &str) -> usize {
 }
 
 fn shared_domain_finding(
-    cx: &Context,
+    cx: &Analysed,
     event: EventId,
     members: &[ComponentId],
     outage: &Outage,

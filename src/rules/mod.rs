@@ -5,15 +5,21 @@
 //! `rules/<CODE>.md`, and list it in [`RULES`].
 
 /// Declares a rule: `declare_rule!(CODE, "name", Category, Severity, check)`, with
-/// `none` for a rule that a pipeline stage reports rather than a check. Its page is
-/// `rules/CODE.md`, embedded so that the declaration and its documentation travel
-/// together.
+/// `availability: check` for a check that reads the availability analysis (it gets an
+/// [`Analysed`]) and `none` for a rule that a pipeline stage reports rather than a
+/// check. Its page is `rules/CODE.md`, embedded so that the declaration and its
+/// documentation travel together.
 macro_rules! declare_rule {
     ($id:ident, $name:literal, $category:ident, $severity:ident, none) => {
         declare_rule!(@make $id, $name, $category, $severity, None);
     };
+    ($id:ident, $name:literal, $category:ident, $severity:ident, availability: $check:ident) => {
+        declare_rule!(@make $id, $name, $category, $severity,
+            Some($crate::rules::Check::Availability($check)));
+    };
     ($id:ident, $name:literal, $category:ident, $severity:ident, $check:ident) => {
-        declare_rule!(@make $id, $name, $category, $severity, Some($check));
+        declare_rule!(@make $id, $name, $category, $severity,
+            Some($crate::rules::Check::Plain($check)));
     };
     (@make $id:ident, $name:literal, $category:ident, $severity:ident, $check:expr) => {
         #[doc = concat!("`", stringify!($id), "` ", $name, ".")]
@@ -39,7 +45,7 @@ pub mod tls;
 
 use serde::Serialize;
 
-use crate::analysis::Context;
+use crate::analysis::{Analysed, Context};
 use crate::finding::{Finding, Severity};
 
 /// What question a rule answers.
@@ -80,8 +86,20 @@ impl Category {
     }
 }
 
+/// A check that reads the model, the graph, redundancy groups and firewalls.
+pub type PlainCheck = fn(&Context, &mut Vec<Finding>);
+
+/// A check that also reads the availability analysis (kill sets, outages).
+pub type AvailabilityCheck = fn(&Analysed, &mut Vec<Finding>);
+
 /// A rule's check: reads the analysed topology, pushes findings.
-pub type Check = fn(&Context, &mut Vec<Finding>);
+#[derive(Clone, Copy, Debug)]
+pub enum Check {
+    /// See [`PlainCheck`].
+    Plain(PlainCheck),
+    /// See [`AvailabilityCheck`].
+    Availability(AvailabilityCheck),
+}
 
 /// One rule, declared once; everything else (explain, rules, reports) derives from it.
 #[derive(Debug)]

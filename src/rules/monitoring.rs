@@ -1,7 +1,7 @@
 //! Whether failures are seen: unmonitored machines, monitoring that dies with what it
 //! watches, and monitoring nobody is alerted by.
 
-use crate::analysis::Context;
+use crate::analysis::{Analysed, Context};
 use crate::availability::{Event, EventId};
 use crate::finding::Finding;
 use crate::model::{ComponentId, HostId, Kind, Ref};
@@ -12,7 +12,7 @@ declare_rule!(
     "monitoring-shares-fate",
     Monitoring,
     Warning,
-    monitoring_shares_fate
+    availability: monitoring_shares_fate
 );
 declare_rule!(MON003, "no-alerting", Monitoring, Info, no_alerting);
 
@@ -132,7 +132,7 @@ fn unmonitored(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-fn monitoring_shares_fate(cx: &Context, out: &mut Vec<Finding>) {
+fn monitoring_shares_fate(cx: &Analysed, out: &mut Vec<Finding>) {
     let model = cx.model;
     let av = &cx.availability;
     for (watched, monitors) in watchers(cx) {

@@ -24,8 +24,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most events that aliases and merge keys may replay, in all.
     pub max_alias_events: usize,
-    /// Files of at least this many bytes are scanned on a second thread while this one
-    /// reads the events into the model (see [`EventSource`]).
+    /// Files of at least this many bytes use a second thread: to scan the YAML while
+    /// this one reads the events into the model (see [`EventSource`]), and to share
+    /// the rules (`lint::run_rules`). Smaller files are not worth a thread.
     pub threaded_from_bytes: usize,
 }
 
@@ -1116,7 +1117,7 @@ pub fn from_source<'de, T: de::Deserialize<'de>>(
     }
     std::thread::scope(|scope| {
         // A few batches ahead bound the memory the scanner may run ahead with.
-        let (tx, rx) = sync_channel(4);
+        let (tx, rx) = sync_channel(64);
         let scanner = std::thread::Builder::new()
             .name("yaml-scan".into())
             .spawn_scoped(scope, move || scan(source, tx));
