@@ -16,7 +16,7 @@ use infra_lint::analysis::Context;
 use infra_lint::generate::{COMPONENTS_PER_CELL, Shape, topology};
 use infra_lint::graph::Graph;
 use infra_lint::lint::{LintOptions, analyse, lint_path, run_checks};
-use infra_lint::model::{Date, Document, validate};
+use infra_lint::model::{Date, Document, validate_with};
 use infra_lint::output::{self, Format, HumanOptions, Run};
 use infra_lint::source::SourceFile;
 use infra_lint::yaml::from_source;
@@ -94,7 +94,7 @@ fn stages(path: &Path) {
         today: Date::parse("2026-11-24").expect("date"),
         ..LintOptions::default()
     };
-    let model = validate(doc.expect("a document"), options.model)
+    let model = validate_with(doc.expect("a document"), options.model, 2)
         .unwrap_or_else(|e| panic!("{:?}", e.first().map(|f| &f.message)));
     lap(&mut times);
     let graph = Graph::build(&model);

@@ -238,7 +238,7 @@ pub fn load_model(source: &SourceFile, limits: &LintOptions) -> Result<model::Mo
     if let Some(doc) = document
         && !fatal
     {
-        match model::validate(doc, limits.model) {
+        match model::validate_with(doc, limits.model, threads_for(source, limits)) {
             Ok(model) if findings.is_empty() => return Ok(model),
             Ok(_) => {}
             Err(errors) => findings.extend(errors),
@@ -254,6 +254,15 @@ pub fn load_model(source: &SourceFile, limits: &LintOptions) -> Result<model::Mo
     }
     sort(&mut findings);
     Err(findings)
+}
+
+/// Threads worth using on a file: two from `threaded_from_bytes` (see [`Limits`]).
+fn threads_for(source: &SourceFile, limits: &LintOptions) -> usize {
+    if source.text.len() >= limits.yaml.threaded_from_bytes {
+        2
+    } else {
+        1
+    }
 }
 
 /// The availability analysis's work bound for a model: the limits' own, or 64 set

@@ -11,7 +11,7 @@ use foldhash::HashMap;
 pub use date::Date;
 pub use document::{Access, Document, Failover, Kind, Protocol, Role, Trust};
 pub use net::{Cidr, PortSpec};
-pub use validate::{ModelLimits, validate};
+pub use validate::{ModelLimits, validate, validate_with};
 
 use crate::source::Span;
 use crate::yaml::Spanned;
@@ -105,8 +105,11 @@ pub struct Model {
     pub failure_domains: Vec<FailureDomain>,
     /// The top-level suppressions.
     pub suppress: Vec<Spanned<Suppression>>,
-    pub(crate) ids: HashMap<compact_str::CompactString, IdEntry>,
+    pub(crate) ids: IdTable,
 }
+
+/// Every id, keyed inline (ids are short): one cache miss per lookup, no second copy.
+pub(crate) type IdTable = HashMap<compact_str::CompactString, IdEntry>;
 
 /// What an id names and where it is first defined.
 #[derive(Clone, Copy, Debug)]

@@ -2,17 +2,20 @@
 //! values checked, defaults applied. Every problem is collected (IL003 to IL006), not
 //! only the first; the model is returned only when there is none.
 
+use std::sync::Arc;
+
 use foldhash::HashMap;
 
 use super::document::{
-    Component, Document, Failover, Firewall, Inbound, Kind, Mode, Monitoring, PortValue, Protocol,
-    ReplicationMode, Role, Trust,
+    Component, Document, Failover, Firewall, Inbound, Kind, Link, Mode, Monitoring, PortValue,
+    Protocol, ReplicationMode, Role, Trust,
 };
 use super::net::{Cidr, PortSpec};
 use super::{
     AgentDef, AllowDef, CertDef, CertId, ComponentDef, ComponentId, DataStoreDef, DomainId,
-    FailureDomain, FirewallDef, HostDef, HostId, IdEntry, LinkDef, LinkId, LinkOrigin, ListenerDef,
-    LoadBalancerDef, Model, MonitorDef, NetworkFirewallDef, Ref, Source, ZoneDef, ZoneId,
+    FailureDomain, FirewallDef, HostDef, HostId, IdEntry, IdTable, LinkDef, LinkId, LinkOrigin,
+    ListenerDef, LoadBalancerDef, Model, MonitorDef, NetworkFirewallDef, Ref, Source, ZoneDef,
+    ZoneId,
 };
 use crate::finding::Finding;
 use crate::rules::input::{IL001, IL003, IL004, IL005, IL006};
@@ -105,17 +108,30 @@ impl Wanted {
 }
 
 struct Validator {
-    ids: HashMap<compact_str::CompactString, IdEntry>,
+    /// Shared (read-only) with the thread that looks up links' ends, once complete.
+    ids: Arc<IdTable>,
     errors: Vec<Finding>,
     suggestions_left: usize,
+    threads: usize,
 }
 
 /// Checks a document and builds the model, or returns every problem found.
 pub fn validate(doc: Document, limits: ModelLimits) -> Result<Model, Vec<Finding>> {
+    validate_with(doc, limits, 1)
+}
+
+/// [`validate`], with a second thread looking up the ends of the links while this one
+/// builds hosts and components, when `threads` is 2 or more. Same result.
+pub fn validate_with(
+    doc: Document,
+    limits: ModelLimits,
+    threads: usize,
+) -> Result<Model, Vec<Finding>> {
     let mut v = Validator {
-        ids: HashMap::default(),
+        ids: Arc::default(),
         errors: Vec::new(),
         suggestions_left: MAX_SUGGESTIONS,
+        threads,
     };
     if doc.version.value != 1 {
         v.errors.push(
@@ -155,6 +171,21 @@ pub fn validate(doc: Document, limits: ModelLimits) -> Result<Model, Vec<Finding
         v.errors.sort_by_key(|f| (f.span.start, f.rule.code));
         Err(v.errors)
     }
+}
+
+/// What the id table holds for both ends of every declared link, in order (nothing for
+/// a link that failed to parse).
+fn look_up_ends(ids: &IdTable, links: &[Recover<Spanned<Link>>]) -> Vec<[Option<IdEntry>; 2]> {
+    links
+        .iter()
+        .map(|link| match link.ok() {
+            Some(link) => [
+                ids.get(link.value.from.value.as_str()).copied(),
+                ids.get(link.value.to.value.as_str()).copied(),
+            ],
+            None => [None, None],
+        })
+        .collect()
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -204,7 +235,7 @@ impl Validator {
             self.error(f);
             return false;
         }
-        self.ids.insert(
+        self.ids_mut().insert(
             compact_str::CompactString::from(id.value.as_str()),
             IdEntry {
                 to: Some(r),
@@ -250,7 +281,7 @@ impl Validator {
 
     /// Marks a registered id whose definition failed to parse.
     fn failed(&mut self, id: &str) {
-        if let Some(entry) = self.ids.get_mut(id) {
+        if let Some(entry) = self.ids_mut().get_mut(id) {
             entry.to = None;
         }
     }
@@ -268,12 +299,30 @@ impl Validator {
         spelling::closest(word, candidates).map(str::to_owned)
     }
 
+    /// The id table while it is being filled (before the link thread shares it).
+    fn ids_mut(&mut self) -> &mut IdTable {
+        Arc::make_mut(&mut self.ids)
+    }
+
     /// Resolves a reference, reporting IL003 when it names nothing of the wanted kind.
     fn resolve(&mut self, id: &Spanned<String>, wanted: Wanted, context: &str) -> Option<Ref> {
-        let found = match self.ids.get(id.value.as_str()) {
+        let entry = self.ids.get(id.value.as_str()).copied();
+        self.judge(id, entry, wanted, context)
+    }
+
+    /// [`Validator::resolve`] with the lookup done: `entry` is what the table holds for
+    /// `id`.
+    fn judge(
+        &mut self,
+        id: &Spanned<String>,
+        entry: Option<IdEntry>,
+        wanted: Wanted,
+        context: &str,
+    ) -> Option<Ref> {
+        let found = match entry {
             // Its definition failed to parse, which is reported already.
             Some(IdEntry { to: None, .. }) => return None,
-            Some(IdEntry { to: Some(r), .. }) => Some(*r),
+            Some(IdEntry { to: Some(r), .. }) => Some(r),
             None => None,
         };
         match found {
@@ -304,7 +353,17 @@ impl Validator {
     }
 
     fn component_ref(&mut self, id: &Spanned<String>, context: &str) -> Option<ComponentId> {
-        match self.resolve(id, COMPONENT, context)? {
+        let entry = self.ids.get(id.value.as_str()).copied();
+        self.component_found(id, entry, context)
+    }
+
+    fn component_found(
+        &mut self,
+        id: &Spanned<String>,
+        entry: Option<IdEntry>,
+        context: &str,
+    ) -> Option<ComponentId> {
+        match self.judge(id, entry, COMPONENT, context)? {
             Ref::Component(c) => Some(c),
             _ => None,
         }
@@ -337,7 +396,7 @@ impl Validator {
             cidr: None,
             builtin: true,
         }];
-        self.ids.insert(
+        self.ids_mut().insert(
             INTERNET.into(),
             IdEntry {
                 to: Some(Ref::Zone(ZoneId(0))),
@@ -360,7 +419,7 @@ impl Validator {
             order.push((id.span.start, 3, i));
         }
         order.sort_unstable();
-        self.ids.reserve(order.len());
+        self.ids_mut().reserve(order.len());
 
         // Indexes of definitions that will be built, per section.
         let mut zone_slots = vec![None; doc.zones.0.len()];
@@ -387,7 +446,7 @@ impl Validator {
                             );
                         }
                         zone_slots[i] = Some(0);
-                        if let Some(entry) = self.ids.get_mut(INTERNET) {
+                        if let Some(entry) = self.ids_mut().get_mut(INTERNET) {
                             entry.span = id.span;
                         }
                         continue;
@@ -491,12 +550,28 @@ impl Validator {
                     cidr: None,
                     builtin: true,
                 });
-                self.ids.entry(DEFAULT_ZONE.into()).or_insert(IdEntry {
-                    to: Some(Ref::Zone(z)),
-                    span: Span::default(),
-                });
+                self.ids_mut()
+                    .entry(DEFAULT_ZONE.into())
+                    .or_insert(IdEntry {
+                        to: Some(Ref::Zone(z)),
+                        span: Span::default(),
+                    });
                 z
             }
+        };
+
+        // The ids are all known: a second thread can look up the links' ends (the most
+        // lookups, into the largest table) while this one builds hosts and components.
+        let declared_links = Arc::new(doc.links);
+        let link_ends = if self.threads > 1 {
+            let ids = Arc::clone(&self.ids);
+            let links = Arc::clone(&declared_links);
+            std::thread::Builder::new()
+                .name("link-ends".into())
+                .spawn(move || look_up_ends(&ids, &links))
+                .ok()
+        } else {
+            None
         };
 
         // Hosts and their failure domains.
@@ -669,8 +744,15 @@ impl Validator {
 
         // Links: load balancer targets first (they are implied), then the declared ones,
         // so a declared link that repeats a target is the duplicate.
+        let ends = link_ends.map(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        });
+        // The thread dropped its share when it ended (or never started).
+        let declared_links = Arc::into_inner(declared_links).expect("the link thread has ended");
         let mut seen: HashMap<(ComponentId, ComponentId), Span> =
-            HashMap::with_capacity_and_hasher(doc.links.len(), Default::default());
+            HashMap::with_capacity_and_hasher(declared_links.len(), Default::default());
         let mut target_links = Vec::new();
         for (i, backend) in backends.iter().enumerate() {
             let Some(lb) = &components[i].load_balancer else {
@@ -706,13 +788,23 @@ impl Validator {
                 });
             }
         }
-        let mut links = Vec::with_capacity(doc.links.len() + target_links.len());
-        for link in doc.links {
+        let mut links = Vec::with_capacity(declared_links.len() + target_links.len());
+        let mut ends = ends.map(Vec::into_iter);
+        for link in declared_links {
+            let looked_up = ends.as_mut().and_then(Iterator::next);
             let Some(link) = link.into_ok() else { continue };
             let span = link.span;
             let link = link.value;
-            let from = self.component_ref(&link.from, "link source");
-            let to = self.component_ref(&link.to, "link target");
+            let (from, to) = match looked_up {
+                Some([from, to]) => (
+                    self.component_found(&link.from, from, "link source"),
+                    self.component_found(&link.to, to, "link target"),
+                ),
+                None => (
+                    self.component_ref(&link.from, "link source"),
+                    self.component_ref(&link.to, "link target"),
+                ),
+            };
             let port = link.port.as_ref().and_then(|p| self.port(p, "port"));
             let (Some(from), Some(to)) = (from, to) else {
                 continue;
@@ -814,7 +906,7 @@ impl Validator {
             links,
             failure_domains,
             suppress: doc.suppress,
-            ids: std::mem::take(&mut self.ids),
+            ids: std::mem::take(self.ids_mut()),
         }
     }
 

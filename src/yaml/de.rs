@@ -57,8 +57,9 @@ struct OpenAnchor {
     level: usize,
 }
 
-/// One event as saphyr-parser gives it.
-type RawEvent<'de> = Result<(Event<'de>, saphyr_parser::Span), ScanError>;
+/// One event from saphyr-parser, its span in bytes (a quarter of the parser's own span
+/// type, which matters when millions of them cross to the reading thread).
+type RawEvent<'de> = Result<Ev<'de>, ScanError>;
 
 /// Events come in batches from the scanning thread.
 const BATCH: usize = 4096;
@@ -77,7 +78,7 @@ enum EventSource<'de> {
 impl<'de> EventSource<'de> {
     fn next_event(&mut self, source: &'de SourceFile) -> Option<RawEvent<'de>> {
         match self {
-            EventSource::Direct(parser) => parser.next_event().map(|e| borrow_plain(source, e)),
+            EventSource::Direct(parser) => parser.next_event().map(|e| compact(source, e)),
             EventSource::Threaded { batches, batch } => loop {
                 if let Some(event) = batch.next() {
                     return Some(event);
@@ -90,22 +91,29 @@ impl<'de> EventSource<'de> {
     }
 }
 
-/// A plain scalar written on one line is the very text of the file: borrow it from
-/// there, so the model's strings are copied once, at their exact size, where they are
-/// kept, and the parser's own copy is freed at once by the thread that made it.
-fn borrow_plain<'de>(source: &'de SourceFile, event: RawEvent<'de>) -> RawEvent<'de> {
-    match event {
-        Ok((Event::Scalar(Cow::Owned(value), ScalarStyle::Plain, anchor, tag), span)) => {
-            let start = source.byte_of_char(span.start.index());
-            let end = source.byte_of_char(span.end.index());
-            let text = match source.text.get(start..end) {
+/// An event from the parser with its span in bytes. A plain scalar written on one line
+/// is the very text of the file: it is borrowed from there, so the model's strings are
+/// copied once, at their exact size, where they are kept, and the parser's own copy is
+/// freed at once by the thread that made it.
+fn compact<'de>(
+    source: &'de SourceFile,
+    event: Result<(Event<'de>, saphyr_parser::Span), ScanError>,
+) -> RawEvent<'de> {
+    let (event, span) = event?;
+    let span = Span::new(
+        source.byte_of_char(span.start.index()),
+        source.byte_of_char(span.end.index()),
+    );
+    Ok(match event {
+        Event::Scalar(Cow::Owned(value), ScalarStyle::Plain, anchor, tag) => {
+            let text = match source.text.get(span.start as usize..span.end as usize) {
                 Some(written) if written == value => Cow::Borrowed(written),
                 _ => Cow::Owned(value),
             };
-            Ok((Event::Scalar(text, ScalarStyle::Plain, anchor, tag), span))
+            (Event::Scalar(text, ScalarStyle::Plain, anchor, tag), span)
         }
-        other => other,
-    }
+        other => (other, span),
+    })
 }
 
 /// The scanning thread: runs the parser to the end of the stream or its first error,
@@ -114,7 +122,7 @@ fn scan<'de>(source: &'de SourceFile, out: SyncSender<Vec<RawEvent<'de>>>) {
     let mut parser = Parser::new_from_str(&source.text);
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(event) = parser.next_event() {
-        let event = borrow_plain(source, event);
+        let event = compact(source, event);
         let last = matches!(event, Err(_) | Ok((Event::StreamEnd, _)));
         batch.push(event);
         if last {
@@ -182,12 +190,6 @@ impl<'de> YamlDeserializer<'de> {
         }
     }
 
-    fn span_of(&self, span: saphyr_parser::Span) -> Span {
-        let start = self.source.byte_of_char(span.start.index());
-        let end = self.source.byte_of_char(span.end.index());
-        Span::new(start, end)
-    }
-
     /// The next event from the parser, logged when it belongs to an anchored node.
     fn pull_parser(&mut self) -> Result<Ev<'de>, Error> {
         let (event, span) = match self.events.next_event(self.source) {
@@ -212,7 +214,7 @@ impl<'de> YamlDeserializer<'de> {
                         .label("here"),
                 );
             }
-            Some(Ok((event, span))) => (event, self.span_of(span)),
+            Some(Ok(ev)) => ev,
         };
         let anchor = match &event {
             Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) => {
