@@ -496,17 +496,29 @@ impl Validator {
             }
         }
         // Slot numbers were handed out in file order; definitions must sit at them.
+        // They are in order already unless merge keys brought entries from elsewhere
+        // in the file; then they are sorted (a copy), else taken as they come.
         fn in_slot_order<T>(
             entries: Vec<(Spanned<String>, Recover<Spanned<T>>)>,
             slots: &[Option<u32>],
-        ) -> Vec<(Spanned<String>, Spanned<T>)> {
-            let mut placed: Vec<(u32, Spanned<String>, Spanned<T>)> = entries
+        ) -> impl Iterator<Item = (Spanned<String>, Spanned<T>)> {
+            let placed = entries
                 .into_iter()
                 .zip(slots)
-                .filter_map(|((id, def), slot)| Some(((*slot)?, id, def.into_ok()?)))
-                .collect();
-            placed.sort_by_key(|(slot, _, _)| *slot);
-            placed.into_iter().map(|(_, id, def)| (id, def)).collect()
+                .filter_map(|((id, def), slot)| Some(((*slot)?, id, def.into_ok()?)));
+            let in_order = slots.iter().flatten().is_sorted();
+            let (ordered, sorted) = if in_order {
+                (Some(placed), None)
+            } else {
+                let mut all: Vec<_> = placed.collect();
+                all.sort_by_key(|(slot, _, _)| *slot);
+                (None, Some(all.into_iter()))
+            };
+            ordered
+                .into_iter()
+                .flatten()
+                .chain(sorted.into_iter().flatten())
+                .map(|(_, id, def)| (id, def))
         }
 
         // Zones.
@@ -698,8 +710,8 @@ impl Validator {
         }
 
         // Components.
-        let mut components = Vec::new();
-        let mut backends = Vec::new();
+        let mut components = Vec::with_capacity(doc.components.0.len());
+        let mut backends = Vec::with_capacity(doc.components.0.len());
         for (id, def) in in_slot_order(doc.components.0, &comp_slots) {
             let cid = ComponentId(components.len() as u32);
             let span = def.span;
