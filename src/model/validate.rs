@@ -2,13 +2,13 @@
 //! values checked, defaults applied. Every problem is collected (IL003 to IL006), not
 //! only the first; the model is returned only when there is none.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use foldhash::HashMap;
 
 use super::document::{
-    Component, Document, Failover, Firewall, Inbound, Kind, Link, Mode, Monitoring, PortValue,
-    Protocol, ReplicationMode, Role, Trust,
+    Component, Document, Failover, Firewall, Host, Inbound, Kind, Link, Mode, Monitoring,
+    PortValue, Protocol, ReplicationMode, Role, Trust,
 };
 use super::net::{Cidr, PortSpec};
 use super::{
@@ -173,6 +173,74 @@ pub fn validate_with(
     }
 }
 
+/// Definitions whose ids were registered, at their slots. They are in order already
+/// unless merge keys brought entries from elsewhere in the file; then they are sorted
+/// (a copy), else taken as they come.
+fn in_slot_order<T>(
+    entries: Vec<(Spanned<String>, Recover<Spanned<T>>)>,
+    slots: &'_ [Option<u32>],
+) -> impl Iterator<Item = (Spanned<String>, Spanned<T>)> {
+    let placed = entries
+        .into_iter()
+        .zip(slots)
+        .filter_map(|((id, def), slot)| Some(((*slot)?, id, def.into_ok()?)));
+    let in_order = slots.iter().flatten().is_sorted();
+    let (ordered, sorted) = if in_order {
+        (Some(placed), None)
+    } else {
+        let mut all: Vec<_> = placed.collect();
+        all.sort_by_key(|(slot, _, _)| *slot);
+        (None, Some(all.into_iter()))
+    };
+    ordered
+        .into_iter()
+        .flatten()
+        .chain(sorted.into_iter().flatten())
+        .map(|(_, id, def)| (id, def))
+}
+
+/// Work for a second thread when `threaded`, done at [`Offload::finish`] here when
+/// not, or when no thread can be had.
+struct Offload<T: Send + 'static, R: Send + 'static> {
+    thread: Option<std::thread::JoinHandle<Option<R>>>,
+    job: Arc<Mutex<Option<T>>>,
+    work: fn(T) -> R,
+}
+
+impl<T: Send + 'static, R: Send + 'static> Offload<T, R> {
+    fn start(threaded: bool, input: T, work: fn(T) -> R) -> Self {
+        let job = Arc::new(Mutex::new(Some(input)));
+        let thread = if threaded {
+            let mine = Arc::clone(&job);
+            std::thread::Builder::new()
+                .name("validate".into())
+                .spawn(move || take(&mine).map(work))
+                .ok()
+        } else {
+            None
+        };
+        Offload { thread, job, work }
+    }
+
+    fn finish(self) -> R {
+        if let Some(thread) = self.thread
+            && let Some(done) = thread
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        {
+            return done;
+        }
+        // Not started, or (never: it takes the job first) started without the job.
+        (self.work)(take(&self.job).expect("the job is taken once"))
+    }
+}
+
+fn take<T>(job: &Mutex<Option<T>>) -> Option<T> {
+    job.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+}
+
 /// What the id table holds for both ends of every declared link, in order (nothing for
 /// a link that failed to parse).
 fn look_up_ends(ids: &IdTable, links: &[Recover<Spanned<Link>>]) -> Vec<[Option<IdEntry>; 2]> {
@@ -243,6 +311,107 @@ impl Validator {
             },
         );
         true
+    }
+
+    /// Builds the hosts and numbers their failure-domain values.
+    fn hosts(
+        &mut self,
+        entries: impl Iterator<Item = (Spanned<String>, Spanned<Box<Host>>)>,
+        default_zone: ZoneId,
+    ) -> (Vec<HostDef>, Vec<FailureDomain>) {
+        // Failure-domain values are numbered as first met (level -> value -> number),
+        // each string copied once, then renumbered in (level, value) order.
+        let mut domain_numbers: HashMap<String, HashMap<String, u32>> = HashMap::default();
+        let mut found_domains: Vec<FailureDomain> = Vec::new();
+        let mut hosts = Vec::with_capacity(entries.size_hint().0);
+        for (id, def) in entries {
+            let host_id = HostId(hosts.len() as u32);
+            let def = def.value;
+            let zone = match &def.zone {
+                Some(z) => match self.resolve(z, ZONE, "zone") {
+                    Some(Ref::Zone(z)) => z,
+                    _ => default_zone,
+                },
+                None => default_zone,
+            };
+            let mut domains = Vec::new();
+            if let Some(pairs) = &def.failure_domains {
+                let pairs = &pairs.value.0;
+                let repeated = self.repeated_levels(pairs);
+                for (i, (level, value)) in pairs.iter().enumerate() {
+                    if repeated.binary_search(&i).is_ok() {
+                        continue;
+                    }
+                    let values = match domain_numbers.get_mut(level.value.as_str()) {
+                        Some(values) => values,
+                        None => domain_numbers.entry(level.value.clone()).or_default(),
+                    };
+                    let number = match values.get(value.value.as_str()) {
+                        Some(&number) => number,
+                        None => {
+                            let number = found_domains.len() as u32;
+                            values.insert(value.value.clone(), number);
+                            found_domains.push(FailureDomain {
+                                level: level.value.clone(),
+                                value: value.value.clone(),
+                                hosts: Vec::new(),
+                                span: value.span,
+                            });
+                            number
+                        }
+                    };
+                    found_domains[number as usize].hosts.push(host_id);
+                    domains.push(DomainId(number));
+                }
+            }
+            let firewall = def
+                .firewall
+                .as_ref()
+                .map(|fw| self.firewall(&fw.value, fw.key));
+            let monitoring = def.monitoring.as_ref().map(|m| self.agent(&m.value, m.key));
+            hosts.push(HostDef {
+                id,
+                zone,
+                domains,
+                firewall,
+                monitoring,
+                components: Vec::new(),
+                suppress: def.suppress,
+            });
+        }
+        drop(domain_numbers);
+        let mut by_name: Vec<u32> = (0..found_domains.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&found_domains[a as usize], &found_domains[b as usize]);
+            (&a.level, &a.value).cmp(&(&b.level, &b.value))
+        });
+        let mut renumber = vec![DomainId(0); found_domains.len()];
+        for (new, &old) in by_name.iter().enumerate() {
+            renumber[old as usize] = DomainId(new as u32);
+        }
+        let mut failure_domains: Vec<Option<FailureDomain>> =
+            found_domains.into_iter().map(Some).collect();
+        let failure_domains: Vec<FailureDomain> = by_name
+            .iter()
+            .filter_map(|&old| failure_domains[old as usize].take())
+            .collect();
+        for host in &mut hosts {
+            for d in &mut host.domains {
+                *d = renumber[d.index()];
+            }
+        }
+        (hosts, failure_domains)
+    }
+
+    /// A validator for part of the work on another thread: the same ids, its own
+    /// errors and `suggestions` suggestions.
+    fn fork(&self, suggestions: usize) -> Validator {
+        Validator {
+            ids: Arc::clone(&self.ids),
+            errors: Vec::new(),
+            suggestions_left: suggestions,
+            threads: 1,
+        }
     }
 
     /// The positions of levels a host gives again (each reported), in O(n log n) so a
@@ -496,30 +665,6 @@ impl Validator {
             }
         }
         // Slot numbers were handed out in file order; definitions must sit at them.
-        // They are in order already unless merge keys brought entries from elsewhere
-        // in the file; then they are sorted (a copy), else taken as they come.
-        fn in_slot_order<T>(
-            entries: Vec<(Spanned<String>, Recover<Spanned<T>>)>,
-            slots: &[Option<u32>],
-        ) -> impl Iterator<Item = (Spanned<String>, Spanned<T>)> {
-            let placed = entries
-                .into_iter()
-                .zip(slots)
-                .filter_map(|((id, def), slot)| Some(((*slot)?, id, def.into_ok()?)));
-            let in_order = slots.iter().flatten().is_sorted();
-            let (ordered, sorted) = if in_order {
-                (Some(placed), None)
-            } else {
-                let mut all: Vec<_> = placed.collect();
-                all.sort_by_key(|(slot, _, _)| *slot);
-                (None, Some(all.into_iter()))
-            };
-            ordered
-                .into_iter()
-                .flatten()
-                .chain(sorted.into_iter().flatten())
-                .map(|(_, id, def)| (id, def))
-        }
 
         // Zones.
         let mut internet_decl = None;
@@ -586,88 +731,23 @@ impl Validator {
             None
         };
 
-        // Hosts and their failure domains.
-        // Failure-domain values are numbered as first met (level -> value -> number),
-        // each string copied once, then renumbered in (level, value) order.
-        let mut domain_numbers: HashMap<String, HashMap<String, u32>> = HashMap::default();
-        let mut found_domains: Vec<FailureDomain> = Vec::new();
-        let mut hosts = Vec::with_capacity(doc.hosts.0.len());
-        for (id, def) in in_slot_order(doc.hosts.0, &host_slots) {
-            let host_id = HostId(hosts.len() as u32);
-            let def = def.value;
-            let zone = match &def.zone {
-                Some(z) => match self.resolve(z, ZONE, "zone") {
-                    Some(Ref::Zone(z)) => z,
-                    _ => default_zone,
-                },
-                None => default_zone,
-            };
-            let mut domains = Vec::new();
-            if let Some(pairs) = &def.failure_domains {
-                let pairs = &pairs.value.0;
-                let repeated = self.repeated_levels(pairs);
-                for (i, (level, value)) in pairs.iter().enumerate() {
-                    if repeated.binary_search(&i).is_ok() {
-                        continue;
-                    }
-                    let values = match domain_numbers.get_mut(level.value.as_str()) {
-                        Some(values) => values,
-                        None => domain_numbers.entry(level.value.clone()).or_default(),
-                    };
-                    let number = match values.get(value.value.as_str()) {
-                        Some(&number) => number,
-                        None => {
-                            let number = found_domains.len() as u32;
-                            values.insert(value.value.clone(), number);
-                            found_domains.push(FailureDomain {
-                                level: level.value.clone(),
-                                value: value.value.clone(),
-                                hosts: Vec::new(),
-                                span: value.span,
-                            });
-                            number
-                        }
-                    };
-                    found_domains[number as usize].hosts.push(host_id);
-                    domains.push(DomainId(number));
-                }
-            }
-            let firewall = def
-                .firewall
-                .as_ref()
-                .map(|fw| self.firewall(&fw.value, fw.key));
-            let monitoring = def.monitoring.as_ref().map(|m| self.agent(&m.value, m.key));
-            hosts.push(HostDef {
-                id,
-                zone,
-                domains,
-                firewall,
-                monitoring,
-                components: Vec::new(),
-                suppress: def.suppress,
-            });
-        }
-        drop(domain_numbers);
-        let mut by_name: Vec<u32> = (0..found_domains.len() as u32).collect();
-        by_name.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&found_domains[a as usize], &found_domains[b as usize]);
-            (&a.level, &a.value).cmp(&(&b.level, &b.value))
-        });
-        let mut renumber = vec![DomainId(0); found_domains.len()];
-        for (new, &old) in by_name.iter().enumerate() {
-            renumber[old as usize] = DomainId(new as u32);
-        }
-        let mut failure_domains: Vec<Option<FailureDomain>> =
-            found_domains.into_iter().map(Some).collect();
-        let failure_domains: Vec<FailureDomain> = by_name
-            .iter()
-            .filter_map(|&old| failure_domains[old as usize].take())
-            .collect();
-        for host in &mut hosts {
-            for d in &mut host.domains {
-                *d = renumber[d.index()];
-            }
-        }
+        // Hosts and their failure domains: on the second thread, when there is one,
+        // with their own share of the suggestions, while this one builds certificates
+        // and components.
+        let hosts_job = Offload::start(
+            self.threads > 1,
+            (
+                self.fork(MAX_SUGGESTIONS / 2),
+                doc.hosts.0,
+                host_slots,
+                default_zone,
+            ),
+            |(mut v, entries, slots, default_zone)| {
+                let (hosts, domains) = v.hosts(in_slot_order(entries, &slots), default_zone);
+                (v.errors, hosts, domains)
+            },
+        );
+        self.suggestions_left = self.suggestions_left.saturating_sub(MAX_SUGGESTIONS / 2);
 
         // Certificates.
         let mut certificates = Vec::new();
@@ -712,15 +792,27 @@ impl Validator {
         // Components.
         let mut components = Vec::with_capacity(doc.components.0.len());
         let mut backends = Vec::with_capacity(doc.components.0.len());
+        let mut inherit_zone = Vec::new();
         for (id, def) in in_slot_order(doc.components.0, &comp_slots) {
-            let cid = ComponentId(components.len() as u32);
             let span = def.span;
-            let (component, backend) = self.component(id, *def.value, span, default_zone, &hosts);
-            if let Some(host) = component.host {
-                hosts[host.index()].components.push(cid);
+            let (component, backend, inherits) = self.component(id, *def.value, span, default_zone);
+            if inherits {
+                inherit_zone.push(components.len());
             }
             components.push(component);
             backends.push(backend);
+        }
+        let (host_errors, mut hosts, failure_domains) = hosts_job.finish();
+        self.errors.extend(host_errors);
+        for i in inherit_zone {
+            if let Some(h) = components[i].host {
+                components[i].zone = hosts[h.index()].zone;
+            }
+        }
+        for (i, c) in components.iter().enumerate() {
+            if let Some(h) = c.host {
+                hosts[h.index()].components.push(ComponentId(i as u32));
+            }
         }
         // Kind-dependent checks that need every component built.
         for i in 0..components.len() {
@@ -1058,8 +1150,7 @@ impl Validator {
         c: Component,
         span: Span,
         default_zone: ZoneId,
-        hosts: &[HostDef],
-    ) -> (ComponentDef, Backend) {
+    ) -> (ComponentDef, Backend, bool) {
         let kind = c.kind.clone();
         let k = kind.value;
         let host = c
@@ -1076,13 +1167,14 @@ impl Validator {
             },
             None => None,
         };
-        let zone = zone
-            .or_else(|| host.map(|h| hosts[h.index()].zone))
-            .unwrap_or(if k == Kind::Client {
-                ZoneId(0)
-            } else {
-                default_zone
-            });
+        // Without a zone of its own, a component on a host is in the host's zone, set
+        // once the hosts are built (on the other thread, maybe).
+        let inherits_zone = zone.is_none() && host.is_some();
+        let zone = zone.unwrap_or(if k == Kind::Client {
+            ZoneId(0)
+        } else {
+            default_zone
+        });
         let instances = match &c.instances {
             Some(n) if n.value < 1 || n.value > i64::from(u32::MAX) => {
                 self.error(
@@ -1441,7 +1533,7 @@ impl Validator {
             suppress: c.suppress,
             span,
         };
-        (def, backend)
+        (def, backend, inherits_zone)
     }
 }
 
