@@ -2,7 +2,7 @@
 //! both the availability model (network firewalls are on the path) and the firewall
 //! rules read.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::model::{AllowDef, ComponentId, FirewallDef, HostId, Model, Ref, Source, Trust};
 
@@ -72,10 +72,19 @@ impl Guards {
         guards
     }
 
+    /// Whether there is no network firewall at all (most topologies): then nothing
+    /// is guarded and no lookup is needed.
+    fn is_empty(&self) -> bool {
+        self.by_component.is_empty() && self.by_host.is_empty() && self.by_zone.is_empty()
+    }
+
     /// The network firewalls that protect `c`, its host or its zone, sorted.
     pub fn guarding(&self, model: &Model, c: ComponentId) -> Vec<ComponentId> {
-        let def = model.component(c);
         let mut out: Vec<ComponentId> = Vec::new();
+        if self.is_empty() {
+            return out;
+        }
+        let def = model.component(c);
         out.extend(self.by_component.get(&c).into_iter().flatten());
         if let Some(h) = def.host {
             out.extend(self.by_host.get(&h).into_iter().flatten());
@@ -104,29 +113,29 @@ impl Guards {
         model: &'m Model,
         from: ComponentId,
         to: ComponentId,
-    ) -> Vec<Barrier<'m>> {
+    ) -> impl Iterator<Item = Barrier<'m>> + use<'m> {
         let target = model.component(to);
-        let mut out = Vec::new();
-        match target.host {
-            Some(h) => {
-                if model.component(from).host != Some(h)
-                    && let Some(fw) = &model.host(h).firewall
-                {
-                    out.push(Barrier::Host(h, fw));
-                }
-            }
-            None => {
-                if let Some(fw) = &target.firewall {
-                    out.push(Barrier::Own(to, fw));
-                }
-            }
-        }
-        for f in self.crossed(model, from, to) {
-            if let Some(nf) = &model.component(f).network_firewall {
-                out.push(Barrier::Network(f, &nf.rules));
-            }
-        }
-        out
+        // The target's own: its host's firewall (unless `from` is on that host too), or
+        // for a component without a host, its own firewall. No allocation for this one
+        // (there is one per link checked).
+        let own = match target.host {
+            Some(h) if model.component(from).host != Some(h) => model
+                .host(h)
+                .firewall
+                .as_ref()
+                .map(|fw| Barrier::Host(h, fw)),
+            Some(_) => None,
+            None => target.firewall.as_deref().map(|fw| Barrier::Own(to, fw)),
+        };
+        let network: Vec<Barrier<'m>> = self
+            .crossed(model, from, to)
+            .into_iter()
+            .filter_map(|f| {
+                let nf = model.component(f).network_firewall.as_ref()?;
+                Some(Barrier::Network(f, &nf.rules))
+            })
+            .collect();
+        own.into_iter().chain(network)
     }
 }
 

@@ -6,7 +6,9 @@ use crate::analysis::{Analysed, Context, Outage};
 use crate::availability::{Event, EventId};
 use crate::finding::Finding;
 use crate::model::document::Mode;
-use crate::model::{ComponentDef, ComponentId, Failover, HostId, Kind, LinkOrigin, Model, Role};
+use crate::model::{
+    ComponentDef, ComponentId, Failover, FirewallDef, HostId, Kind, LinkOrigin, Model, Role,
+};
 
 declare_rule!(
     SPOF001,
@@ -756,6 +758,50 @@ fn target_profile(cx: &Context, id: ComponentId, c: &ComponentDef) -> [(&'static
     ]
 }
 
+/// Whether two targets certainly have the same profile, found without writing it out
+/// (most pools are uniform); false means "compare the profiles".
+fn surely_alike(cx: &Context, a: ComponentId, b: ComponentId) -> bool {
+    let model = cx.model;
+    let (ca, cb) = (model.component(a), model.component(b));
+    fn firewall<'m>(model: &'m Model, c: &'m ComponentDef) -> Option<&'m FirewallDef> {
+        match c.host {
+            Some(h) => model.host(h).firewall.as_ref(),
+            None => c.firewall.as_deref(),
+        }
+    }
+    fn agent<'m>(model: &'m Model, c: &'m ComponentDef) -> Option<&'m str> {
+        match c.host {
+            Some(h) => model.host(h).monitoring.as_ref(),
+            None => c.monitoring.as_deref(),
+        }
+        .map(|m| m.agent.as_str())
+    }
+    let ports = |id: ComponentId| -> Vec<Option<u16>> {
+        cx.graph
+            .graph
+            .edges_directed(crate::graph::node(id), petgraph::Direction::Incoming)
+            .map(|e| model.link(*petgraph::visit::EdgeRef::weight(&e)).port)
+            .collect()
+    };
+    ca.kind.value == cb.kind.value
+        && ca.software == cb.software
+        && ca.version == cb.version
+        && agent(model, ca) == agent(model, cb)
+        && match (firewall(model, ca), firewall(model, cb)) {
+            (None, None) => true,
+            (Some(x), Some(y)) => {
+                x.default_allow == y.default_allow
+                    && x.allow.len() == y.allow.len()
+                    && x.allow
+                        .iter()
+                        .zip(&y.allow)
+                        .all(|(r, s)| r.port == s.port && r.from == s.from)
+                    && ports(a) == ports(b)
+            }
+            _ => false,
+        }
+}
+
 fn heterogeneous_active_active(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     for c in load_balancers(model) {
@@ -764,8 +810,12 @@ fn heterogeneous_active_active(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let first = model.component(lb.targets[0].0);
-        let base = target_profile(cx, lb.targets[0].0, first);
+        let mut base = None;
         for &(t, span) in &lb.targets[1..] {
+            if surely_alike(cx, lb.targets[0].0, t) {
+                continue;
+            }
+            let base = base.get_or_insert_with(|| target_profile(cx, lb.targets[0].0, first));
             let other = model.component(t);
             let profile = target_profile(cx, t, other);
             let differing: Vec<&str> = base

@@ -72,6 +72,7 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
     // Inbound links that cross onto each machine, in link order.
     let mut inbound: std::collections::BTreeMap<Machine, Vec<&LinkDef>> =
         std::collections::BTreeMap::new();
+    // Machines with a firewall are never reported: their links are not collected.
     for link in &model.links {
         let target = model.component(link.to);
         if target.kind.value == Kind::Client {
@@ -79,29 +80,24 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
         }
         let machine = match target.host {
             Some(h) if model.component(link.from).host == Some(h) => continue,
+            Some(h) if model.host(h).firewall.is_some() => continue,
             Some(h) => Machine::Host(h),
+            None if target.firewall.is_some() || target.network_firewall.is_some() => continue,
             None => Machine::Bare(link.to),
         };
         inbound.entry(machine).or_default().push(link);
     }
     for (machine, links) in inbound {
-        let (has_firewall, id, span) = match machine {
+        let (id, span) = match machine {
             Machine::Host(h) => {
                 let host = model.host(h);
-                (host.firewall.is_some(), host.id.value.clone(), host.id.span)
+                (host.id.value.clone(), host.id.span)
             }
             Machine::Bare(c) => {
                 let def = model.component(c);
-                (
-                    def.firewall.is_some() || def.network_firewall.is_some(),
-                    def.id.value.clone(),
-                    def.id.span,
-                )
+                (def.id.value.clone(), def.id.span)
             }
         };
-        if has_firewall {
-            continue;
-        }
         // Behind a network firewall on every inbound path: each link's target is inside
         // a network firewall's perimeter (the link crosses it, or comes from inside).
         if links
@@ -152,61 +148,71 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// Every firewall in the model with whose it is and the YAML path of its
-/// `default_inbound` (a network firewall's rules are its own fields).
-fn firewalls(model: &Model) -> Vec<(&FirewallDef, String, String)> {
-    let mut out = Vec::new();
-    for h in &model.hosts {
-        if let Some(fw) = &h.firewall {
-            out.push((
-                fw,
-                h.id.value.clone(),
-                format!(
-                    "hosts:\n  {}:\n    firewall:\n      default_inbound: deny\n",
-                    h.id.value
-                ),
-            ));
+/// Whose a firewall is, for messages and fixes.
+#[derive(Clone, Copy)]
+enum Owner<'m> {
+    Host(&'m str),
+    Component(&'m str),
+    Network(&'m str),
+}
+
+impl<'m> Owner<'m> {
+    fn id(self) -> &'m str {
+        match self {
+            Owner::Host(id) | Owner::Component(id) | Owner::Network(id) => id,
         }
     }
-    for c in &model.components {
-        if let Some(fw) = &c.firewall {
-            out.push((
-                fw,
-                c.id.value.clone(),
-                format!(
-                    "components:\n  {}:\n    firewall:\n      default_inbound: deny\n",
-                    c.id.value
-                ),
-            ));
-        }
-        if let Some(nf) = &c.network_firewall {
-            out.push((
-                &nf.rules,
-                c.id.value.clone(),
-                format!(
-                    "components:\n  {}:\n    default_inbound: deny\n",
-                    c.id.value
-                ),
-            ));
+
+    /// The YAML that sets its `default_inbound` to deny (a network firewall's rules
+    /// are its own fields).
+    fn deny(self) -> String {
+        match self {
+            Owner::Host(id) => {
+                format!("hosts:\n  {id}:\n    firewall:\n      default_inbound: deny\n")
+            }
+            Owner::Component(id) => {
+                format!("components:\n  {id}:\n    firewall:\n      default_inbound: deny\n")
+            }
+            Owner::Network(id) => format!("components:\n  {id}:\n    default_inbound: deny\n"),
         }
     }
-    out
+}
+
+/// Every firewall in the model with whose it is.
+fn firewalls(model: &Model) -> impl Iterator<Item = (&FirewallDef, Owner<'_>)> {
+    let hosts = model.hosts.iter().filter_map(|h| {
+        let fw = h.firewall.as_ref()?;
+        Some((fw, Owner::Host(&h.id.value)))
+    });
+    let components = model.components.iter().flat_map(|c| {
+        let own = c
+            .firewall
+            .as_deref()
+            .map(|fw| (fw, Owner::Component(&c.id.value)));
+        let network = c
+            .network_firewall
+            .as_deref()
+            .map(|nf| (&nf.rules, Owner::Network(&c.id.value)));
+        own.into_iter().chain(network)
+    });
+    hosts.chain(components)
 }
 
 fn permissive_firewall(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
-    for (fw, owner, deny) in firewalls(model) {
+    for (fw, owner) in firewalls(model) {
+        let owner_id = owner.id();
         if fw.default_allow {
             out.push(
                 Finding::new(
                     &FW002,
                     fw.span,
-                    format!("the firewall of `{owner}` admits everything by default"),
+                    format!("the firewall of `{owner_id}` admits everything by default"),
                 )
                 .label("`default_inbound: allow`")
                 .help("deny by default and allow only what the links need")
-                .subject(owner.clone())
-                .fix("deny by default", deny.clone()),
+                .subject(owner_id.to_string())
+                .fix("deny by default", owner.deny()),
             );
         }
         for rule in &fw.allow {
@@ -220,11 +226,11 @@ fn permissive_firewall(cx: &Context, out: &mut Vec<Finding>) {
                     Finding::new(
                         &FW002,
                         rule.span,
-                        format!("the firewall of `{owner}` allows any port from any source"),
+                        format!("the firewall of `{owner_id}` allows any port from any source"),
                     )
                     .label("allows everything")
                     .help("name the ports and sources this rule is for")
-                    .subject(owner.clone()),
+                    .subject(owner_id.to_string()),
                 );
             }
         }
@@ -261,29 +267,24 @@ fn datastore_exposed(cx: &Context, out: &mut Vec<Finding>) {
         }
         // A firewall in front of it that admits a public source.
         let ports: Vec<Option<u16>> = incoming.iter().map(|l| l.port).collect();
-        let mut barriers: Vec<(&FirewallDef, String)> = Vec::new();
+        // Each firewall in front, with how to name it (only named when reported).
+        let mut barriers: Vec<(&FirewallDef, Barrier)> = Vec::new();
         if let Some(h) = c.host
             && let Some(fw) = &model.host(h).firewall
         {
-            barriers.push((
-                fw,
-                format!("the host firewall of `{}`", model.host(h).id.value),
-            ));
+            barriers.push((fw, Barrier::Host(h, fw)));
         }
         if c.host.is_none()
             && let Some(fw) = &c.firewall
         {
-            barriers.push((fw, format!("the firewall of `{}`", c.id.value)));
+            barriers.push((fw, Barrier::Own(id, fw)));
         }
         for f in cx.guards.guarding(model, id) {
             if let Some(nf) = &model.component(f).network_firewall {
-                barriers.push((
-                    &nf.rules,
-                    format!("network firewall `{}`", model.component(f).id.value),
-                ));
+                barriers.push((&nf.rules, Barrier::Network(f, &nf.rules)));
             }
         }
-        let exposed = barriers.iter().find_map(|(fw, name)| {
+        let exposed = barriers.iter().find_map(|(fw, barrier)| {
             fw.allow
                 .iter()
                 .find(|r| {
@@ -293,7 +294,7 @@ fn datastore_exposed(cx: &Context, out: &mut Vec<Finding>) {
                                 .iter()
                                 .any(|p| p.is_some_and(|p| r.port.admits(Some(p)))))
                 })
-                .map(|r| (r.span, name.clone()))
+                .map(|r| (r.span, barrier.describe(model)))
         });
         if let Some((span, name)) = exposed {
             out.push(
