@@ -24,11 +24,50 @@ enum Watched {
 }
 
 /// Every watched element with the monitoring components that watch it: by `monitors`,
-/// and through agents that `report_to` them.
-fn watchers(cx: &Context) -> std::collections::BTreeMap<Watched, Vec<ComponentId>> {
+/// and through agents that `report_to` them. Indexed by host and component.
+struct Watchers {
+    hosts: Vec<Vec<ComponentId>>,
+    components: Vec<Vec<ComponentId>>,
+}
+
+impl Watchers {
+    fn of(&self, w: Watched) -> &[ComponentId] {
+        match w {
+            Watched::Host(h) => &self.hosts[h.index()],
+            Watched::Component(c) => &self.components[c.index()],
+        }
+    }
+
+    fn contains_key(&self, w: &Watched) -> bool {
+        !self.of(*w).is_empty()
+    }
+
+    /// The watched elements in order (hosts, then components), with their watchers.
+    fn all(self) -> impl Iterator<Item = (Watched, Vec<ComponentId>)> {
+        let hosts = self
+            .hosts
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| (Watched::Host(HostId(i as u32)), w));
+        let components = self
+            .components
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| (Watched::Component(ComponentId(i as u32)), w));
+        hosts.chain(components).filter(|(_, w)| !w.is_empty())
+    }
+}
+
+fn watchers(cx: &Context) -> Watchers {
     let model = cx.model;
-    let mut map: std::collections::BTreeMap<Watched, Vec<ComponentId>> =
-        std::collections::BTreeMap::new();
+    let mut map = Watchers {
+        hosts: vec![Vec::new(); model.hosts.len()],
+        components: vec![Vec::new(); model.components.len()],
+    };
+    let mut add = |w: Watched, m: ComponentId| match w {
+        Watched::Host(h) => map.hosts[h.index()].push(m),
+        Watched::Component(c) => map.components[c.index()].push(m),
+    };
     for (i, c) in model.components.iter().enumerate() {
         let Some(mon) = &c.monitor else { continue };
         let m = ComponentId(i as u32);
@@ -38,26 +77,24 @@ fn watchers(cx: &Context) -> std::collections::BTreeMap<Watched, Vec<ComponentId
                 Ref::Component(x) => Watched::Component(x),
                 _ => continue,
             };
-            map.entry(w).or_default().push(m);
+            add(w, m);
         }
     }
     for (i, h) in model.hosts.iter().enumerate() {
         if let Some(to) = h.monitoring.as_ref().and_then(|a| a.reports_to) {
-            map.entry(Watched::Host(HostId(i as u32)))
-                .or_default()
-                .push(to);
+            add(Watched::Host(HostId(i as u32)), to);
         }
     }
     for (i, c) in model.components.iter().enumerate() {
         if let Some(to) = c.monitoring.as_ref().and_then(|a| a.reports_to) {
-            map.entry(Watched::Component(ComponentId(i as u32)))
-                .or_default()
-                .push(to);
+            add(Watched::Component(ComponentId(i as u32)), to);
         }
     }
-    for list in map.values_mut() {
-        list.sort_unstable();
-        list.dedup();
+    for list in map.hosts.iter_mut().chain(map.components.iter_mut()) {
+        if list.len() > 1 {
+            list.sort_unstable();
+            list.dedup();
+        }
     }
     map
 }
@@ -135,7 +172,7 @@ fn unmonitored(cx: &Context, out: &mut Vec<Finding>) {
 fn monitoring_shares_fate(cx: &Analysed, out: &mut Vec<Finding>) {
     let model = cx.model;
     let av = &cx.availability;
-    for (watched, monitors) in watchers(cx) {
+    for (watched, monitors) in watchers(cx).all() {
         // The real failure events that stop what is watched.
         let stops_watched: Vec<EventId> = match watched {
             Watched::Host(h) => {
