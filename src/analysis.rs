@@ -237,7 +237,7 @@ fn redundancy_groups(model: &Model) -> RedundancyGroups {
         }
         x
     }
-    let mut by_service: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut by_service: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
     for (i, c) in model.components.iter().enumerate() {
         if let Some(s) = &c.service {
             let first = *by_service.entry(s.value.as_str()).or_insert(i);

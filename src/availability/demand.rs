@@ -2,7 +2,7 @@
 //! alternatives, AND over an alternative's slots, OR over a slot's nodes. The usual
 //! case is one clause, one alternative, one slot, one node: a plain link.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::analysis::RedundancyGroups;
 use crate::firewalls::Guards;
@@ -201,7 +201,7 @@ pub fn build(model: &Model, groups: &RedundancyGroups, guards: &Guards) -> Vec<V
         }
     }
     let mut cluster = vec![u32::MAX; n];
-    let mut members: HashMap<u32, Vec<ComponentId>> = HashMap::new();
+    let mut members: HashMap<u32, Vec<ComponentId>> = HashMap::default();
     for i in 0..n {
         if in_cluster[i] && matches!(model.components[i].kind.value, Kind::Database | Kind::Cache) {
             let root = find(&mut parent, i as u32);
