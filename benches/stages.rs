@@ -202,19 +202,24 @@ fn main() {
     } else {
         args.iter().filter_map(|a| a.parse().ok()).collect()
     };
-    println!(
-        "| components | file MB | floor s | {} | end to end s | end to end / floor | peak MB | peak / file | findings |",
-        STAGES.map(|s| format!("{s} s")).join(" | ")
-    );
-    println!(
-        "|---:|---:|---:|{}---:|---:|---:|---:|---:|",
-        "---:|".repeat(STAGES.len())
-    );
     let numbers = |text: String| -> Vec<f64> {
         text.split_whitespace()
             .map(|x| x.parse().expect("a number"))
             .collect()
     };
+    // What any run costs before it reads anything: the binary, the allocator, thread
+    // stacks. Measured on the smallest example.
+    let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/01-one-server.topology.yml");
+    let base = numbers(child("end-to-end", &tiny))[1] / 1024.0;
+    println!("Base: a run on the smallest example peaks at {base:.1} MB.\n");
+    println!(
+        "| components | file MB | floor s | {} | end to end s | end to end / floor | peak MB | peak / file | (peak - base) / file | findings |",
+        STAGES.map(|s| format!("{s} s")).join(" | ")
+    );
+    println!(
+        "|---:|---:|---:|{}---:|---:|---:|---:|---:|---:|",
+        "---:|".repeat(STAGES.len())
+    );
     for size in sizes {
         let path = file_for(size);
         let mb = std::fs::metadata(&path).expect("meta").len() as f64 / 1e6;
@@ -239,14 +244,15 @@ fn main() {
         );
         let floor = median(floors);
         println!(
-            "| {size} | {mb:.1} | {floor:.3} | {} | {total:.3} | {:.2} | {peak:.0} | {:.1} | {findings} |",
+            "| {size} | {mb:.1} | {floor:.3} | {} | {total:.3} | {:.2} | {peak:.0} | {:.1} | {:.1} | {findings} |",
             stage_medians
                 .iter()
                 .map(|s| format!("{s:.3}"))
                 .collect::<Vec<_>>()
                 .join(" | "),
             total / floor,
-            peak / mb
+            peak / mb,
+            (peak - base) / mb
         );
     }
 }

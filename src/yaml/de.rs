@@ -1119,7 +1119,7 @@ pub fn from_source<'de, T: de::Deserialize<'de>>(
     }
     std::thread::scope(|scope| {
         // A few batches ahead bound the memory the scanner may run ahead with.
-        let (tx, rx) = sync_channel(64);
+        let (tx, rx) = sync_channel(16);
         let scanner = std::thread::Builder::new()
             .name("yaml-scan".into())
             .spawn_scoped(scope, move || scan(source, tx));
