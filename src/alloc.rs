@@ -1,7 +1,8 @@
 //! The allocator infra-lint ships with: jemalloc (Cargo feature `jemalloc`, on by
-//! default; not on MSVC targets), as ruff does. On large topologies it is about 1.3x
-//! faster than glibc's malloc and uses less memory (BENCHMARKS.md). Declared in the
-//! library so the binary and the benchmark measure the same thing.
+//! default; on Unix x86-64 and AArch64, where it builds and pays off), as ruff does.
+//! On large topologies it is about 1.3x faster than glibc's malloc and uses less
+//! memory (BENCHMARKS.md). Declared in the library so the binary and the benchmark
+//! measure the same thing.
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -5,7 +5,12 @@
 //! [`rules`] -> [`finding::Finding`]s -> an [`output`] format. [`lint`] drives one
 //! file through it; [`discover`] finds the files.
 
-#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[cfg(all(
+    feature = "jemalloc",
+    unix,
+    not(target_os = "openbsd"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 mod alloc;
 pub mod analysis;
 pub mod availability;
