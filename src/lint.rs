@@ -479,19 +479,10 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
         Err(e) => (false, vec![*work_limit_finding(&model, e)]),
     };
     sort(&mut findings);
-    let outline = limits.outline.then(|| Outline::of(&model));
-    drop(cx);
-    if threads > 1 {
-        // Freeing millions of small allocations takes a while (0.2 s at a million
-        // components): another thread does it while the report is written.
-        let _ = std::thread::Builder::new()
-            .name("free-model".into())
-            .spawn(move || drop((model, graph)));
-    }
     FileReport {
         source,
         valid,
         findings,
-        outline,
+        outline: limits.outline.then(|| Outline::of(&model)),
     }
 }

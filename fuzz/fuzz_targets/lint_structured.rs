@@ -136,7 +136,19 @@ fuzz_target!(|plan: Plan| {
     let options = LintOptions { outline: true, ..LintOptions::default() };
     let report = lint_source(SourceFile::new("fuzz.topology.yml", yaml.clone()), &options);
     assert!(report.valid, "a generated topology is valid: {:?}\n{yaml}", report.findings.first().map(|f| &f.message));
+    // The paths of large files (a second thread to scan, validate and check) find the
+    // same, in the same order.
+    let mut threaded = options.clone();
+    threaded.yaml.threaded_from_bytes = 0;
+    let other = lint_source(SourceFile::new("fuzz.topology.yml", yaml.clone()), &threaded);
+    let json = |files: &[infra_lint::lint::FileReport]| {
+        let run = Run { files, rules: infra_lint::rules::RULES, human: HumanOptions::default() };
+        let mut out = Vec::new();
+        output::write(Format::Json, &run, &mut out).expect("rendering to memory cannot fail");
+        out
+    };
     let files = [report];
+    assert!(json(&files) == json(&[other]), "one thread and two differ:\n{yaml}");
     let run = Run { files: &files, rules: infra_lint::rules::RULES, human: HumanOptions::default() };
     for format in [Format::Human, Format::Json, Format::Sarif, Format::Junit, Format::Github, Format::Gitlab, Format::Markdown] {
         let mut out = Vec::new();
