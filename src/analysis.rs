@@ -253,20 +253,27 @@ fn redundancy_groups(model: &Model) -> RedundancyGroups {
             }
         }
     }
-    let mut root_members: Vec<Vec<ComponentId>> = vec![Vec::new(); n];
-    for i in 0..n {
-        let root = find(&mut parent, i);
-        root_members[root].push(ComponentId(i as u32));
+    // Group sizes first, so that only groups of two or more get a member list (most
+    // components are alone; a list each would be a million allocations).
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    let mut size = vec![0u32; n];
+    for &root in &roots {
+        size[root] += 1;
     }
     let mut group = vec![u32::MAX; n];
-    let mut members = Vec::new();
-    for list in root_members {
-        if list.len() > 1 {
-            for c in &list {
-                group[c.index()] = members.len() as u32;
-            }
-            members.push(list);
+    let mut members: Vec<Vec<ComponentId>> = Vec::new();
+    for (i, &root) in roots.iter().enumerate() {
+        if size[root] < 2 {
+            continue;
         }
+        // Groups are numbered by their first member, as they were by root before.
+        if group[root] == u32::MAX {
+            group[root] = members.len() as u32;
+            members.push(Vec::with_capacity(size[root] as usize));
+        }
+        let g = group[root];
+        group[i] = g;
+        members[g as usize].push(ComponentId(i as u32));
     }
     RedundancyGroups {
         all: (0..n as u32).map(ComponentId).collect(),
