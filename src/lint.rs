@@ -297,54 +297,60 @@ pub fn analyse<'a>(
     Analysed::new(cx, work_limit(cx.model, limits)).map_err(|e| work_limit_finding(cx.model, e))
 }
 
-/// The enabled checks, by whether they read the availability analysis, each with its
-/// place in rule order; a thread takes the next one not yet taken.
-struct Checks {
-    plain: Vec<(usize, PlainCheck)>,
-    with_availability: Vec<(usize, AvailabilityCheck)>,
-    next_plain: AtomicUsize,
-    next_with_availability: AtomicUsize,
+/// Checks with their places in rule order; a thread takes the next one not yet taken.
+struct Queue<F> {
+    checks: Vec<(usize, F)>,
+    next: AtomicUsize,
 }
 
 type Found = Vec<(usize, Vec<Finding>)>;
 
+impl<F: Copy> Queue<F> {
+    fn new() -> Queue<F> {
+        Queue {
+            checks: Vec::new(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs, one at a time, the checks no thread has taken yet.
+    fn drain(&self, done: &mut Found, run: impl Fn(F, &mut Vec<Finding>)) {
+        while let Some(&(i, check)) = self.checks.get(self.next.fetch_add(1, Ordering::Relaxed)) {
+            let mut found = Vec::new();
+            run(check, &mut found);
+            done.push((i, found));
+        }
+    }
+}
+
+/// The enabled checks, by whether they read the availability analysis.
+struct Checks {
+    plain: Queue<PlainCheck>,
+    with_availability: Queue<AvailabilityCheck>,
+}
+
 impl Checks {
     fn new(rules: &[&'static Rule]) -> Checks {
         let mut checks = Checks {
-            plain: Vec::new(),
-            with_availability: Vec::new(),
-            next_plain: AtomicUsize::new(0),
-            next_with_availability: AtomicUsize::new(0),
+            plain: Queue::new(),
+            with_availability: Queue::new(),
         };
         for (i, check) in rules.iter().filter_map(|r| r.check).enumerate() {
             match check {
-                Check::Plain(f) => checks.plain.push((i, f)),
-                Check::Availability(f) => checks.with_availability.push((i, f)),
+                Check::Plain(f) => checks.plain.checks.push((i, f)),
+                Check::Availability(f) => checks.with_availability.checks.push((i, f)),
             }
         }
         checks
     }
 
     fn run_plain(&self, cx: &Context, done: &mut Found) {
-        while let Some(&(i, check)) = self
-            .plain
-            .get(self.next_plain.fetch_add(1, Ordering::Relaxed))
-        {
-            let mut found = Vec::new();
-            check(cx, &mut found);
-            done.push((i, found));
-        }
+        self.plain.drain(done, |check, found| check(cx, found));
     }
 
     fn run_with_availability(&self, analysed: &Analysed, done: &mut Found) {
-        while let Some(&(i, check)) = self
-            .with_availability
-            .get(self.next_with_availability.fetch_add(1, Ordering::Relaxed))
-        {
-            let mut found = Vec::new();
-            check(analysed, &mut found);
-            done.push((i, found));
-        }
+        self.with_availability
+            .drain(done, |check, found| check(analysed, found));
     }
 }
 
