@@ -721,17 +721,14 @@ impl Validator {
 
         // The ids are all known: a second thread can look up the links' ends (the most
         // lookups, into the largest table) while this one builds hosts and components.
-        let declared_links = Arc::new(doc.links);
-        let link_ends = if self.threads > 1 {
-            let ids = Arc::clone(&self.ids);
-            let links = Arc::clone(&declared_links);
-            std::thread::Builder::new()
-                .name("link-ends".into())
-                .spawn(move || look_up_ends(&ids, &links))
-                .ok()
-        } else {
-            None
-        };
+        let ends_job = Offload::start(
+            self.threads > 1,
+            (Arc::clone(&self.ids), doc.links),
+            |(ids, links)| {
+                let ends = look_up_ends(&ids, &links);
+                (links, ends)
+            },
+        );
 
         // Hosts and their failure domains: on the second thread, when there is one,
         // with their own share of the suggestions, while this one builds certificates
@@ -850,13 +847,7 @@ impl Validator {
 
         // Links: load balancer targets first (they are implied), then the declared ones,
         // so a declared link that repeats a target is the duplicate.
-        let ends = link_ends.map(|thread| {
-            thread
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e))
-        });
-        // The thread dropped its share when it ended (or never started).
-        let declared_links = Arc::into_inner(declared_links).expect("the link thread has ended");
+        let (declared_links, ends) = ends_job.finish();
         let mut seen: HashMap<(ComponentId, ComponentId), Span> =
             HashMap::with_capacity_and_hasher(declared_links.len(), Default::default());
         let mut target_links = Vec::new();
@@ -895,22 +886,12 @@ impl Validator {
             }
         }
         let mut links = Vec::with_capacity(declared_links.len() + target_links.len());
-        let mut ends = ends.map(Vec::into_iter);
-        for link in declared_links {
-            let looked_up = ends.as_mut().and_then(Iterator::next);
+        for (link, [from, to]) in declared_links.into_iter().zip(ends) {
             let Some(link) = link.into_ok() else { continue };
             let span = link.span;
             let link = link.value;
-            let (from, to) = match looked_up {
-                Some([from, to]) => (
-                    self.component_found(&link.from, from, "link source"),
-                    self.component_found(&link.to, to, "link target"),
-                ),
-                None => (
-                    self.component_ref(&link.from, "link source"),
-                    self.component_ref(&link.to, "link target"),
-                ),
-            };
+            let from = self.component_found(&link.from, from, "link source");
+            let to = self.component_found(&link.to, to, "link target");
             let port = link.port.as_ref().and_then(|p| self.port(p, "port"));
             let (Some(from), Some(to)) = (from, to) else {
                 continue;
