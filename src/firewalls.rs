@@ -33,6 +33,30 @@ impl<'m> Barrier<'m> {
         }
     }
 
+    /// The YAML that writes `fields` (lines as they sit among the firewall's rules,
+    /// such as `default_inbound: deny`) where this firewall is written: under the
+    /// `firewall:` of a host or a component, or among a network firewall's own fields.
+    pub fn fix(self, model: &Model, fields: &str) -> String {
+        let (section, under_firewall) = match self {
+            Barrier::Host(..) => ("hosts", true),
+            Barrier::Own(..) => ("components", true),
+            Barrier::Network(..) => ("components", false),
+        };
+        let mut yaml = format!("{section}:\n  {}:\n", self.owner(model));
+        let indent = if under_firewall {
+            yaml.push_str("    firewall:\n");
+            "      "
+        } else {
+            "    "
+        };
+        for line in fields.lines() {
+            yaml.push_str(indent);
+            yaml.push_str(line);
+            yaml.push('\n');
+        }
+        yaml
+    }
+
     /// "the host firewall of `h`", "network firewall `fw`"...
     pub fn describe(self, model: &Model) -> String {
         match self {

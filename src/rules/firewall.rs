@@ -148,51 +148,19 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whose a firewall is, for messages and fixes.
-#[derive(Clone, Copy)]
-enum Owner<'m> {
-    Host(&'m str),
-    Component(&'m str),
-    Network(&'m str),
-}
-
-impl<'m> Owner<'m> {
-    fn id(self) -> &'m str {
-        match self {
-            Owner::Host(id) | Owner::Component(id) | Owner::Network(id) => id,
-        }
-    }
-
-    /// The YAML that sets its `default_inbound` to deny (a network firewall's rules
-    /// are its own fields).
-    fn deny(self) -> String {
-        match self {
-            Owner::Host(id) => {
-                format!("hosts:\n  {id}:\n    firewall:\n      default_inbound: deny\n")
-            }
-            Owner::Component(id) => {
-                format!("components:\n  {id}:\n    firewall:\n      default_inbound: deny\n")
-            }
-            Owner::Network(id) => format!("components:\n  {id}:\n    default_inbound: deny\n"),
-        }
-    }
-}
-
-/// Every firewall in the model with whose it is.
-fn firewalls(model: &Model) -> impl Iterator<Item = (&FirewallDef, Owner<'_>)> {
-    let hosts = model.hosts.iter().filter_map(|h| {
+/// Every firewall in the model: hosts', then components' own and network ones.
+fn firewalls(model: &Model) -> impl Iterator<Item = Barrier<'_>> {
+    let hosts = model.hosts.iter().enumerate().filter_map(|(i, h)| {
         let fw = h.firewall.as_ref()?;
-        Some((fw, Owner::Host(&h.id.value)))
+        Some(Barrier::Host(HostId(i as u32), fw))
     });
-    let components = model.components.iter().flat_map(|c| {
-        let own = c
-            .firewall
-            .as_deref()
-            .map(|fw| (fw, Owner::Component(&c.id.value)));
+    let components = model.components.iter().enumerate().flat_map(|(i, c)| {
+        let id = ComponentId(i as u32);
+        let own = c.firewall.as_deref().map(|fw| Barrier::Own(id, fw));
         let network = c
             .network_firewall
             .as_deref()
-            .map(|nf| (&nf.rules, Owner::Network(&c.id.value)));
+            .map(|nf| Barrier::Network(id, &nf.rules));
         own.into_iter().chain(network)
     });
     hosts.chain(components)
@@ -200,8 +168,8 @@ fn firewalls(model: &Model) -> impl Iterator<Item = (&FirewallDef, Owner<'_>)> {
 
 fn permissive_firewall(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
-    for (fw, owner) in firewalls(model) {
-        let owner_id = owner.id();
+    for barrier in firewalls(model) {
+        let (fw, owner_id) = (barrier.rules(), barrier.owner(model));
         if fw.default_allow {
             out.push(
                 Finding::new(
@@ -212,7 +180,10 @@ fn permissive_firewall(cx: &Context, out: &mut Vec<Finding>) {
                 .label("`default_inbound: allow`")
                 .help("deny by default and allow only what the links need")
                 .subject(owner_id.to_string())
-                .fix("deny by default", owner.deny()),
+                .fix(
+                    "deny by default",
+                    barrier.fix(model, "default_inbound: deny"),
+                ),
             );
         }
         for rule in &fw.allow {
@@ -340,10 +311,6 @@ fn check_admission(
             None => format!("no rule admits `{}` at all", from.id.value),
         };
         let owner = barrier.owner(model).to_string();
-        let fix_section = match barrier {
-            Barrier::Host(..) => "hosts",
-            Barrier::Own(..) | Barrier::Network(..) => "components",
-        };
         let allow = allow_line(model, link);
         let target_note = if to == link.to {
             String::new()
@@ -370,7 +337,7 @@ fn check_admission(
         }
         out.push(f.fix(
             "admit the link",
-            format!("{fix_section}:\n  {owner}:\n    firewall:\n      allow:\n        - {allow}\n"),
+            barrier.fix(model, &format!("allow:\n  - {allow}")),
         ));
     }
 }
