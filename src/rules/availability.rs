@@ -698,19 +698,36 @@ fn no_health_check(cx: &Context, out: &mut Vec<Finding>) {
 /// What LB003 compares between active-active targets, by field. A host firewall is
 /// compared on the rules for the ports the target is reached on: the rest belongs to
 /// other components on the host.
-fn target_profile(cx: &Context, id: ComponentId, c: &ComponentDef) -> [(&'static str, String); 5] {
-    let model = cx.model;
-    let ports: Vec<Option<u16>> = cx
-        .graph
-        .graph
-        .edges_directed(crate::graph::node(id), petgraph::Direction::Incoming)
-        .map(|e| model.link(*petgraph::visit::EdgeRef::weight(&e)).port)
-        .collect();
-    let firewall = match c.host {
+/// The firewall in front of a component: its host's, or its own without a host.
+fn firewall_of<'m>(model: &'m Model, c: &'m ComponentDef) -> Option<&'m FirewallDef> {
+    match c.host {
         Some(h) => model.host(h).firewall.as_ref(),
         None => c.firewall.as_deref(),
-    };
-    let firewall = firewall.map_or_else(
+    }
+}
+
+/// The monitoring agent that watches a component: its host's, or its own.
+fn agent_of<'m>(model: &'m Model, c: &'m ComponentDef) -> Option<&'m str> {
+    match c.host {
+        Some(h) => model.host(h).monitoring.as_ref(),
+        None => c.monitoring.as_deref(),
+    }
+    .map(|m| m.agent.as_str())
+}
+
+/// The ports of the links into a component, in graph order.
+fn incoming_ports(cx: &Context, id: ComponentId) -> Vec<Option<u16>> {
+    cx.graph
+        .graph
+        .edges_directed(crate::graph::node(id), petgraph::Direction::Incoming)
+        .map(|e| cx.model.link(*petgraph::visit::EdgeRef::weight(&e)).port)
+        .collect()
+}
+
+fn target_profile(cx: &Context, id: ComponentId, c: &ComponentDef) -> [(&'static str, String); 5] {
+    let model = cx.model;
+    let ports = incoming_ports(cx, id);
+    let firewall = firewall_of(model, c).map_or_else(
         || "none".to_string(),
         |fw| {
             let mut rules: Vec<String> = fw
@@ -736,10 +753,6 @@ fn target_profile(cx: &Context, id: ComponentId, c: &ComponentDef) -> [(&'static
             )
         },
     );
-    let agent = match c.host {
-        Some(h) => model.host(h).monitoring.as_ref(),
-        None => c.monitoring.as_deref(),
-    };
     [
         ("kind", c.kind.value.as_str().to_string()),
         (
@@ -753,7 +766,7 @@ fn target_profile(cx: &Context, id: ComponentId, c: &ComponentDef) -> [(&'static
         ("firewall", firewall),
         (
             "monitoring",
-            agent.map_or_else(|| "none".into(), |a| a.agent.clone()),
+            agent_of(model, c).unwrap_or("none").to_string(),
         ),
     ]
 }
@@ -763,31 +776,11 @@ fn target_profile(cx: &Context, id: ComponentId, c: &ComponentDef) -> [(&'static
 fn surely_alike(cx: &Context, a: ComponentId, b: ComponentId) -> bool {
     let model = cx.model;
     let (ca, cb) = (model.component(a), model.component(b));
-    fn firewall<'m>(model: &'m Model, c: &'m ComponentDef) -> Option<&'m FirewallDef> {
-        match c.host {
-            Some(h) => model.host(h).firewall.as_ref(),
-            None => c.firewall.as_deref(),
-        }
-    }
-    fn agent<'m>(model: &'m Model, c: &'m ComponentDef) -> Option<&'m str> {
-        match c.host {
-            Some(h) => model.host(h).monitoring.as_ref(),
-            None => c.monitoring.as_deref(),
-        }
-        .map(|m| m.agent.as_str())
-    }
-    let ports = |id: ComponentId| -> Vec<Option<u16>> {
-        cx.graph
-            .graph
-            .edges_directed(crate::graph::node(id), petgraph::Direction::Incoming)
-            .map(|e| model.link(*petgraph::visit::EdgeRef::weight(&e)).port)
-            .collect()
-    };
     ca.kind.value == cb.kind.value
         && ca.software == cb.software
         && ca.version == cb.version
-        && agent(model, ca) == agent(model, cb)
-        && match (firewall(model, ca), firewall(model, cb)) {
+        && agent_of(model, ca) == agent_of(model, cb)
+        && match (firewall_of(model, ca), firewall_of(model, cb)) {
             (None, None) => true,
             (Some(x), Some(y)) => {
                 x.default_allow == y.default_allow
@@ -796,7 +789,7 @@ fn surely_alike(cx: &Context, a: ComponentId, b: ComponentId) -> bool {
                         .iter()
                         .zip(&y.allow)
                         .all(|(r, s)| r.port == s.port && r.from == s.from)
-                    && ports(a) == ports(b)
+                    && incoming_ports(cx, a) == incoming_ports(cx, b)
             }
             _ => false,
         }
