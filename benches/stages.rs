@@ -15,7 +15,7 @@ use std::time::Instant;
 use infra_lint::analysis::Context;
 use infra_lint::generate::{COMPONENTS_PER_CELL, Shape, topology};
 use infra_lint::graph::Graph;
-use infra_lint::lint::{LintOptions, analyse, lint_path, run_checks};
+use infra_lint::lint::{FileReport, LintOptions, analyse, lint_path, run_checks};
 use infra_lint::model::{Date, Document, validate_with};
 use infra_lint::output::{self, Format, HumanOptions, Run};
 use infra_lint::source::SourceFile;
@@ -44,6 +44,28 @@ fn peak_rss_kib() -> u64 {
             })
         })
         .unwrap_or(0)
+}
+
+/// The options of every measured run: the defaults, at a fixed date.
+fn options() -> LintOptions {
+    LintOptions {
+        today: Date::parse("2026-11-24").expect("date"),
+        ..LintOptions::default()
+    }
+}
+
+/// Renders one file's report as the JSON format does; returns its findings' count.
+fn render_json(report: FileReport) -> usize {
+    let count = report.findings.len();
+    let files = [report];
+    let run = Run {
+        files: &files,
+        rules: infra_lint::rules::RULES,
+        human: HumanOptions::default(),
+    };
+    let mut out = Vec::with_capacity(1 << 20);
+    output::write(Format::Json, &run, &mut out).expect("render");
+    count
 }
 
 /// The bare event loop: every event of the file, nothing kept.
@@ -90,10 +112,7 @@ fn stages(path: &Path) {
     let (doc, errors) = from_source::<Document>(&source, Default::default());
     assert!(errors.is_empty(), "{:?}", errors.first());
     lap(&mut times);
-    let options = LintOptions {
-        today: Date::parse("2026-11-24").expect("date"),
-        ..LintOptions::default()
-    };
+    let options = options();
     let model = validate_with(doc.expect("a document"), options.model, 2)
         .unwrap_or_else(|e| panic!("{:?}", e.first().map(|f| &f.message)));
     lap(&mut times);
@@ -105,20 +124,12 @@ fn stages(path: &Path) {
     let mut findings = run_checks(&analysed, &options.rules.enabled, 2);
     infra_lint::suppress::apply(&model, &mut findings, &options.rules, options.today);
     lap(&mut times);
-    let count = findings.len();
-    let files = [infra_lint::lint::FileReport {
+    let count = render_json(FileReport {
         source,
         valid: true,
         findings,
         outline: None,
-    }];
-    let mut out = Vec::with_capacity(1 << 20);
-    let run = Run {
-        files: &files,
-        rules: infra_lint::rules::RULES,
-        human: HumanOptions::default(),
-    };
-    output::write(Format::Json, &run, &mut out).expect("render");
+    });
     lap(&mut times);
     let line: Vec<String> = times.iter().map(|t| format!("{t:.4}")).collect();
     println!("{} {} {count}", line.join(" "), peak_rss_kib());
@@ -129,21 +140,9 @@ fn stages(path: &Path) {
 /// and findings.
 fn end_to_end(path: &Path) {
     let start = Instant::now();
-    let options = LintOptions {
-        today: Date::parse("2026-11-24").expect("date"),
-        ..LintOptions::default()
-    };
-    let report = lint_path(path, &path.to_string_lossy(), &options);
+    let report = lint_path(path, &path.to_string_lossy(), &options());
     assert!(report.valid, "{:?}", report.findings.first());
-    let count = report.findings.len();
-    let files = [report];
-    let mut out = Vec::with_capacity(1 << 20);
-    let run = Run {
-        files: &files,
-        rules: infra_lint::rules::RULES,
-        human: HumanOptions::default(),
-    };
-    output::write(Format::Json, &run, &mut out).expect("render");
+    let count = render_json(report);
     let seconds = start.elapsed().as_secs_f64();
     println!("{seconds:.4} {} {count}", peak_rss_kib());
 }
