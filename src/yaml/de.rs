@@ -25,8 +25,9 @@ pub struct Limits {
     /// Most events that aliases and merge keys may replay, in all.
     pub max_alias_events: usize,
     /// Files of at least this many bytes use a second thread: to scan the YAML while
-    /// this one reads the events into the model (see [`EventSource`]), and to share
-    /// the rules (`lint::run_rules`). Smaller files are not worth a thread.
+    /// this one reads the events into the model (see [`EventSource`]), to build hosts
+    /// during validation (`model::validate_with`), and to run rules beside the
+    /// availability analysis (`lint::check`). Smaller files are not worth a thread.
     pub threaded_from_bytes: usize,
 }
 
@@ -1123,13 +1124,13 @@ pub fn from_source<'de, T: de::Deserialize<'de>>(
         let scanner = std::thread::Builder::new()
             .name("yaml-scan".into())
             .spawn_scoped(scope, move || scan(source, tx));
-        let events = match scanner {
-            Ok(_) => EventSource::Threaded {
-                batches: rx,
-                batch: Vec::new().into_iter(),
-            },
-            // No thread to be had: scan here.
-            Err(_) => EventSource::Direct(Box::new(Parser::new_from_str(&source.text))),
+        // No thread to be had: scan here.
+        let Ok(_) = scanner else {
+            return read(YamlDeserializer::new(source, limits));
+        };
+        let events = EventSource::Threaded {
+            batches: rx,
+            batch: Vec::new().into_iter(),
         };
         // The reader (and with it the receiver) is dropped before the scope joins the
         // scanner, so a scanner blocked on a full channel always wakes up and ends.
