@@ -256,13 +256,9 @@ pub fn load_model(source: &SourceFile, limits: &LintOptions) -> Result<model::Mo
     Err(findings)
 }
 
-/// Threads worth using on a file: two from `threaded_from_bytes` (see [`Limits`]).
+/// Threads worth using on a file (see [`Limits::threads_for`]).
 fn threads_for(source: &SourceFile, limits: &LintOptions) -> usize {
-    if source.text.len() >= limits.yaml.threaded_from_bytes {
-        2
-    } else {
-        1
-    }
+    limits.yaml.threads_for(source.text.len())
 }
 
 /// The availability analysis's work bound for a model: the limits' own, or 64 set

@@ -41,6 +41,17 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The threads worth using on a file of `bytes`: two from `threaded_from_bytes`.
+    pub fn threads_for(&self, bytes: usize) -> usize {
+        if bytes >= self.threaded_from_bytes {
+            2
+        } else {
+            1
+        }
+    }
+}
+
 type Ev<'de> = (Event<'de>, Span);
 
 /// Where replayed events come from.
@@ -1115,7 +1126,7 @@ pub fn from_source<'de, T: de::Deserialize<'de>>(
     source: &'de SourceFile,
     limits: Limits,
 ) -> (Option<T>, Vec<Error>) {
-    if source.text.len() < limits.threaded_from_bytes {
+    if limits.threads_for(source.text.len()) < 2 {
         return read(YamlDeserializer::new(source, limits));
     }
     std::thread::scope(|scope| {
