@@ -387,28 +387,38 @@ pub fn check(
     }
     let analysed = OnceLock::new();
     std::thread::scope(|scope| {
-        let helper = scope.spawn(|| {
-            let mut done = Vec::new();
-            {
-                let _publish = PublishOnUnwind(&analysed);
-                let _ = analysed.set(Some(Analysed::new(cx, work_limit)));
-            }
-            if let Some(Some(Ok(a))) = analysed.get() {
-                checks.run_with_availability(a, &mut done);
-            }
-            checks.run_plain(cx, &mut done);
-            done
-        });
+        let helper = std::thread::Builder::new()
+            .name("availability".into())
+            .spawn_scoped(scope, || {
+                let mut done = Vec::new();
+                {
+                    let _publish = PublishOnUnwind(&analysed);
+                    let _ = analysed.set(Some(Analysed::new(cx, work_limit)));
+                }
+                // Past the work limit no finding is kept: stop here.
+                if let Some(Some(Ok(a))) = analysed.get() {
+                    checks.run_with_availability(a, &mut done);
+                    checks.run_plain(cx, &mut done);
+                }
+                done
+            })
+            .ok();
+        if helper.is_none() {
+            // No thread to be had: the analysis is built here.
+            let _ = analysed.set(Some(Analysed::new(cx, work_limit)));
+        }
         checks.run_plain(cx, &mut done);
         if let Some(Ok(a)) = analysed.wait() {
             checks.run_with_availability(a, &mut done);
         }
         // A check that panicked there panics here, as it would on one thread.
-        done.extend(
-            helper
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-        );
+        if let Some(helper) = helper {
+            done.extend(
+                helper
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+        }
     });
     match analysed.into_inner() {
         Some(Some(Err(e))) => Err(e),
