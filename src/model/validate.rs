@@ -108,7 +108,8 @@ impl Wanted {
 }
 
 struct Validator {
-    /// Shared (read-only) with the thread that looks up links' ends, once complete.
+    /// Shared (read-only), once complete, with the threads that build the hosts and
+    /// look up the links' ends.
     ids: Arc<IdTable>,
     errors: Vec<Finding>,
     suggestions_left: usize,
@@ -120,8 +121,9 @@ pub fn validate(doc: Document, limits: ModelLimits) -> Result<Model, Vec<Finding
     validate_with(doc, limits, 1)
 }
 
-/// [`validate`], with a second thread looking up the ends of the links while this one
-/// builds hosts and components, when `threads` is 2 or more. Same result.
+/// [`validate`], with the hosts built and the links' ends looked up on other threads
+/// while this one builds certificates and components, when `threads` is 2 or more.
+/// Same result.
 pub fn validate_with(
     doc: Document,
     limits: ModelLimits,
@@ -719,8 +721,8 @@ impl Validator {
             }
         };
 
-        // The ids are all known: a second thread can look up the links' ends (the most
-        // lookups, into the largest table) while this one builds hosts and components.
+        // The ids are all known: another thread can look up the links' ends (the most
+        // lookups, into the largest table) while hosts and components are built.
         let ends_job = Offload::start(
             self.threads > 1,
             (Arc::clone(&self.ids), doc.links),
@@ -730,7 +732,7 @@ impl Validator {
             },
         );
 
-        // Hosts and their failure domains: on the second thread, when there is one,
+        // Hosts and their failure domains: on another thread, when threaded,
         // with their own share of the suggestions, while this one builds certificates
         // and components.
         let hosts_job = Offload::start(
