@@ -266,7 +266,8 @@ fn redundancy_groups(model: &Model) -> RedundancyGroups {
         if size[root] < 2 {
             continue;
         }
-        // Groups are numbered by their first member, as they were by root before.
+        // A root is its group's smallest member (unions keep the smaller root), so
+        // it is met first and numbers the group.
         if group[root] == u32::MAX {
             group[root] = members.len() as u32;
             members.push(Vec::with_capacity(size[root] as usize));
