@@ -100,6 +100,34 @@ impl Solver<'_> {
         Ok(acc)
     }
 
+    /// The events in more than `tolerates` of the sets: those that stop a k-of-n gate
+    /// over them (`tolerates` = n - k; n - 1 is an OR, whose sets are intersected).
+    fn gate(&mut self, sets: Vec<KillSet>, tolerates: usize) -> Result<KillSet, WorkLimitExceeded> {
+        if tolerates + 1 >= sets.len() {
+            return self.meet(sets);
+        }
+        let total: usize = sets.iter().map(|s| s.len()).sum();
+        self.charge(total)?;
+        let mut all = Vec::with_capacity(total);
+        for s in &sets {
+            all.extend_from_slice(s);
+        }
+        all.sort_unstable();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < all.len() {
+            let mut j = i + 1;
+            while j < all.len() && all[j] == all[i] {
+                j += 1;
+            }
+            if j - i > tolerates {
+                out.push(all[i]);
+            }
+            i = j;
+        }
+        Ok(out.into())
+    }
+
     /// Unions sets (AND: any failing is enough) in one merge, however many there are:
     /// pairwise unions into a growing set would cost the square of a wide fan-out.
     fn join(&mut self, mut parts: Vec<KillSet>) -> Result<KillSet, WorkLimitExceeded> {
@@ -146,7 +174,7 @@ impl Solver<'_> {
                         .iter()
                         .map(|n| self.kill[n.index()].clone())
                         .collect();
-                    slot_sets.push(self.meet(sets)?);
+                    slot_sets.push(self.gate(sets, slot.tolerates())?);
                 }
                 let alt_set = self.join(slot_sets)?;
                 let next = match clause_set.take() {

@@ -8,7 +8,7 @@ mod simulate;
 
 use std::sync::Arc;
 
-pub use demand::{Alt, Clause, ClauseKind, Slot};
+pub use demand::{Alt, Clause, ClauseKind, Clusters, Place, Slot};
 pub use killset::WorkLimitExceeded;
 pub use simulate::simulate;
 
@@ -53,6 +53,28 @@ impl Event {
     }
 }
 
+/// Components that some demand needs `needs` of: an OR group (needs 1), a quorum's
+/// voters, or one component with several instances (one member, needs 1).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Group {
+    /// The members, sorted.
+    pub members: Vec<ComponentId>,
+    /// How many must work.
+    pub needs: u32,
+}
+
+impl Group {
+    /// Whether it is a quorum (more than one member must work).
+    pub fn is_quorum(&self) -> bool {
+        self.needs > 1
+    }
+
+    /// How many members may fail before the group fails.
+    pub fn tolerates(&self) -> usize {
+        self.members.len().saturating_sub(self.needs as usize)
+    }
+}
+
 /// A kill set: sorted, deduplicated event ids, shared between components whose sets are
 /// equal by construction.
 pub type KillSet = Arc<[EventId]>;
@@ -74,11 +96,18 @@ pub struct Availability {
     pub domain_event: Vec<EventId>,
     /// The event of each component that has one (instances 1, not a client).
     pub component_event: Vec<Option<EventId>>,
-    /// Redundancy groups: each OR over two or more components in some dependency, and
-    /// each component with several instances. Sorted member lists, in sorted order.
-    pub groups: Vec<Vec<ComponentId>>,
+    /// Redundancy groups: each OR over two or more components in some dependency, each
+    /// quorum, and each component with several instances. In sorted order.
+    pub groups: Vec<Group>,
+    /// Replication clusters: each data store's place, each head's replicas.
+    pub clusters: Clusters,
     /// The collective-loss event of each group.
     pub group_event: Vec<EventId>,
+    /// The components with a quorum, in component order.
+    pub quorums: Vec<ComponentId>,
+    /// For each data store some write demand can go to: the writers and the index of
+    /// that clause among their demands.
+    writers: foldhash::HashMap<ComponentId, Vec<(ComponentId, u32)>>,
     /// Who depends on each component, and through which link: the reverse of
     /// `demands`, for explaining a finding by walking back from where it strikes.
     dependents: Vec<Vec<(ComponentId, Option<LinkId>)>>,
@@ -96,7 +125,8 @@ impl Availability {
         let mut events = Vec::new();
         let mut component_event = vec![None; model.components.len()];
         for (i, c) in model.components.iter().enumerate() {
-            if c.instances == 1 && c.kind.value != Kind::Client {
+            // Several instances, a client or a managed service: no failure of its own.
+            if c.instances == 1 && c.kind.value != Kind::Client && !c.managed {
                 component_event[i] = Some(EventId(events.len() as u32));
                 events.push(Event::Component(ComponentId(i as u32)));
             }
@@ -111,7 +141,8 @@ impl Availability {
             domain_event.push(EventId(events.len() as u32));
             events.push(Event::Domain(DomainId(i as u32)));
         }
-        let demands = demand::build(model, groups, guards);
+        let clusters = Clusters::new(model, groups);
+        let demands = demand::build(model, groups, guards, &clusters);
         let group_members = redundancy_groups(model, &demands);
         let mut group_event = Vec::with_capacity(group_members.len());
         for i in 0..group_members.len() {
@@ -123,10 +154,9 @@ impl Availability {
             .iter()
             .enumerate()
             .map(|(i, c)| {
+                // Clients are outside the system and have no failure of their own, but
+                // one on a host goes down with it.
                 let mut own = Vec::new();
-                if c.kind.value == Kind::Client {
-                    return own; // Clients are outside the system: nothing of theirs fails it.
-                }
                 own.extend(component_event[i]);
                 if let Some(h) = c.host {
                     own.push(host_event[h.index()]);
@@ -141,8 +171,8 @@ impl Availability {
                 own
             })
             .collect();
-        for (members, event) in group_members.iter().zip(&group_event) {
-            for m in members {
+        for (group, event) in group_members.iter().zip(&group_event) {
+            for m in &group.members {
                 own[m.index()].push(*event);
             }
         }
@@ -150,6 +180,29 @@ impl Availability {
             events.sort_unstable();
         }
         let kill = killset::compute(&own, &demands, work_limit)?;
+        let mut writers: foldhash::HashMap<ComponentId, Vec<(ComponentId, u32)>> =
+            foldhash::HashMap::default();
+        for (c, clauses) in demands.iter().enumerate() {
+            for (i, clause) in clauses.iter().enumerate() {
+                if clause.kind != ClauseKind::Writes {
+                    continue;
+                }
+                let mut stores: Vec<ComponentId> = clause
+                    .alts
+                    .iter()
+                    .filter_map(|alt| alt.slots.first())
+                    .flat_map(|s| s.nodes.iter().copied())
+                    .collect();
+                stores.sort_unstable();
+                stores.dedup();
+                for s in stores {
+                    writers
+                        .entry(s)
+                        .or_default()
+                        .push((ComponentId(c as u32), i as u32));
+                }
+            }
+        }
         let mut dependents: Vec<Vec<(ComponentId, Option<LinkId>)>> =
             vec![Vec::new(); model.components.len()];
         for (c, clauses) in demands.iter().enumerate() {
@@ -171,7 +224,13 @@ impl Availability {
             domain_event,
             component_event,
             groups: group_members,
+            clusters,
             group_event,
+            writers,
+            quorums: (0..model.components.len() as u32)
+                .map(ComponentId)
+                .filter(|c| model.component(*c).quorum.is_some())
+                .collect(),
             dependents,
         })
     }
@@ -179,6 +238,33 @@ impl Availability {
     /// Whether `event` stops `c`.
     pub fn stops(&self, event: EventId, c: ComponentId) -> bool {
         self.kill[c.index()].binary_search(&event).is_ok()
+    }
+
+    /// Whether `event` stops a slot: more of its nodes than it tolerates.
+    pub fn stops_slot(&self, event: EventId, slot: &Slot) -> bool {
+        self.stops_gate(event, &slot.nodes, slot.tolerates())
+    }
+
+    /// Whether `event` stops more than `tolerates` of `nodes`.
+    pub fn stops_gate(&self, event: EventId, nodes: &[ComponentId], tolerates: usize) -> bool {
+        nodes.iter().filter(|n| self.stops(event, **n)).count() > tolerates
+    }
+
+    /// Whether `event` stops every alternative of a clause.
+    pub fn stops_clause(&self, event: EventId, clause: &Clause) -> bool {
+        clause
+            .alts
+            .iter()
+            .all(|alt| alt.slots.iter().any(|s| self.stops_slot(event, s)))
+    }
+
+    /// The write demands that `store` serves: each writer's clause.
+    pub fn writes_into(&self, store: ComponentId) -> impl Iterator<Item = &Clause> {
+        self.writers
+            .get(&store)
+            .into_iter()
+            .flatten()
+            .map(|(c, i)| &self.demands[c.index()][*i as usize])
     }
 
     /// The components an event strikes directly.
@@ -191,7 +277,7 @@ impl Availability {
                 .iter()
                 .flat_map(|h| model.host(*h).components.iter().copied())
                 .collect(),
-            Event::Group(g) => self.groups[g as usize].clone(),
+            Event::Group(g) => self.groups[g as usize].members.clone(),
         }
     }
 
@@ -238,9 +324,9 @@ impl Availability {
 }
 
 /// The redundancy groups of the dependencies: each OR over two or more components (the
-/// targets of a clause's alternatives, or a slot's nodes), and each component with
-/// several instances.
-fn redundancy_groups(model: &Model, demands: &[Vec<Clause>]) -> Vec<Vec<ComponentId>> {
+/// serving members of a clause's alternatives, or a slot's nodes), each quorum, and
+/// each component with several instances.
+fn redundancy_groups(model: &Model, demands: &[Vec<Clause>]) -> Vec<Group> {
     let mut groups = std::collections::BTreeSet::new();
     for clauses in demands {
         for clause in clauses {
@@ -258,13 +344,16 @@ fn redundancy_groups(model: &Model, demands: &[Vec<Clause>]) -> Vec<Vec<Componen
                 members.sort_unstable();
                 members.dedup();
                 if members.len() > 1 {
-                    groups.insert(members);
+                    groups.insert(Group { members, needs: 1 });
                 }
             }
             for alt in &clause.alts {
                 for slot in &alt.slots {
                     if slot.nodes.len() > 1 {
-                        groups.insert(slot.nodes.clone());
+                        groups.insert(Group {
+                            members: slot.nodes.clone(),
+                            needs: slot.needs,
+                        });
                     }
                 }
             }
@@ -272,7 +361,10 @@ fn redundancy_groups(model: &Model, demands: &[Vec<Clause>]) -> Vec<Vec<Componen
     }
     for (i, c) in model.components.iter().enumerate() {
         if c.instances > 1 && c.kind.value != Kind::Client {
-            groups.insert(vec![ComponentId(i as u32)]);
+            groups.insert(Group {
+                members: vec![ComponentId(i as u32)],
+                needs: 1,
+            });
         }
     }
     groups.into_iter().collect()

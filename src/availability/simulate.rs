@@ -10,9 +10,9 @@ use super::demand::Clause;
 fn satisfied(clauses: &[Clause], working: &[bool]) -> bool {
     clauses.iter().all(|clause| {
         clause.alts.iter().any(|alt| {
-            alt.slots
-                .iter()
-                .all(|slot| slot.nodes.iter().any(|n| working[n.index()]))
+            alt.slots.iter().all(|slot| {
+                slot.nodes.iter().filter(|n| working[n.index()]).count() >= slot.needs as usize
+            })
         })
     })
 }

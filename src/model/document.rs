@@ -385,6 +385,14 @@ pub struct Component {
     /// A redundancy group: components with the same label are interchangeable.
     #[serde(default)]
     pub service: Option<Spanned<String>>,
+    /// Run by a provider whose redundancy is its own (S3, Route 53, an ALB, RDS's
+    /// endpoint): no failure event of its own, no host (default false).
+    #[serde(default)]
+    pub managed: Option<Spanned<bool>>,
+    /// Works only while `needs` of `voters` work; on a primary with automatic failover,
+    /// who must agree on a promotion (or on writes).
+    #[serde(default)]
+    pub quorum: Option<Box<Spanned<Quorum>>>,
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
@@ -507,6 +515,9 @@ pub struct Backend {
     /// Default: from the protocol.
     #[serde(default)]
     pub tls: Option<Spanned<bool>>,
+    /// For a pool of data stores: read, write or read_write (default).
+    #[serde(default)]
+    pub access: Option<Spanned<Access>>,
 }
 
 /// A load balancer's health checks.
@@ -650,6 +661,31 @@ pub enum Role {
     Replica,
     /// No replication.
     Standalone,
+}
+
+/// A k-of-n gate: who must work (or agree) for something to work.
+#[derive(Debug, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Quorum {
+    /// The voters: component ids (Sentinels, arbiters, the members themselves).
+    pub voters: Spanned<Vec<Spanned<String>>>,
+    /// How many must work; default a majority, floor(n/2) + 1.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub needs: Option<Spanned<i64>>,
+    /// On a primary only: what the quorum gates (default promotion).
+    #[serde(default, rename = "for")]
+    pub gates: Option<Spanned<QuorumFor>>,
+}
+
+/// What a primary's quorum gates.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum QuorumFor {
+    /// A replica takes over only while the quorum holds (Redis Sentinel).
+    Promotion,
+    /// The cluster accepts writes only while it holds (MongoDB, etcd, Raft).
+    Writes,
 }
 
 /// How a replica follows its primary.

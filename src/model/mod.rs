@@ -9,13 +9,13 @@ mod validate;
 use foldhash::HashMap;
 
 pub use date::Date;
-pub use document::{Access, Document, Failover, Kind, Protocol, Role, Trust};
+pub use document::{Access, Document, Failover, Kind, Protocol, ReplicationMode, Role, Trust};
 pub use net::{Cidr, PortSpec};
 pub use validate::{ModelLimits, validate, validate_with};
 
 use crate::source::Span;
 use crate::yaml::Spanned;
-use document::{Mode, ReplicationMode, Suppression};
+use document::{Mode, Suppression};
 
 macro_rules! index_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -185,6 +185,8 @@ pub struct HostDef {
     pub id: Spanned<String>,
     /// Its zone (default: the private default zone).
     pub zone: ZoneId,
+    /// Whether the file states its zone (a client on a host without one is public).
+    pub zone_stated: bool,
     /// Its failure-domain values, one per level.
     pub domains: Vec<DomainId>,
     /// Its host firewall.
@@ -251,6 +253,10 @@ pub struct ComponentDef {
     pub instances: u32,
     /// Its redundancy group label.
     pub service: Option<Spanned<String>>,
+    /// Whether a provider runs it (no failure event of its own, no host).
+    pub managed: bool,
+    /// Its quorum: a k-of-n gate over voters.
+    pub quorum: Option<Box<QuorumDef>>,
     /// Software, as written.
     pub software: Option<String>,
     /// Software version, as written.
@@ -328,6 +334,26 @@ pub struct DataStoreDef {
     pub replication_tls: bool,
     /// The engine, as written.
     pub engine: Option<String>,
+}
+
+/// A k-of-n gate: `needs` of `voters` must work.
+#[derive(Debug)]
+pub struct QuorumDef {
+    /// The voters, sorted and distinct.
+    pub voters: Vec<ComponentId>,
+    /// How many must work: 1..=voters.len().
+    pub needs: u32,
+    /// On a primary: whether the quorum gates writes (consensus) rather than promotion.
+    pub gates_writes: bool,
+    /// Where `quorum:` is written (its key).
+    pub span: Span,
+}
+
+impl QuorumDef {
+    /// How many voters can fail before the quorum is lost.
+    pub fn tolerates(&self) -> usize {
+        self.voters.len() - self.needs as usize
+    }
 }
 
 /// A monitoring component's targets.

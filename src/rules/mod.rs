@@ -28,7 +28,7 @@ macro_rules! declare_rule {
             name: $name,
             category: $crate::rules::Category::$category,
             severity: $crate::finding::Severity::$severity,
-            doc: include_str!(concat!("../../rules/", stringify!($id), ".md")),
+            doc: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", stringify!($id), ".md")),
             check: $check,
         };
     };

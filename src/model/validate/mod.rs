@@ -23,6 +23,8 @@ use crate::source::Span;
 use crate::spelling;
 use crate::yaml::{Recover, Spanned};
 
+mod redundancy;
+
 /// Bounds on what validation accepts.
 #[derive(Clone, Copy, Debug)]
 pub struct ModelLimits {
@@ -374,6 +376,7 @@ impl Validator {
             hosts.push(HostDef {
                 id,
                 zone,
+                zone_stated: def.zone.is_some(),
                 domains,
                 firewall,
                 monitoring,
@@ -807,7 +810,11 @@ impl Validator {
         self.errors.extend(host_errors);
         for i in inherit_zone {
             if let Some(h) = components[i].host {
-                components[i].zone = hosts[h.index()].zone;
+                // A client on a host that states no zone stays on the internet.
+                let client = components[i].kind.value == Kind::Client;
+                if !client || hosts[h.index()].zone_stated {
+                    components[i].zone = hosts[h.index()].zone;
+                }
             }
         }
         for (i, c) in components.iter().enumerate() {
@@ -846,6 +853,7 @@ impl Validator {
                 self.check_reports_to(agent, &components);
             }
         }
+        self.redundancy(&components);
 
         // Links: load balancer targets first (they are implied), then the declared ones,
         // so a declared link that repeats a target is the duplicate.
@@ -859,6 +867,9 @@ impl Validator {
             };
             let from = ComponentId(i as u32);
             for &(to, span) in &lb.targets {
+                if to == from {
+                    continue; // Reported with the other pool checks.
+                }
                 if let Some(first) = seen.insert((from, to), span) {
                     self.error(
                         Finding::new(
@@ -880,7 +891,7 @@ impl Validator {
                     protocol: backend.protocol,
                     port: backend.port,
                     tls: backend.tls,
-                    access: super::Access::ReadWrite,
+                    access: backend.access,
                     origin: LinkOrigin::Target { lb: from },
                     span,
                     suppress: Vec::new(),
@@ -1306,6 +1317,7 @@ impl Validator {
             protocol: Protocol::Http,
             port: Some(80),
             tls: false,
+            access: super::Access::ReadWrite,
         };
         let load_balancer = if k == Kind::LoadBalancer {
             let mut targets = Vec::new();
@@ -1366,6 +1378,11 @@ impl Validator {
                         protocol,
                         port,
                         tls,
+                        access: be
+                            .value
+                            .access
+                            .as_ref()
+                            .map_or(super::Access::ReadWrite, |a| a.value),
                     };
                 }
             } else {
@@ -1408,6 +1425,20 @@ impl Validator {
                     .map(|s| (s, r.span)),
                 _ => None,
             };
+            if let (Some(role), Some(source)) = (&c.role, &c.replicates_from)
+                && role.value == Role::Primary
+            {
+                self.error(
+                    Finding::new(
+                        &IL006,
+                        source.span,
+                        format!("primary `{id_text}` replicates from `{}`", source.value),
+                    )
+                    .label("a primary has no replication source")
+                    .related(role.span, "declared a primary here")
+                    .help("a store that copies another is `role: replica`; remove `replicates_from` if it takes writes of its own"),
+                );
+            }
             Some(DataStoreDef {
                 role: c.role.as_ref().map_or(Role::Standalone, |r| r.value),
                 replicates_from,
@@ -1492,6 +1523,19 @@ impl Validator {
             (Some(fw), kind) if kind != Kind::Firewall => Some(self.firewall(&fw.value, fw.key)),
             _ => None,
         };
+        let managed = c.managed.as_ref().is_some_and(|m| m.value);
+        if let (Some(m), Some(h)) = (c.managed.as_ref().filter(|m| m.value), &c.host) {
+            self.error(
+                Finding::new(&IL006, h.span, format!("managed component `{id_text}` has a host"))
+                    .label("a managed service runs on the provider's machines")
+                    .related(m.span, "managed here")
+                    .help("remove `host:` (the provider places it), or `managed: true` if you run it on this host"),
+            );
+        }
+        let quorum = c.quorum.as_ref().and_then(|q| {
+            let primary = c.role.as_ref().is_some_and(|r| r.value == Role::Primary);
+            self.quorum(&q.value, q.key, &id_text, primary, failover)
+        });
         let monitoring = c.monitoring.as_ref().map(|m| self.agent(&m.value, m.key));
 
         let def = ComponentDef {
@@ -1506,6 +1550,8 @@ impl Validator {
             zone,
             instances,
             service: c.service,
+            managed,
+            quorum: quorum.map(Box::new),
             software: c.software.map(|s| s.value),
             version: c.version.map(|s| s.value),
             firewall: firewall.map(Box::new),
@@ -1527,6 +1573,7 @@ struct Backend {
     protocol: Protocol,
     port: Option<u16>,
     tls: bool,
+    access: super::Access,
 }
 
 #[cfg(test)]

@@ -1,0 +1,281 @@
+//! Fixes that add redundancy: a peer, a second instance, a replica, failover.
+
+use super::*;
+use crate::analysis::Context;
+use crate::model::{ComponentDef, ComponentId, LinkOrigin, Model};
+
+/// An id not yet used, for fixes that add something: `base-2`, `base-3`...
+pub(super) fn fresh_id(model: &Model, base: &str) -> String {
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|c| model.lookup(c).is_none())
+        .expect("some suffix is free")
+}
+
+/// `count` distinct ids not yet used: `base-2`, `base-3`...
+pub(super) fn fresh_ids(model: &Model, base: &str, count: usize) -> Vec<String> {
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .filter(|c| model.lookup(c).is_none())
+        .take(count)
+        .collect()
+}
+
+/// More voters for `c`'s quorum, each on a machine of its own, so that the `taken`
+/// voters one failure stops are fewer than the quorum tolerates; `needs` becomes a
+/// majority of the new count.
+pub(super) fn voters_fix(model: &Model, c: ComponentId, taken: usize) -> (String, String) {
+    let def = model.component(c);
+    let q = def.quorum.as_ref().expect("a quorum");
+    let n = q.voters.len();
+    let add = (2 * taken + 1).saturating_sub(n).max(1);
+    let last = model.component(*q.voters.last().expect("voters"));
+    let new_voters = fresh_ids(model, stem(&last.id.value), add);
+    let hosts = fresh_ids(model, &format!("{}-host", stem(&last.id.value)), add);
+    let mut voters: Vec<&str> = q
+        .voters
+        .iter()
+        .map(|v| model.component(*v).id.value.as_str())
+        .collect();
+    voters.extend(new_voters.iter().map(String::as_str));
+    let total = voters.len();
+    let mut yaml = String::from("hosts:\n");
+    for h in &hosts {
+        yaml.push_str(&format!("  {h}: {{}}\n"));
+    }
+    yaml.push_str(&format!(
+        "components:\n  {}:\n    quorum: {{ voters: [{}], needs: {} }}\n",
+        def.id.value,
+        voters.join(", "),
+        total / 2 + 1
+    ));
+    for (v, h) in new_voters.iter().zip(&hosts) {
+        yaml.push_str(&format!(
+            "  {v}:\n    kind: {}\n    host: {h}\n",
+            last.kind.value.as_str()
+        ));
+    }
+    (
+        format!(
+            "add {} on separate machines to the quorum of `{}`",
+            names(&new_voters),
+            def.id.value
+        ),
+        yaml,
+    )
+}
+
+/// A second synchronous replica of `c`, on a machine of its own.
+pub(super) fn sync_replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {
+    let replica = free_id(model, &format!("{}-sync", stem(&c.id.value)));
+    let host = free_id(model, &format!("{replica}-host"));
+    let engine = c
+        .data_store
+        .as_ref()
+        .and_then(|d| d.engine.as_deref())
+        .map(|e| format!("    engine: {e}\n"))
+        .unwrap_or_default();
+    (
+        format!(
+            "add `{replica}`, a second synchronous replica of `{}`, on host `{host}`",
+            c.id.value
+        ),
+        format!(
+            "hosts:\n  {host}: {{}}\ncomponents:\n  {replica}:\n    kind: {kind}\n    host: {host}\n{engine}    role: replica\n    replicates_from: {id}\n    replication: {{ mode: sync }}\n",
+            kind = c.kind.value.as_str(),
+            id = c.id.value,
+        ),
+    )
+}
+
+/// `base` itself when it is free, else a fresh variant of it.
+pub(super) fn free_id(model: &Model, base: &str) -> String {
+    if model.lookup(base).is_none() {
+        base.to_string()
+    } else {
+        fresh_id(model, base)
+    }
+}
+
+/// An id without its instance number: `web-1` -> `web`.
+pub(super) fn stem(id: &str) -> &str {
+    match id.rsplit_once('-') {
+        Some((stem, n)) if !stem.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => stem,
+        _ => id,
+    }
+}
+
+/// The id of a second copy of `id`: `lb-1` -> `lb-2`, `web` -> `web-2`.
+pub(super) fn sibling_id(model: &Model, id: &str) -> String {
+    fresh_id(model, stem(id))
+}
+
+/// The `host:` line of a fix's new component: a fresh host beside `c`'s, so the copy
+/// does not share its machine (nothing for a host-less component).
+pub(super) fn new_host_line(model: &Model, c: &ComponentDef) -> String {
+    match c.host {
+        Some(h) => format!("    host: {}\n", fresh_id(model, &model.host(h).id.value)),
+        None => String::new(),
+    }
+}
+
+pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, String) {
+    let peer = sibling_id(model, &c.id.value);
+    let host_line = new_host_line(model, c);
+    let targets: Vec<&str> = c
+        .load_balancer
+        .as_ref()
+        .map(|lb| {
+            lb.targets
+                .iter()
+                .map(|(t, _)| model.component(*t).id.value.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let software = c
+        .software
+        .as_deref()
+        .map(|s| format!("    software: {s}\n"))
+        .unwrap_or_default();
+    let yaml = format!(
+        "components:\n  {id}:\n    peers: [{peer}]\n    failover: vrrp\n  {peer}:\n    kind: load_balancer\n{host_line}{software}    balancing: {{ targets: [{targets}] }}\n    peers: [{id}]\n    failover: vrrp\n",
+        id = c.id.value,
+        targets = targets.join(", "),
+    );
+    (
+        format!(
+            "add a peer load balancer `{peer}` that takes over through VRRP (a shared virtual IP)"
+        ),
+        yaml,
+    )
+}
+
+pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, String) {
+    let twin = sibling_id(model, &c.id.value);
+    let service = c
+        .service
+        .as_ref()
+        .map_or_else(|| free_id(model, stem(&c.id.value)), |s| s.value.clone());
+    let host_line = new_host_line(model, c);
+    let yaml = format!(
+        "components:\n  {id}:\n    service: {service}\n  {twin}:\n    kind: {kind}\n{host_line}    service: {service}\n",
+        id = c.id.value,
+        kind = c.kind.value.as_str(),
+    );
+    (
+        format!(
+            "run a second `{}` on another machine, in one `service` group with this one",
+            c.kind.value.as_str()
+        ),
+        yaml,
+    )
+}
+
+pub(super) fn replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {
+    let replica = free_id(model, &format!("{}-replica", stem(&c.id.value)));
+    let host_line = new_host_line(model, c);
+    let engine = c
+        .data_store
+        .as_ref()
+        .and_then(|d| d.engine.as_deref())
+        .map(|e| format!("    engine: {e}\n"))
+        .unwrap_or_default();
+    let yaml = format!(
+        "components:\n  {id}:\n    role: primary\n    failover: automatic\n  {replica}:\n    kind: {kind}\n{host_line}{engine}    role: replica\n    replicates_from: {id}\n",
+        id = c.id.value,
+        kind = c.kind.value.as_str(),
+    );
+    (
+        format!(
+            "add a replica of `{}` on another machine and promote it automatically when the primary fails",
+            c.id.value
+        ),
+        yaml,
+    )
+}
+
+/// For a primary that has replicas: automatic failover, and reads spread so that no
+/// reader depends on one node: each reader of a single member also reads another
+/// (its existing link to it changed to `read_write`, or a new `read` link).
+pub(super) fn failover_fix(cx: &Context, c: ComponentId) -> (String, String) {
+    let model = cx.model;
+    let def = model.component(c);
+    let mut members = vec![c];
+    members.extend_from_slice(cx.replicas_of(c));
+    let mut links = String::new();
+    let mut done = std::collections::BTreeSet::new();
+    for &m in &members {
+        for edge in cx
+            .graph
+            .graph
+            .edges_directed(crate::graph::node(m), petgraph::Direction::Incoming)
+        {
+            let link = model.link(*petgraph::visit::EdgeRef::weight(&edge));
+            let source = link.from;
+            if !link.access.reads() || link.origin != LinkOrigin::Declared || !done.insert(source) {
+                continue;
+            }
+            let outgoing = cx.graph.outgoing(source);
+            let reads = outgoing
+                .iter()
+                .filter(|l| model.link(**l).access.reads() && members.contains(&model.link(**l).to))
+                .count();
+            if reads > 1 {
+                continue;
+            }
+            let other = members
+                .iter()
+                .copied()
+                .find(|o| *o != m)
+                .expect("a primary with replicas");
+            let source_id = &model.component(source).id.value;
+            let other_id = &model.component(other).id.value;
+            let existing = outgoing
+                .iter()
+                .map(|l| model.link(*l))
+                .find(|l| l.to == other);
+            match existing {
+                Some(l) => links.push_str(&format!(
+                    "  - {{ from: {source_id}, to: {other_id}, protocol: {}, access: read_write }}\n",
+                    l.protocol.as_str(),
+                )),
+                None => links.push_str(&format!(
+                    "  - {{ from: {source_id}, to: {other_id}, protocol: {}, access: read }}\n",
+                    link.protocol.as_str()
+                )),
+            }
+        }
+    }
+    let mut yaml = format!(
+        "components:\n  {}:\n    failover: automatic\n",
+        def.id.value
+    );
+    if !links.is_empty() {
+        yaml.push_str("links:\n");
+        yaml.push_str(&links);
+    }
+    let replica_id = &model.component(members[1]).id.value;
+    (
+        format!(
+            "promote `{replica_id}` automatically when `{}` fails, and let every reader read both",
+            def.id.value
+        ),
+        yaml,
+    )
+}
+
+/// A value of `level` not used yet: `r1` -> `r2`.
+pub(super) fn fresh_value(model: &Model, level: &str, value: &str) -> String {
+    let stem = value.trim_end_matches(|c: char| c.is_ascii_digit());
+    // Failure domains are sorted by level then value: a binary search, not a scan.
+    let taken = |v: &str| {
+        model
+            .failure_domains
+            .binary_search_by(|d| (d.level.as_str(), d.value.as_str()).cmp(&(level, v)))
+            .is_ok()
+    };
+    (2..)
+        .map(|n| format!("{stem}{n}"))
+        .find(|v| !taken(v))
+        .expect("some value is free")
+}
