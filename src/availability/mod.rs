@@ -371,4 +371,6 @@ fn redundancy_groups(model: &Model, demands: &[Vec<Clause>]) -> Vec<Group> {
 }
 
 #[cfg(test)]
+mod oracle;
+#[cfg(test)]
 mod tests;
