@@ -31,6 +31,10 @@ fn shared_failure_domain(cx: &Analysed, out: &mut Vec<Finding>) {
         let Some(group_outage) = cx.outage(*group_event) else {
             continue;
         };
+        // A quorum that tolerates no loss has no redundancy for placement to defeat.
+        if group.is_quorum() && group.tolerates() == 0 {
+            continue;
+        }
         // The members in each host and each level value. A domain defeats the group
         // when it holds more members than the group tolerates losing: every member of
         // an OR group, a majority of a majority quorum's voters.

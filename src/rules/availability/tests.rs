@@ -276,3 +276,413 @@ fn rule_fixtures() {
         &[&peers(", failover: vrrp")],
     );
 }
+
+// The availability model v2 (rules.md), one design each.
+
+/// Every finding's code and first subject, sorted: what the user sees.
+fn codes(yaml: &str) -> Vec<(String, String)> {
+    let report = lint(yaml);
+    assert!(report.valid, "{:?}", report.findings);
+    let mut out: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.code.to_string(), f.subjects[0].clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+fn message(yaml: &str, code: &str) -> String {
+    let report = lint(yaml);
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == code)
+        .map(|f| f.message.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Redis with Sentinel: clients reach the primary through its endpoint, which
+/// Sentinels move to the replica when they agree.
+fn sentinel(sentinels: &str, voters: &str) -> String {
+    format!(
+        "version: 1
+name: redis
+hosts:
+  a: {{}}
+  b: {{}}
+  c: {{}}
+components:
+  users: {{ kind: client }}
+  app: {{ kind: app_server, instances: 2 }}
+  redis-1:
+    kind: cache
+    host: a
+    role: primary
+    failover: automatic
+    quorum: {{ voters: [{voters}] }}
+  redis-2: {{ kind: cache, host: b, role: replica, replicates_from: redis-1 }}
+{sentinels}links:
+  - {{ from: users, to: app }}
+  - {{ from: app, to: redis-1, access: read_write }}
+"
+    )
+}
+
+#[test]
+fn a_primary_behind_three_sentinels_fails_over() {
+    let yaml = sentinel(
+        "  s1: { kind: service, host: a }\n  s2: { kind: service, host: b }\n  s3: { kind: service, host: c }\n",
+        "s1, s2, s3",
+    );
+    assert_eq!(spofs(&yaml), expect(&[]));
+}
+
+#[test]
+fn two_sentinels_lose_their_quorum_with_the_primary_host() {
+    // Two Sentinels need both (a majority of two): the primary's host takes one, so
+    // the replica is never promoted.
+    let yaml = sentinel(
+        "  s1: { kind: service, host: a }\n  s2: { kind: service, host: b }\n",
+        "s1, s2",
+    );
+    assert_eq!(spofs(&yaml), expect(&[("SPOF001", "a")]));
+    let text = message(&yaml, "SPOF001");
+    assert!(
+        text.contains("it takes `s1`, 1 of the 2 voters of the quorum of `redis-1` (needs 2)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_quorum_that_falls_with_the_primary_is_the_reason_given() {
+    // The primary is one of the two voters (a MongoDB-style replica set of two).
+    let yaml = sentinel("", "redis-1, redis-2");
+    assert_eq!(spofs(&yaml), expect(&[("SPOF003", "redis-1")]));
+    let report = lint(&yaml);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "SPOF003")
+        .unwrap();
+    assert!(
+        f.message.contains("its failover cannot happen: the quorum needs 2 of its 2 voters, and its failure takes `redis-1`"),
+        "{}",
+        f.message
+    );
+    let fix = &f.fix.as_ref().unwrap().yaml;
+    assert!(!fix.contains("failover: automatic"), "{fix}");
+    assert!(
+        fix.contains("quorum: { voters: [redis-1, redis-2, redis-3], needs: 2 }"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn a_replica_set_split_two_and_one_across_datacenters() {
+    let yaml = "version: 1
+name: mongo
+hosts:
+  m1: { failure_domains: { datacenter: dc1 } }
+  m2: { failure_domains: { datacenter: dc1 } }
+  m3: { failure_domains: { datacenter: dc2 } }
+components:
+  users: { kind: client }
+  app: { kind: app_server, instances: 2 }
+  mongo-1:
+    kind: database
+    host: m1
+    role: primary
+    failover: automatic
+    quorum: { voters: [mongo-1, mongo-2, mongo-3], for: writes }
+  mongo-2: { kind: database, host: m2, role: replica, replicates_from: mongo-1 }
+  mongo-3: { kind: database, host: m3, role: replica, replicates_from: mongo-1 }
+links:
+  - { from: users, to: app }
+  - { from: app, to: mongo-1 }
+";
+    // Any one member may fail; losing dc1 takes two of three voters and every write.
+    assert_eq!(spofs(yaml), expect(&[("SPOF002", "datacenter:dc1")]));
+    let text = message(yaml, "SPOF002");
+    assert!(
+        text.starts_with("2 of the 3 voters of a quorum that needs 2, `mongo-1` and `mongo-2`, sit in `datacenter:dc1`"),
+        "{text}"
+    );
+    // Spread 1+1+1, nothing is left to say.
+    let spread = yaml.replace(
+        "m2: { failure_domains: { datacenter: dc1 } }",
+        "m2: { failure_domains: { datacenter: dc3 } }",
+    );
+    assert_eq!(spofs(&spread), expect(&[]));
+}
+
+/// PostgreSQL with synchronous standbys: every commit waits for one of them.
+fn synchronous(standbys: &str) -> String {
+    format!(
+        "version: 1
+name: pg
+hosts:
+  a: {{}}
+  b: {{}}
+  c: {{}}
+components:
+  users: {{ kind: client }}
+  app: {{ kind: app_server, instances: 2 }}
+  pg-1: {{ kind: database, host: a, role: primary, failover: automatic }}
+{standbys}links:
+  - {{ from: users, to: app }}
+  - {{ from: app, to: pg-1, access: read_write }}
+"
+    )
+}
+
+#[test]
+fn a_single_synchronous_standby_blocks_every_commit() {
+    let yaml = synchronous(
+        "  pg-2: { kind: database, host: b, role: replica, replicates_from: pg-1, replication: { mode: sync } }\n",
+    );
+    // The standby's failure stops every commit; the primary's failure promotes the
+    // standby, which then has no standby of its own.
+    assert_eq!(
+        spofs(&yaml),
+        expect(&[("SPOF001", "pg-2"), ("SPOF003", "pg-1")])
+    );
+    let text = message(&yaml, "SPOF003");
+    assert!(
+        text.contains(
+            "its one synchronous replica `pg-2` would take over with no synchronous replica left"
+        ),
+        "{text}"
+    );
+    // Two synchronous standbys (ANY 1): no single failure blocks writes.
+    let two = synchronous(
+        "  pg-2: { kind: database, host: b, role: replica, replicates_from: pg-1, replication: { mode: sync } }\n  pg-3: { kind: database, host: c, role: replica, replicates_from: pg-1, replication: { mode: sync } }\n",
+    );
+    assert_eq!(spofs(&two), expect(&[]));
+    // semi_sync falls back to async: no dependency.
+    let semi = synchronous(
+        "  pg-2: { kind: database, host: b, role: replica, replicates_from: pg-1, replication: { mode: semi_sync } }\n",
+    );
+    assert_eq!(spofs(&semi), expect(&[]));
+}
+
+#[test]
+fn managed_services_have_no_failure_of_their_own() {
+    let yaml = "version: 1
+name: static-site
+components:
+  users: { kind: client }
+  dns: { kind: dns, managed: true, software: route53 }
+  cdn: { kind: cdn, managed: true, software: cloudfront }
+  bucket: { kind: storage, managed: true, software: s3 }
+links:
+  - { from: users, to: dns, protocol: dns }
+  - { from: users, to: cdn, protocol: https, port: 443 }
+  - { from: cdn, to: bucket, protocol: https, port: 443 }
+";
+    let found = codes(yaml);
+    // No SPOF, and no FW001/MON001 on what the provider runs.
+    assert!(
+        found
+            .iter()
+            .all(|(code, _)| !code.starts_with("SPOF") && code != "FW001" && code != "MON001"),
+        "{found:?}"
+    );
+    // The same design run by hand has one SPOF per component.
+    let by_hand = yaml.replace(", managed: true", "");
+    assert_eq!(spofs(&by_hand).len(), 3);
+}
+
+#[test]
+fn one_target_with_two_instances_is_a_pool() {
+    let yaml = "version: 1
+name: t
+components:
+  users: { kind: client }
+  lb: { kind: load_balancer, managed: true, balancing: { targets: [web], health_check: { path: / } } }
+  web: { kind: web_server, instances: 2 }
+links:
+  - { from: users, to: lb }
+";
+    let found = codes(yaml);
+    assert!(
+        !found
+            .iter()
+            .any(|(code, _)| code == "LB001" || code.starts_with("SPOF")),
+        "{found:?}"
+    );
+    let single = yaml.replace(", instances: 2", "");
+    let found = codes(&single);
+    assert!(found.contains(&("LB001".into(), "lb".into())), "{found:?}");
+}
+
+#[test]
+fn a_read_only_pool_of_replicas_takes_no_writes() {
+    let yaml = "version: 1
+name: t
+components:
+  users: { kind: client }
+  app: { kind: app_server, instances: 2 }
+  db: { kind: database, role: primary, failover: automatic }
+  r1: { kind: database, role: replica, replicates_from: db }
+  r2: { kind: database, role: replica, replicates_from: db }
+  readers:
+    kind: load_balancer
+    managed: true
+    balancing: { targets: [r1, r2], backend: { protocol: mysql, port: 3306, access: read }, health_check: { port: 3306 } }
+links:
+  - { from: users, to: app }
+  - { from: app, to: readers, access: read }
+  - { from: app, to: db, access: write }
+";
+    let found = codes(yaml);
+    assert!(
+        !found
+            .iter()
+            .any(|(code, _)| code == "DB001" || code.starts_with("SPOF")),
+        "{found:?}"
+    );
+    // Without `access: read` the pool writes to replicas.
+    let writes = yaml.replace(", access: read }", " }");
+    let found = codes(&writes);
+    assert!(found.iter().any(|(code, _)| code == "DB001"), "{found:?}");
+}
+
+#[test]
+fn a_store_that_replicates_from_itself_does_not_panic() {
+    for role in ["replica", "standalone"] {
+        let yaml = format!(
+            "version: 1\nname: t\ncomponents:\n  users: {{ kind: client }}\n  db: {{ kind: database, role: {role}, replicates_from: db }}\nlinks:\n  - {{ from: users, to: db }}\n"
+        );
+        let found = codes(&yaml);
+        // Unclustered (DB003 reports the cycle): a plain dependency.
+        assert!(
+            found.contains(&("SPOF001".into(), "db".into())),
+            "{found:?}"
+        );
+    }
+    let primary = "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  db: { kind: database, role: primary, replicates_from: db }\nlinks:\n  - { from: users, to: db }\n";
+    let report = lint(primary);
+    assert!(!report.valid);
+    assert!(report.findings.iter().any(|f| f.rule.code == "IL006"));
+}
+
+#[test]
+fn firewalls_group_only_when_they_protect_the_same_things() {
+    let yaml = "version: 1
+name: t
+components:
+  users: { kind: client }
+  web: { kind: web_server, instances: 2 }
+  admin: { kind: app_server, instances: 2 }
+  fw-1: { kind: firewall, service: edge, protects: [web], allow: [{ port: any, from: any }] }
+  fw-2: { kind: firewall, service: edge, protects: [admin], allow: [{ port: any, from: any }] }
+links:
+  - { from: users, to: web }
+";
+    // fw-1 alone guards web: it is the single point of failure; fw-2 protects
+    // nothing on any path and is none.
+    assert_eq!(spofs(yaml), expect(&[("SPOF001", "fw-1")]));
+    let same = yaml.replace("protects: [admin]", "protects: [web]");
+    assert_eq!(spofs(&same), expect(&[]));
+    // A firewall that fails open is not on the path.
+    let open = yaml.replace(
+        "fw-1: { kind: firewall,",
+        "fw-1: { kind: firewall, critical: false,",
+    );
+    assert_eq!(spofs(&open), expect(&[]));
+}
+
+#[test]
+fn a_client_on_a_host_goes_down_with_it() {
+    let yaml = "version: 1
+name: t
+hosts:
+  office: {}
+components:
+  batch: { kind: client, host: office }
+  api: { kind: app_server, instances: 2 }
+links:
+  - { from: batch, to: api, protocol: http, port: 80 }
+";
+    assert_eq!(spofs(yaml), expect(&[("SPOF001", "office")]));
+    // A client on a host with no zone is on the internet: plain HTTP from it is TLS001.
+    let found = codes(yaml);
+    assert!(
+        found.contains(&("TLS001".into(), "batch->api".into())),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_store_only_read_from_is_spof001() {
+    let yaml = "version: 1
+name: t
+components:
+  users: { kind: client }
+  app: { kind: app_server, instances: 2 }
+  catalog: { kind: database }
+links:
+  - { from: users, to: app }
+  - { from: app, to: catalog, access: read }
+";
+    assert_eq!(spofs(yaml), expect(&[("SPOF001", "catalog")]));
+    let written = yaml.replace("access: read", "access: read_write");
+    assert_eq!(spofs(&written), expect(&[("SPOF003", "catalog")]));
+}
+
+#[test]
+fn automatic_failover_with_no_promotable_replica_says_so() {
+    let yaml = "version: 1
+name: t
+hosts:
+  a: {}
+  b: {}
+components:
+  users: { kind: client }
+  app: { kind: app_server, instances: 2 }
+  db: { kind: database, host: a, role: primary, failover: automatic }
+  db-r: { kind: database, host: b, role: replica, replicates_from: db, failover: none }
+links:
+  - { from: users, to: app }
+  - { from: app, to: db }
+";
+    assert_eq!(spofs(yaml), expect(&[("SPOF003", "db")]));
+    let report = lint(yaml);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "SPOF003")
+        .unwrap();
+    assert!(
+        f.message.contains("`failover: automatic` is set but no replica can be promoted: `db-r` is out of promotion"),
+        "{}",
+        f.message
+    );
+    let fix = &f.fix.as_ref().unwrap().yaml;
+    assert_eq!(fix, "components:\n  db-r:\n    failover: automatic\n");
+}
+
+#[test]
+fn a_generic_quorum_works_only_while_enough_voters_work() {
+    let yaml = "version: 1
+name: t
+hosts:
+  a: { failure_domains: { rack: r1 } }
+  b: { failure_domains: { rack: r1 } }
+  c: { failure_domains: { rack: r2 } }
+components:
+  users: { kind: client }
+  api: { kind: app_server, instances: 2 }
+  kafka: { kind: queue, instances: 3, quorum: { voters: [zk-1, zk-2, zk-3] } }
+  zk-1: { kind: service, host: a }
+  zk-2: { kind: service, host: b }
+  zk-3: { kind: service, host: c }
+links:
+  - { from: users, to: api }
+  - { from: api, to: kafka }
+";
+    // No one voter matters; rack r1 holds two of three.
+    assert_eq!(spofs(yaml), expect(&[("SPOF002", "rack:r1")]));
+}
