@@ -123,7 +123,8 @@ impl<'a> Context<'a> {
 
     /// The components that an entrypoint reaches: along links, across redundancy
     /// groups, from a reached primary to its replicas (they hold its data and stand in
-    /// for it), and to network firewalls in front of anything reached.
+    /// for it), to the voters of a reached quorum, and to network firewalls in front of
+    /// anything reached.
     pub fn reachable(&self) -> Vec<bool> {
         let starts = self
             .model
@@ -155,6 +156,14 @@ impl<'a> Context<'a> {
                 .map(|n| self.graph.graph[n])
                 .chain(self.group_of(c).iter().copied())
                 .chain(self.replicas_of(c).iter().copied())
+                // Quorum voters are reached with what they vote for.
+                .chain(
+                    model
+                        .component(c)
+                        .quorum
+                        .iter()
+                        .flat_map(|q| q.voters.iter().copied()),
+                )
                 // Peers are reached with their load balancer whatever its failover.
                 .chain(
                     model

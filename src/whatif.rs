@@ -21,6 +21,21 @@ pub struct WhatIf {
     pub stopped: Vec<String>,
     /// Components still up that no served entrypoint reaches any more.
     pub unreachable: Vec<String>,
+    /// Quorums left with fewer working voters than they need.
+    pub quorums_lost: Vec<QuorumLost>,
+}
+
+/// A quorum the failures break, and the voters they take.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct QuorumLost {
+    /// The component whose quorum it is.
+    pub of: String,
+    /// How many voters it needs.
+    pub needs: u32,
+    /// How many voters it has.
+    pub voters: usize,
+    /// The voters that stop working.
+    pub taken: Vec<String>,
 }
 
 /// Resolves `what-if` ids: a component, a host, or `level:value`.
@@ -86,7 +101,25 @@ pub fn what_if(cx: &Analysed, ids: &[String]) -> Result<WhatIf, String> {
         entrypoints_served: Vec::new(),
         stopped: Vec::new(),
         unreachable: Vec::new(),
+        quorums_lost: Vec::new(),
     };
+    for &q in &av.quorums {
+        let quorum = model.component(q).quorum.as_ref().expect("listed for its quorum");
+        let taken: Vec<String> = quorum
+            .voters
+            .iter()
+            .filter(|v| !working[v.index()])
+            .map(|v| name(v.index()))
+            .collect();
+        if quorum.voters.len() - taken.len() < quorum.needs as usize {
+            answer.quorums_lost.push(QuorumLost {
+                of: name(q.index()),
+                needs: quorum.needs,
+                voters: quorum.voters.len(),
+                taken,
+            });
+        }
+    }
     for (i, c) in model.components.iter().enumerate() {
         if c.entrypoint {
             if working[i] {
@@ -114,8 +147,18 @@ impl WhatIf {
                 v.join(", ")
             }
         };
+        let mut quorums = String::new();
+        for q in &self.quorums_lost {
+            quorums.push_str(&format!(
+                "  quorum of {} lost (needs {} of {} voters): takes {}\n",
+                q.of,
+                q.needs,
+                q.voters,
+                q.taken.join(", ")
+            ));
+        }
         format!(
-            "what-if: {} fail{}\n  entrypoints no longer served: {}\n  entrypoints still served: {}\n  components that stop working ({}): {}\n  components still up but no longer reached ({}): {}\n",
+            "what-if: {} fail{}\n  entrypoints no longer served: {}\n  entrypoints still served: {}\n  components that stop working ({}): {}\n  components still up but no longer reached ({}): {}\n{quorums}",
             self.failed.join(", "),
             if self.failed.len() == 1 { "s" } else { "" },
             list(&self.entrypoints_lost),

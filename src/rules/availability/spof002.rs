@@ -162,8 +162,8 @@ fn shared_domain_finding(
         &SPOF002,
         span,
         format!(
-            "{redundant} in {where_}: if it fails, {} ({}){}",
-            impact.sentence, impact.chain, impact.voters
+            "{redundant} in {where_}: if it fails, {} ({})",
+            impact.sentence, impact.chain
         ),
     )
     .label(format!(
