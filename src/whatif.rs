@@ -104,7 +104,11 @@ pub fn what_if(cx: &Analysed, ids: &[String]) -> Result<WhatIf, String> {
         quorums_lost: Vec::new(),
     };
     for &q in &av.quorums {
-        let quorum = model.component(q).quorum.as_ref().expect("listed for its quorum");
+        let quorum = model
+            .component(q)
+            .quorum
+            .as_ref()
+            .expect("listed for its quorum");
         let taken: Vec<String> = quorum
             .voters
             .iter()

@@ -152,8 +152,8 @@ fn examples_are_valid_and_lint_cleanly_or_with_findings() {
     let files = v["files"].as_array().unwrap();
     assert_eq!(
         files.len(),
-        4,
-        "the four designs, not the invalid files: {files:?}"
+        5,
+        "the five designs, not the invalid files: {files:?}"
     );
     assert!(files.iter().all(|f| f["valid"] == true));
     assert!(code == 0 || code == 1, "exit {code}");

@@ -45,6 +45,7 @@ fn the_examples_full_findings() {
         "02-distributed",
         "03-secured-monitored",
         "04-scaled-up",
+        "05-cloud-quorum",
     ] {
         let text = run(&[&format!("examples/{example}.topology.yml")]);
         insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
@@ -111,4 +112,53 @@ fn the_scaled_up_design_keeps_only_its_real_single_points() {
             ("SPOF003", "db-primary")
         ])
     );
+}
+
+#[test]
+fn the_cloud_design_loses_only_the_zone_that_holds_a_majority_of_its_replica_set() {
+    let all = findings("examples/05-cloud-quorum.topology.yml");
+    let spofs: Vec<(String, String)> = all
+        .iter()
+        .filter(|(c, _)| c.starts_with("SPOF") || c == "LB001")
+        .cloned()
+        .collect();
+    // Managed services, the Sentinel-guarded Redis pair and the replica set's members
+    // each fail over; only az-a, with two of the three MongoDB voters, stops writes.
+    assert_eq!(spofs, set(&[("SPOF002", "az:az-a")]));
+    // What the provider runs is neither firewalled nor monitored by the user.
+    for (code, subject) in &all {
+        assert!(
+            !(["FW001", "MON001"].contains(&code.as_str())
+                && ["route53", "cloudfront", "assets", "alb"].contains(&subject.as_str())),
+            "{code} on managed `{subject}`"
+        );
+    }
+    // `what-if` agrees, and names the voters the zone takes.
+    let o = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .args([
+            "what-if",
+            "examples/05-cloud-quorum.topology.yml",
+            "--fail",
+            "az:az-a",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "an entrypoint is lost");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["quorums_lost"],
+        serde_json::json!([{ "of": "mongo-1", "needs": 2, "voters": 3, "taken": ["mongo-1", "mongo-2"] }])
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .args([
+            "what-if",
+            "examples/05-cloud-quorum.topology.yml",
+            "--fail",
+            "az:az-b",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "az-b alone is survivable");
 }

@@ -16,6 +16,11 @@
 //!   kind may have is infra-lint's check (IL006), kept out of the schema so editors
 //!   offer every field;
 //! - bad-cidr.yml: JSON Schema has no CIDR format.
+//! - lb-targets-itself.yml, primary-replicates-from.yml, service-mixes-kinds.yml,
+//!   service-on-replication-cluster.yml, quorum-misuse.yml: each error relates one
+//!   field to another (a target to its load balancer, a label to the kinds and the
+//!   replication of its other members, a quorum to the role and failover beside it, a
+//!   count to a list's length): infra-lint's IL006, not a shape.
 
 use std::path::Path;
 
@@ -179,6 +184,11 @@ fn every_invalid_example_is_either_checked_or_excused() {
         "repeated-failure-domain-level.yml",
         "replicates-from-on-web-server.yml",
         "tab-indentation.yml",
+        "lb-targets-itself.yml",
+        "primary-replicates-from.yml",
+        "service-mixes-kinds.yml",
+        "service-on-replication-cluster.yml",
+        "quorum-misuse.yml",
     ];
     for entry in std::fs::read_dir("examples/invalid").expect("examples/invalid/") {
         let name = entry.expect("entry").file_name();

@@ -1,5 +1,6 @@
-//! Valid topologies built from structured input (kinds, hosts, racks, LB pools, peers,
-//! replication, service groups, firewalls, monitoring, links with cycles): each must be
+//! Valid topologies built from structured input (kinds, hosts, racks, LB pools with
+//! backend access, peers, replication with sync replicas, service groups, quorums,
+//! managed services, firewalls, monitoring, links with cycles): each must be
 //! a valid topology, and linting and rendering it in every format must not panic.
 //! (The availability analysis is checked against a brute-force oracle by the property
 //! test in src/availability/tests.rs.)
@@ -33,6 +34,10 @@ struct Comp {
     protects: Vec<u8>,
     firewall: Option<(u16, u8)>,
     agent: bool,
+    managed: bool,
+    quorum: Option<(Vec<u8>, u8, bool)>,
+    access: u8,
+    sync: bool,
 }
 
 const KINDS: [&str; 9] =
@@ -56,6 +61,19 @@ impl Plan {
             let zone = if *dmz { "zone: dmz" } else { "zone: private" };
             y.push_str(&format!("  h{i}: {{ {zone}{rack} }}\n"));
         }
+        // Replication first: a store that is replicated (or replicates) takes no label.
+        let store = |i: usize| matches!(kind(i), "database" | "cache");
+        let role = |i: usize| ["primary", "replica", "standalone"][comps[i].role as usize % 3];
+        let source = |i: usize| {
+            comps[i].source.map(|s| usize::from(s) % n).filter(|s| *s != i && store(i) && store(*s) && role(i) == "replica")
+        };
+        let mut replicated = vec![false; n];
+        for i in 0..n {
+            if let Some(s) = source(i) {
+                replicated[i] = true;
+                replicated[s] = true;
+            }
+        }
         y.push_str("components:\n");
         let mut implied = std::collections::HashSet::new();
         for (i, c) in comps.iter().enumerate() {
@@ -63,11 +81,13 @@ impl Plan {
             let mut f = vec![format!("kind: {k}")];
             if let Some(h) = c.host.map(usize::from).filter(|h| *h < hosts.len()) {
                 f.push(format!("host: h{h}"));
+            } else if c.managed {
+                f.push("managed: true".into());
             }
             if c.two_instances && k != "client" {
                 f.push("instances: 2".into());
             }
-            if let Some(s) = c.service.filter(|_| k != "client") {
+            if let Some(s) = c.service.filter(|_| k != "client" && !replicated[i]) {
                 f.push(format!("service: {k}-{}", s % 2));
             }
             if !c.critical {
@@ -92,16 +112,20 @@ impl Plan {
                         implied.insert((i, *x));
                     }
                     let names: Vec<String> = t.iter().map(|x| format!("c{x}")).collect();
-                    f.push(format!("balancing: {{ targets: [{}] }}", names.join(", ")));
+                    let access = ["", ", backend: { access: read }", ", backend: { access: write }"][c.access as usize % 3];
+                    f.push(format!("balancing: {{ targets: [{}]{access} }}", names.join(", ")));
                     if let Some(p) = c.peer.map(|p| usize::from(p) % n).filter(|p| *p != i && kind(*p) == "load_balancer") {
                         f.push(format!("peers: [c{p}]"));
                         f.push(format!("failover: {}", ["vrrp", "none", "dns"][c.failover as usize % 3]));
                     }
                 }
                 "database" | "cache" => {
-                    f.push(format!("role: {}", ["primary", "replica", "standalone"][c.role as usize % 3]));
-                    if let Some(s) = c.source.map(|s| usize::from(s) % n).filter(|s| *s != i && matches!(kind(*s), "database" | "cache")) {
+                    f.push(format!("role: {}", role(i)));
+                    if let Some(s) = source(i) {
                         f.push(format!("replicates_from: c{s}"));
+                        if c.sync {
+                            f.push("replication: { mode: sync }".into());
+                        }
                     }
                     f.push(format!("failover: {}", ["automatic", "none", "manual"][c.failover as usize % 3]));
                 }
@@ -114,6 +138,19 @@ impl Plan {
                 }
                 "monitoring" => f.push("monitors: [c0]".into()),
                 _ => {}
+            }
+            if let Some((voters, needs, writes)) = &c.quorum {
+                let primary = store(i) && role(i) == "primary";
+                let automatic = c.failover as usize % 3 == 0;
+                let mut v: Vec<usize> = voters.iter().take(7).map(|v| usize::from(*v) % (n + 1)).collect();
+                v.sort_unstable();
+                v.dedup();
+                if !v.is_empty() && (!primary || automatic) {
+                    let needs = usize::from(*needs) % v.len() + 1;
+                    let names: Vec<String> = v.iter().map(|x| format!("c{x}")).collect();
+                    let gates = if primary && *writes { ", for: writes" } else { "" };
+                    f.push(format!("quorum: {{ voters: [{}], needs: {needs}{gates} }}", names.join(", ")));
+                }
             }
             y.push_str(&format!("  c{i}: {{ {} }}\n", f.join(", ")));
         }
