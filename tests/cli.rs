@@ -564,6 +564,54 @@ fn the_readme_sample_outputs_are_real() {
     assert!(checked >= 2, "README samples checked: {checked}");
 }
 
+/// The system date (UTC), computed apart from infra-lint's own clock.
+fn system_date() -> infra_lint::model::Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    infra_lint::model::Date::from_days((secs / 86_400) as i64)
+}
+
+#[test]
+fn without_today_certificates_are_checked_against_the_system_date() {
+    // The one lint here that uses the system date on purpose: what it checks is the
+    // default of `--today`, so it asserts relative to the real date.
+    let dir = tempfile::tempdir().unwrap();
+    let topology = |expires: infra_lint::model::Date| {
+        format!(
+            "version: 1\nname: t\ncertificates:\n  c: {{ domains: [a.example], expires: {expires} }}\ncomponents:\n  users: {{ kind: client }}\n  web: {{ kind: web_server, listeners: [{{ port: 443, protocol: https, certificate: c }}] }}\nlinks:\n  - {{ from: users, to: web, protocol: https, port: 443 }}\n"
+        )
+    };
+    let before = system_date();
+    let soon = infra_lint::model::Date::from_days(before.days() + 10);
+    let later = infra_lint::model::Date::from_days(before.days() + 60);
+    let p = write(dir.path(), "soon.topology.yml", topology(soon).as_bytes());
+    let o = run(&["--format", "json", "--select", "TLS005", &p]);
+    let after = system_date();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    // Midnight may pass while it runs: then either day is right.
+    let expected: Vec<String> = [before, after]
+        .iter()
+        .map(|d| format!("expires on {soon}, in {} days", soon.days() - d.days()))
+        .collect();
+    assert!(
+        messages.len() == 1 && expected.iter().any(|e| messages[0].contains(e.as_str())),
+        "expected one of {expected:?}, got {messages:?}"
+    );
+    let p = write(dir.path(), "later.topology.yml", topology(later).as_bytes());
+    let o = run(&["--format", "json", "--select", "TLS005", &p]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"], serde_json::json!([]), "{v}");
+    assert_eq!(o.status.code(), Some(0));
+}
+
 #[test]
 fn what_if_names_what_stops() {
     let o = run(&[
