@@ -15,8 +15,8 @@ use std::time::Instant;
 use infra_lint::analysis::Context;
 use infra_lint::generate::{COMPONENTS_PER_CELL, Shape, topology};
 use infra_lint::graph::Graph;
-use infra_lint::lint::{FileReport, LintOptions, analyse, lint_path, run_checks};
-use infra_lint::model::{Date, Document, validate_with};
+use infra_lint::lint::{FileReport, LintOptions, TEST_TODAY, analyse, lint_path, run_checks};
+use infra_lint::model::{Document, validate_with};
 use infra_lint::output::{self, Format, HumanOptions, Run};
 use infra_lint::source::SourceFile;
 use infra_lint::yaml::from_source;
@@ -49,7 +49,7 @@ fn peak_rss_kib() -> u64 {
 /// The options of every measured run: the defaults, at a fixed date.
 fn options() -> LintOptions {
     LintOptions {
-        today: Date::parse("2026-11-24").expect("date"),
+        today: TEST_TODAY,
         ..LintOptions::default()
     }
 }

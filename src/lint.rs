@@ -13,6 +13,15 @@ use crate::rules::{AvailabilityCheck, Category, Check, PlainCheck, Rule, input};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, ErrorKind, Limits};
 
+/// The date every test, fixture and benchmark lints as of (`today` in [`LintOptions`],
+/// `--today` on the command line), so that no result depends on the day they run:
+/// certificates expire and suppressions lapse, but a snapshot must not.
+pub const TEST_TODAY: model::Date = model::Date {
+    year: 2026,
+    month: 11,
+    day: 24,
+};
+
 /// How a run lints: bounds on input (every one can be raised by a flag) and the date
 /// certificate checks use.
 #[derive(Clone, Debug)]

@@ -3,7 +3,21 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use infra_lint::lint::TEST_TODAY;
+
+/// Lints (the default command) as of the tests' fixed date, so that no result depends
+/// on the day the tests run.
 fn infra_lint(args: &[&str]) -> Output {
+    let today = TEST_TODAY.to_string();
+    let mut all = vec!["--today", today.as_str()];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+/// Runs exactly `args`: for subcommands, and for the README's samples, which show the
+/// command a reader would type (system date on purpose: a sample whose output depends
+/// on the date says `--today` itself).
+fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_infra-lint"))
         .args(args)
         .env_remove("NO_COLOR")
@@ -453,7 +467,7 @@ fn color_follows_the_flag_and_no_color() {
     let plain = stdout(&infra_lint(&["--color", "never", p]));
     assert!(!plain.contains("\u{1b}["));
     let auto = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
-        .args([p])
+        .args(["--today", &TEST_TODAY.to_string(), p])
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -490,13 +504,13 @@ fn quiet_leaves_out_the_summary() {
 
 #[test]
 fn rules_and_explain() {
-    let o = infra_lint(&["rules"]);
+    let o = run(&["rules"]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
     assert!(
         text.contains("GR001") && text.contains("unreachable-component") && text.contains("IL003")
     );
-    let o = infra_lint(&["rules", "--format", "json"]);
+    let o = run(&["rules", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let gr2 = v
         .as_array()
@@ -508,12 +522,12 @@ fn rules_and_explain() {
     assert_eq!(gr2["category"], "graph");
     assert_eq!(gr2["severity"], "warning");
     // By code or by name, the same page.
-    let by_code = stdout(&infra_lint(&["explain", "GR002"]));
-    let by_name = stdout(&infra_lint(&["explain", "no-entrypoint"]));
+    let by_code = stdout(&run(&["explain", "GR002"]));
+    let by_name = stdout(&run(&["explain", "no-entrypoint"]));
     assert_eq!(by_code, by_name);
     assert!(by_code.starts_with("GR002 no-entrypoint (graph, default severity warning)"));
     assert!(by_code.contains("## Example"));
-    let o = infra_lint(&["explain", "GR02"]);
+    let o = run(&["explain", "GR02"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `GR002`?"));
 }
@@ -532,7 +546,7 @@ fn the_readme_sample_outputs_are_real() {
         let (shown, _) = rest.split_once("```").unwrap();
         let mut args = vec!["--color", "never"];
         args.extend(command.split_whitespace());
-        let actual = stdout(&infra_lint(&args));
+        let actual = stdout(&run(&args));
         if actual != shown && std::env::var_os("UPDATE_README").is_some() {
             let readme = std::fs::read_to_string("README.md").unwrap();
             let header = format!("$ infra-lint {command}\n");
@@ -550,9 +564,57 @@ fn the_readme_sample_outputs_are_real() {
     assert!(checked >= 2, "README samples checked: {checked}");
 }
 
+/// The system date (UTC), computed apart from infra-lint's own clock.
+fn system_date() -> infra_lint::model::Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    infra_lint::model::Date::from_days((secs / 86_400) as i64)
+}
+
+#[test]
+fn without_today_certificates_are_checked_against_the_system_date() {
+    // The one lint here that uses the system date on purpose: what it checks is the
+    // default of `--today`, so it asserts relative to the real date.
+    let dir = tempfile::tempdir().unwrap();
+    let topology = |expires: infra_lint::model::Date| {
+        format!(
+            "version: 1\nname: t\ncertificates:\n  c: {{ domains: [a.example], expires: {expires} }}\ncomponents:\n  users: {{ kind: client }}\n  web: {{ kind: web_server, listeners: [{{ port: 443, protocol: https, certificate: c }}] }}\nlinks:\n  - {{ from: users, to: web, protocol: https, port: 443 }}\n"
+        )
+    };
+    let before = system_date();
+    let soon = infra_lint::model::Date::from_days(before.days() + 10);
+    let later = infra_lint::model::Date::from_days(before.days() + 60);
+    let p = write(dir.path(), "soon.topology.yml", topology(soon).as_bytes());
+    let o = run(&["--format", "json", "--select", "TLS005", &p]);
+    let after = system_date();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    // Midnight may pass while it runs: then either day is right.
+    let expected: Vec<String> = [before, after]
+        .iter()
+        .map(|d| format!("expires on {soon}, in {} days", soon.days() - d.days()))
+        .collect();
+    assert!(
+        messages.len() == 1 && expected.iter().any(|e| messages[0].contains(e.as_str())),
+        "expected one of {expected:?}, got {messages:?}"
+    );
+    let p = write(dir.path(), "later.topology.yml", topology(later).as_bytes());
+    let o = run(&["--format", "json", "--select", "TLS005", &p]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"], serde_json::json!([]), "{v}");
+    assert_eq!(o.status.code(), Some(0));
+}
+
 #[test]
 fn what_if_names_what_stops() {
-    let o = infra_lint(&[
+    let o = run(&[
         "what-if",
         "examples/02-distributed.topology.yml",
         "--fail",
@@ -573,7 +635,7 @@ fn what_if_names_what_stops() {
     );
 
     // Losing one server of the pair is survivable: exit 0, and its components stop.
-    let o = infra_lint(&[
+    let o = run(&[
         "what-if",
         "examples/02-distributed.topology.yml",
         "--fail",
@@ -590,7 +652,7 @@ fn what_if_names_what_stops() {
     );
 
     // Several at once, comma-separated: both servers means nothing is left.
-    let o = infra_lint(&[
+    let o = run(&[
         "what-if",
         "examples/02-distributed.topology.yml",
         "--fail",
@@ -608,20 +670,20 @@ fn what_if_fails_a_failure_domain_value() {
         "racks.topology.yml",
         b"version: 1\nname: r\nhosts:\n  h1: { failure_domains: { rack: r1 } }\n  h2: { failure_domains: { rack: r2 } }\ncomponents:\n  users: { kind: client }\n  web-1: { kind: web_server, host: h1, service: web }\n  web-2: { kind: web_server, host: h2, service: web }\nlinks:\n  - { from: users, to: web-1 }\n",
     );
-    let o = infra_lint(&["what-if", &p, "--fail", "rack:r1", "--format", "json"]);
+    let o = run(&["what-if", &p, "--fail", "rack:r1", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "web-2 still serves");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["stopped"], serde_json::json!(["web-1"]));
-    let o = infra_lint(&["what-if", &p, "--fail", "rack:r1,rack:r2"]);
+    let o = run(&["what-if", &p, "--fail", "rack:r1,rack:r2"]);
     assert_eq!(o.status.code(), Some(1));
-    let o = infra_lint(&["what-if", &p, "--fail", "rack:r3"]);
+    let o = run(&["what-if", &p, "--fail", "rack:r3"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `rack:r1`?"));
 }
 
 #[test]
 fn what_if_refuses_unknown_ids_and_invalid_files() {
-    let o = infra_lint(&[
+    let o = run(&[
         "what-if",
         "examples/02-distributed.topology.yml",
         "--fail",
@@ -629,7 +691,7 @@ fn what_if_refuses_unknown_ids_and_invalid_files() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `server-2`?"));
-    let o = infra_lint(&[
+    let o = run(&[
         "what-if",
         "examples/invalid/version-2.yml",
         "--fail",
@@ -644,17 +706,13 @@ fn init_writes_a_clean_starter_and_what_if_sees_the_peer_take_over() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("topology.yml");
     let p = p.to_str().unwrap();
-    assert_eq!(infra_lint(&["init", p]).status.code(), Some(0));
-    assert_eq!(
-        infra_lint(&["init", p]).status.code(),
-        Some(2),
-        "never overwrites"
-    );
+    assert_eq!(run(&["init", p]).status.code(), Some(0));
+    assert_eq!(run(&["init", p]).status.code(), Some(2), "never overwrites");
     let (v, code) = json(&["--fail-on", "info", p]);
     assert_eq!(code, 0, "the starter lints clean: {v}");
     // Losing one load balancer of the VRRP pair: users are still served and nothing
     // behind the pair is cut off.
-    let o = infra_lint(&["what-if", p, "--fail", "lb-1", "--format", "json"]);
+    let o = run(&["what-if", p, "--fail", "lb-1", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["stopped"], serde_json::json!(["lb-1"]));
@@ -663,14 +721,14 @@ fn init_writes_a_clean_starter_and_what_if_sees_the_peer_take_over() {
 
 #[test]
 fn schema_graph_and_report_commands() {
-    let o = infra_lint(&["schema"]);
+    let o = run(&["schema"]);
     assert_eq!(o.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(schema["properties"]["components"].is_object());
-    let o = infra_lint(&["graph", "examples/02-distributed.topology.yml"]);
+    let o = run(&["graph", "examples/02-distributed.topology.yml"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).starts_with("flowchart"));
-    let o = infra_lint(&[
+    let o = run(&[
         "graph",
         "--format",
         "dot",
@@ -678,12 +736,17 @@ fn schema_graph_and_report_commands() {
     ]);
     assert!(stdout(&o).starts_with("digraph"));
     assert_eq!(
-        infra_lint(&["graph", "examples/invalid/version-2.yml"])
+        run(&["graph", "examples/invalid/version-2.yml"])
             .status
             .code(),
         Some(2)
     );
-    let o = infra_lint(&["report", "examples/02-distributed.topology.yml"]);
+    let o = run(&[
+        "report",
+        "--today",
+        &TEST_TODAY.to_string(),
+        "examples/02-distributed.topology.yml",
+    ]);
     assert_eq!(o.status.code(), Some(1), "the report fails like check does");
     let text = stdout(&o);
     assert!(

@@ -76,7 +76,7 @@ fn lint_json_with(
     analysis_work: Option<usize>,
 ) -> String {
     let mut options = infra_lint::lint::LintOptions {
-        today: infra_lint::model::Date::parse("2026-11-24").unwrap(),
+        today: infra_lint::lint::TEST_TODAY,
         analysis_work,
         ..Default::default()
     };

@@ -2,9 +2,11 @@
 
 use std::process::Command;
 
+use infra_lint::lint::TEST_TODAY;
+
 fn run(args: &[&str]) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
-        .args(["--color", "never", "--today", "2026-11-24"])
+        .args(["--color", "never", "--today", &TEST_TODAY.to_string()])
         .args(args)
         .output()
         .expect("run infra-lint");

@@ -13,7 +13,7 @@ use infra_lint::output::{self, Format, HumanOptions, Run, diagram, github};
 fn options() -> LintOptions {
     LintOptions {
         outline: true,
-        today: infra_lint::model::Date::parse("2026-11-24").unwrap(),
+        today: infra_lint::lint::TEST_TODAY,
         ..Default::default()
     }
 }

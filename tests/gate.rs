@@ -4,10 +4,12 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use infra_lint::lint::TEST_TODAY;
+
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_infra-lint"))
         .current_dir(dir)
-        .args(["--color", "never", "--today", "2026-11-24"])
+        .args(["--color", "never", "--today", &TEST_TODAY.to_string()])
         .args(args)
         .env_remove("NO_COLOR")
         .output()
@@ -344,10 +346,10 @@ fn a_baseline_hides_known_findings_even_after_the_yaml_moves() {
 
 #[test]
 fn statistics_count_findings_per_rule() {
-    let o = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
-        .args(["--statistics", "examples/02-distributed.topology.yml"])
-        .output()
-        .unwrap();
+    let o = run_in(
+        Path::new("."),
+        &["--statistics", "examples/02-distributed.topology.yml"],
+    );
     let text = String::from_utf8_lossy(&o.stdout);
     let first = text.lines().next().unwrap();
     assert!(

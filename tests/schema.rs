@@ -233,7 +233,10 @@ links:
 "#;
     let report = infra_lint::lint::lint_source(
         infra_lint::source::SourceFile::new("accepts.topology.yml", text.to_string()),
-        &infra_lint::lint::LintOptions::default(),
+        &infra_lint::lint::LintOptions {
+            today: infra_lint::lint::TEST_TODAY,
+            ..Default::default()
+        },
     );
     assert!(
         report.valid,

@@ -4,7 +4,7 @@
 //! is its regression test. Its own test binary, so no other test's threads are counted.
 
 use infra_lint::generate::{Shape, topology};
-use infra_lint::lint::{LintOptions, lint_source};
+use infra_lint::lint::{LintOptions, TEST_TODAY, lint_source};
 use infra_lint::source::SourceFile;
 
 fn threads() -> usize {
@@ -26,7 +26,10 @@ fn linting_a_large_file_leaves_no_thread_behind() {
         seed: 5,
         varied_style: false,
     });
-    let options = LintOptions::default();
+    let options = LintOptions {
+        today: TEST_TODAY,
+        ..LintOptions::default()
+    };
     assert!(
         text.len() >= options.yaml.threaded_from_bytes,
         "the file must take the threaded paths ({} bytes)",

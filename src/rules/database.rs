@@ -271,6 +271,10 @@ fn unused_replica(cx: &Context, out: &mut Vec<Finding>) {
         .label("all reads come here")
         .help("send read-only queries to a replica, or keep it as a declared standby and suppress this with a reason")
         .subject(c.id.value.clone());
+        // Every replica is unused (none is read), in the order the message names them.
+        for r in &replicas {
+            f = f.subject(model.component(*r).id.value.clone());
+        }
         if let Some(l) = reader {
             let from = &model.component(l.from).id.value;
             f = f.fix(
@@ -456,6 +460,25 @@ mod tests {
                 "  - { from: app, to: db-primary, protocol: mysql }\n  - { from: app, to: db-replica, protocol: mysql, access: read }\n",
             )],
         );
+    }
+
+    #[test]
+    fn db004_subjects_are_the_primary_then_the_unused_replicas() {
+        // A chain: db-replica-2 copies db-replica, which copies db-primary.
+        let chain = format!(
+            "{PAIR}  db-replica-2: {{ kind: database, host: h2, engine: mysql, role: replica, replicates_from: db-replica }}\n"
+        );
+        let report = crate::rules::fixture::lint(&topo(
+            &chain,
+            "  - { from: app, to: db-primary, protocol: mysql }\n",
+        ));
+        let db004: Vec<&Vec<String>> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.code == "DB004")
+            .map(|f| &f.subjects)
+            .collect();
+        assert_eq!(db004, [&vec!["db-primary", "db-replica", "db-replica-2"]]);
     }
 
     #[test]

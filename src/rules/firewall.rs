@@ -69,23 +69,29 @@ fn allow_line(model: &Model, link: &LinkDef) -> String {
 
 fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
-    // Inbound links that cross onto each machine, in link order.
-    let mut inbound: std::collections::BTreeMap<Machine, Vec<&LinkDef>> =
+    // Inbound links that cross onto each machine, in link order, each with the
+    // component it reaches there: a link to a member of a peer or service group
+    // reaches every member.
+    let mut inbound: std::collections::BTreeMap<Machine, Vec<(&LinkDef, ComponentId)>> =
         std::collections::BTreeMap::new();
     // Machines with a firewall are never reported: their links are not collected.
     for link in &model.links {
-        let target = model.component(link.to);
-        if target.kind.value == Kind::Client {
-            continue;
+        for &to in cx.group_of(link.to) {
+            let target = model.component(to);
+            if target.kind.value == Kind::Client {
+                continue;
+            }
+            let machine = match target.host {
+                Some(h) if model.component(link.from).host == Some(h) => continue,
+                Some(h) if model.host(h).firewall.is_some() => continue,
+                Some(h) => Machine::Host(h),
+                None if target.firewall.is_some() || target.network_firewall.is_some() => {
+                    continue;
+                }
+                None => Machine::Bare(to),
+            };
+            inbound.entry(machine).or_default().push((link, to));
         }
-        let machine = match target.host {
-            Some(h) if model.component(link.from).host == Some(h) => continue,
-            Some(h) if model.host(h).firewall.is_some() => continue,
-            Some(h) => Machine::Host(h),
-            None if target.firewall.is_some() || target.network_firewall.is_some() => continue,
-            None => Machine::Bare(link.to),
-        };
-        inbound.entry(machine).or_default().push(link);
     }
     for (machine, links) in inbound {
         let (id, span) = match machine {
@@ -102,13 +108,13 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
         // a network firewall's perimeter (the link crosses it, or comes from inside).
         if links
             .iter()
-            .all(|l| !cx.guards.guarding(model, l.to).is_empty())
+            .all(|(_, to)| !cx.guards.guarding(model, *to).is_empty())
         {
             continue;
         }
         let mut rules: Vec<String> = links
             .iter()
-            .map(|l| allow_line(model, l))
+            .map(|(l, _)| allow_line(model, l))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -123,7 +129,7 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
         };
         let sources: BTreeSet<&str> = links
             .iter()
-            .map(|l| model.component(l.from).id.value.as_str())
+            .map(|(l, _)| model.component(l.from).id.value.as_str())
             .collect();
         let mut yaml = format!(
             "{section}:\n  {id}:\n    firewall:\n      default_inbound: deny\n      allow:\n"
@@ -450,6 +456,22 @@ mod tests {
                 ),
             ],
         );
+    }
+
+    #[test]
+    fn fw001_a_link_to_one_member_of_a_group_reaches_them_all() {
+        // users -> web-1 reaches web-2 too (one `service`): web-2's host has no firewall.
+        let hosts = "  h1:\n    firewall: { allow: [{ port: 443, from: internet }] }\n  h2: {}\n";
+        let comps = "  web-1: { kind: web_server, host: h1, service: web }\n  web-2: { kind: web_server, host: h2, service: web }\n";
+        let link = "  - { from: users, to: web-1, protocol: https, port: 443 }\n";
+        let report = crate::rules::fixture::lint(&topo(hosts, comps, link));
+        let fw001: Vec<&Vec<String>> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.code == "FW001")
+            .map(|f| &f.subjects)
+            .collect();
+        assert_eq!(fw001, [&vec!["h2".to_string()]]);
     }
 
     #[test]

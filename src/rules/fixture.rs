@@ -1,15 +1,18 @@
 //! Test fixtures for rules: lint a YAML snippet, list its codes, render it as a user
 //! would see it.
 
-use crate::lint::{FileReport, LintOptions, lint_source};
+use crate::lint::{FileReport, LintOptions, TEST_TODAY, lint_source};
 use crate::output::{self, Format, HumanOptions};
 use crate::source::SourceFile;
 
-/// Lints a snippet as `fixture.yml`.
+/// Lints a snippet as `fixture.yml`, as of [`TEST_TODAY`].
 pub fn lint(yaml: &str) -> FileReport {
     lint_source(
         SourceFile::new("fixture.yml", yaml.to_string()),
-        &LintOptions::default(),
+        &LintOptions {
+            today: TEST_TODAY,
+            ..LintOptions::default()
+        },
     )
 }
 

@@ -24,7 +24,8 @@ enum Watched {
 }
 
 /// Every watched element with the monitoring components that watch it: by `monitors`,
-/// and through agents that `report_to` them. Indexed by host and component.
+/// and through agents that `report_to` them (or to another member of their `service`
+/// group). Indexed by host and component.
 struct Watchers {
     hosts: Vec<Vec<ComponentId>>,
     components: Vec<Vec<ComponentId>>,
@@ -80,14 +81,26 @@ fn watchers(cx: &Context) -> Watchers {
             add(w, m);
         }
     }
+    // An agent that reports to a member of a `service` group reports to the whole
+    // group: any collector of it still receives the agent when the others are down.
+    let collectors = |to: ComponentId| {
+        cx.group_of(to)
+            .iter()
+            .copied()
+            .filter(|m| model.component(*m).kind.value == Kind::Monitoring)
+    };
     for (i, h) in model.hosts.iter().enumerate() {
         if let Some(to) = h.monitoring.as_ref().and_then(|a| a.reports_to) {
-            add(Watched::Host(HostId(i as u32)), to);
+            for m in collectors(to) {
+                add(Watched::Host(HostId(i as u32)), m);
+            }
         }
     }
     for (i, c) in model.components.iter().enumerate() {
         if let Some(to) = c.monitoring.as_ref().and_then(|a| a.reports_to) {
-            add(Watched::Component(ComponentId(i as u32)), to);
+            for m in collectors(to) {
+                add(Watched::Component(ComponentId(i as u32)), m);
+            }
         }
     }
     for list in map.hosts.iter_mut().chain(map.components.iter_mut()) {
@@ -318,6 +331,11 @@ mod tests {
                     "  h1: { failure_domains: { rack: r1 }, monitoring: { agent: a, reports_to: mon } }\n  h2: { failure_domains: { rack: r1 }, monitoring: { agent: a, reports_to: mon } }\n",
                     "  mon: { kind: monitoring, host: h2, alerts_to: [pager] }\n",
                 ),
+                // Reporting to a service group whose members all sit in the same rack.
+                &topo(
+                    "  h1: { failure_domains: { rack: r1 }, monitoring: { agent: a, reports_to: mon-1 } }\n  h2: { failure_domains: { rack: r1 } }\n  h3: { failure_domains: { rack: r1 } }\n",
+                    "  mon-1: { kind: monitoring, host: h2, service: mon, alerts_to: [pager] }\n  mon-2: { kind: monitoring, host: h3, service: mon, alerts_to: [pager] }\n",
+                ),
             ],
             &[
                 &topo(
@@ -331,6 +349,15 @@ mod tests {
                 ),
             ],
         );
+    }
+
+    #[test]
+    fn mon002_an_agent_reporting_to_a_service_group_is_watched_by_every_member() {
+        // Agents report to `mon-1`, one of two collectors of the `mon` service on
+        // separate hosts: losing either host leaves the other collector watching.
+        let hosts = "  h1: { monitoring: { agent: a, reports_to: mon-1 } }\n  h2: { monitoring: { agent: a, reports_to: mon-1 } }\n  h3: { monitoring: { agent: a, reports_to: mon-1 } }\n";
+        let group = "  mon-1: { kind: monitoring, host: h2, service: mon, alerts_to: [pager] }\n  mon-2: { kind: monitoring, host: h3, service: mon, alerts_to: [pager] }\n";
+        check_rule("MON002", &[], &[&topo(hosts, group)]);
     }
 
     #[test]

@@ -144,6 +144,12 @@ fn certificate_for_fix(model: &Model, today: crate::model::Date) -> (String, Str
     }
 }
 
+/// Whether a link is plaintext by design and exempt from TLS001 and TLS002: name
+/// resolution (`dns`; DNSSEC, DoT and DoH are out of scope).
+fn plaintext_by_design(link: &LinkDef) -> bool {
+    link.protocol == Protocol::Dns
+}
+
 fn link_subject(model: &Model, link: &LinkDef) -> String {
     link.name(model)
 }
@@ -151,7 +157,7 @@ fn link_subject(model: &Model, link: &LinkDef) -> String {
 fn plaintext_from_public(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     for link in &model.links {
-        if link.tls || trust(model, link.from) != Trust::Public {
+        if link.tls || plaintext_by_design(link) || trust(model, link.from) != Trust::Public {
             continue;
         }
         let from = model.component(link.from);
@@ -179,8 +185,8 @@ fn plaintext_from_public(cx: &Context, out: &mut Vec<Finding>) {
 fn plaintext_across_zones(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     for link in &model.links {
-        if link.tls || trust(model, link.from) == Trust::Public {
-            continue; // encrypted, or TLS001's
+        if link.tls || plaintext_by_design(link) || trust(model, link.from) == Trust::Public {
+            continue; // encrypted, exempt, or TLS001's
         }
         // A plaintext target link of a load balancer that receives TLS is TLS003's: one
         // problem, one finding.
@@ -534,6 +540,25 @@ mod tests {
                 ),
             ],
         );
+    }
+
+    /// Name resolution from the internet (`users -> ns`) and across zones (`web`, in the
+    /// DMZ, to a resolver in a restricted zone), both plaintext by design.
+    fn dns_lookups() -> String {
+        topo(
+            "  ns: { kind: dns }\n  web: { kind: web_server, zone: dmz }\n  resolver: { kind: dns, zone: vault }\n",
+            "  - { from: users, to: ns, protocol: dns, port: 53 }\n  - { from: users, to: web, protocol: https, port: 443 }\n  - { from: web, to: resolver, protocol: dns, port: 53 }\n",
+        )
+    }
+
+    #[test]
+    fn tls001_exempts_dns() {
+        check_rule("TLS001", &[], &[&dns_lookups()]);
+    }
+
+    #[test]
+    fn tls002_exempts_dns() {
+        check_rule("TLS002", &[], &[&dns_lookups()]);
     }
 
     #[test]
