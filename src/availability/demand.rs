@@ -447,7 +447,9 @@ fn firewall_slots(model: &Model, groups: &RedundancyGroups) -> HashMap<Component
         k
     }
     let mut slots = HashMap::default();
-    let mut by_key: HashMap<(ComponentId, Vec<(u8, u32)>), Vec<ComponentId>> = HashMap::default();
+    // (the group's first member, what it protects) -> the firewalls that share both.
+    type Key = (ComponentId, Vec<(u8, u32)>);
+    let mut by_key: HashMap<Key, Vec<ComponentId>> = HashMap::default();
     let mut firewalls = Vec::new();
     for (i, c) in model.components.iter().enumerate() {
         if c.network_firewall.is_none() {

@@ -781,6 +781,15 @@ pub enum Access {
 }
 
 impl Access {
+    /// The name as written in YAML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::ReadWrite => "read_write",
+        }
+    }
+
     /// Whether the link reads.
     pub fn reads(self) -> bool {
         matches!(self, Access::Read | Access::ReadWrite)

@@ -53,13 +53,35 @@ fn primary_of(cx: &Context, c: ComponentId) -> Option<ComponentId> {
 fn write_to_replica(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     for link in &model.links {
-        if link.origin != LinkOrigin::Declared
-            || !link.access.writes()
-            || role(cx, link.to) != Some(Role::Replica)
-        {
+        if !link.access.writes() || role(cx, link.to) != Some(Role::Replica) {
             continue;
         }
         let from = &model.component(link.from).id.value;
+        if let LinkOrigin::Target { .. } = link.origin {
+            // A pool's links carry `balancing.backend.access`: read_write unless said.
+            let replica = &model.component(link.to).id.value;
+            out.push(
+                Finding::new(
+                    &DB001,
+                    link.span,
+                    format!(
+                        "load balancer `{from}` sends writes to `{replica}`, a read-only replica: its pool's backend access is {}",
+                        link.access.as_str()
+                    ),
+                )
+                .label("a replica in a pool that takes writes")
+                .help("make the pool read-only with `backend: { access: read }`, and send writes to the primary")
+                .subject(link.name(model))
+                .subject(replica.clone())
+                .fix(
+                    format!("make `{from}`'s pool read-only"),
+                    format!(
+                        "components:\n  {from}:\n    balancing:\n      backend:\n        access: read\n"
+                    ),
+                ),
+            );
+            continue;
+        }
         let replica = &model.component(link.to).id.value;
         let access = if link.access == Access::Write {
             "writes"

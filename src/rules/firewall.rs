@@ -78,7 +78,8 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
     for link in &model.links {
         for &to in cx.group_of(link.to) {
             let target = model.component(to);
-            if target.kind.value == Kind::Client {
+            // A managed service's access policy is its provider's (FW003 still looks).
+            if target.kind.value == Kind::Client || target.managed {
                 continue;
             }
             let machine = match target.host {

@@ -156,7 +156,8 @@ fn unmonitored(cx: &Context, out: &mut Vec<Finding>) {
         );
     }
     for (i, c) in model.components.iter().enumerate() {
-        if c.host.is_some() || c.kind.value == Kind::Client {
+        // A managed service is watched by its provider.
+        if c.host.is_some() || c.kind.value == Kind::Client || c.managed {
             continue;
         }
         if c.monitoring.is_some()

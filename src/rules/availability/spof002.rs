@@ -16,6 +16,10 @@ declare_rule!(
     availability: shared_failure_domain
 );
 
+/// How fine a domain is, smallest first: hosts covered, then levels with more values,
+/// then the conventionally smaller level, then the event (a host before any value).
+type Fineness = (usize, std::cmp::Reverse<usize>, usize, EventId);
+
 fn shared_failure_domain(cx: &Analysed, out: &mut Vec<Finding>) {
     let model = cx.model;
     let av = &cx.availability;
@@ -52,10 +56,7 @@ fn shared_failure_domain(cx: &Analysed, out: &mut Vec<Finding>) {
         // The finest domain is the one covering the fewest hosts; between levels that
         // cover the same hosts, the one with more values, then the conventionally
         // smaller one (a rack before its datacenter); a host before any level value.
-        let mut candidates: Vec<(
-            (usize, std::cmp::Reverse<usize>, usize, EventId),
-            &[ComponentId],
-        )> = Vec::new();
+        let mut candidates: Vec<(Fineness, &[ComponentId])> = Vec::new();
         for (h, members) in &by_host {
             if members.len() > tolerates {
                 let key = (
