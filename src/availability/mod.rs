@@ -105,6 +105,9 @@ pub struct Availability {
     pub group_event: Vec<EventId>,
     /// The components with a quorum, in component order.
     pub quorums: Vec<ComponentId>,
+    /// For each event that breaks some quorum (stops more voters than it tolerates):
+    /// the components whose quorum it breaks, in component order.
+    broken_quorums: foldhash::HashMap<EventId, Vec<ComponentId>>,
     /// For each data store some write demand can go to: the writers and the index of
     /// that clause among their demands.
     writers: foldhash::HashMap<ComponentId, Vec<(ComponentId, u32)>>,
@@ -203,6 +206,28 @@ impl Availability {
                 }
             }
         }
+        // Which events break each quorum: those in more of its voters' kill sets than
+        // it tolerates losing. Indexed by event, so a finding looks its event up.
+        let quorums: Vec<ComponentId> = (0..model.components.len() as u32)
+            .map(ComponentId)
+            .filter(|c| model.component(*c).quorum.is_some())
+            .collect();
+        let mut broken_quorums: foldhash::HashMap<EventId, Vec<ComponentId>> =
+            foldhash::HashMap::default();
+        for &q in &quorums {
+            let quorum = model.component(q).quorum.as_ref().expect("filtered");
+            let mut all: Vec<EventId> = quorum
+                .voters
+                .iter()
+                .flat_map(|v| kill[v.index()].iter().copied())
+                .collect();
+            all.sort_unstable();
+            for run in all.chunk_by(|a, b| a == b) {
+                if run.len() > quorum.tolerates() {
+                    broken_quorums.entry(run[0]).or_default().push(q);
+                }
+            }
+        }
         let mut dependents: Vec<Vec<(ComponentId, Option<LinkId>)>> =
             vec![Vec::new(); model.components.len()];
         for (c, clauses) in demands.iter().enumerate() {
@@ -227,10 +252,8 @@ impl Availability {
             clusters,
             group_event,
             writers,
-            quorums: (0..model.components.len() as u32)
-                .map(ComponentId)
-                .filter(|c| model.component(*c).quorum.is_some())
-                .collect(),
+            quorums,
+            broken_quorums,
             dependents,
         })
     }
@@ -256,6 +279,11 @@ impl Availability {
             .alts
             .iter()
             .all(|alt| alt.slots.iter().any(|s| self.stops_slot(event, s)))
+    }
+
+    /// The components whose quorum `event` breaks.
+    pub fn quorums_broken_by(&self, event: EventId) -> &[ComponentId] {
+        self.broken_quorums.get(&event).map_or(&[], Vec::as_slice)
     }
 
     /// The write demands that `store` serves: each writer's clause.

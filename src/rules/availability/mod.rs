@@ -69,12 +69,9 @@ pub(super) fn impact(cx: &Analysed, outage: &Outage) -> Impact {
     });
     let av = &cx.availability;
     let mut voters = String::new();
-    for &q in &av.quorums {
+    for &q in av.quorums_broken_by(outage.event) {
         let owner = model.component(q);
         let quorum = owner.quorum.as_ref().expect("listed for its quorum");
-        if !av.stops_gate(outage.event, &quorum.voters, quorum.tolerates()) {
-            continue;
-        }
         let taken: Vec<String> = quorum
             .voters
             .iter()
