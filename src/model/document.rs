@@ -712,6 +712,17 @@ pub enum ReplicationMode {
     Sync,
 }
 
+impl ReplicationMode {
+    /// The name as written in YAML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplicationMode::Async => "async",
+            ReplicationMode::SemiSync => "semi_sync",
+            ReplicationMode::Sync => "sync",
+        }
+    }
+}
+
 /// A TLS certificate.
 #[derive(Debug, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]

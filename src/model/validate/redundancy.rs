@@ -72,7 +72,11 @@ impl Validator {
                     Finding::new(
                         &IL006,
                         k.span,
-                        format!("a quorum of {n} voters cannot need {}", k.value),
+                        format!(
+                            "a quorum of {n} voter{} cannot need {}",
+                            if n == 1 { "" } else { "s" },
+                            k.value
+                        ),
                     )
                     .label(format!("must be 1 to {n}"))
                     .help("`needs` is how many voters must work; leave it out for a majority"),

@@ -31,6 +31,19 @@ pub(super) fn voters_fix(model: &Model, c: ComponentId, taken: usize) -> (String
     let add = (2 * taken + 1).saturating_sub(n).max(1);
     let last = model.component(*q.voters.last().expect("voters"));
     let new_voters = fresh_ids(model, stem(&last.id.value), add);
+    // Voters that are data stores voting on their own cluster (a replica set): the new
+    // ones join it as replicas.
+    let member = match (&last.data_store, &def.data_store) {
+        (Some(d), Some(_)) => format!(
+            "{}    role: replica\n    replicates_from: {}\n",
+            d.engine
+                .as_deref()
+                .map(|e| format!("    engine: {e}\n"))
+                .unwrap_or_default(),
+            def.id.value
+        ),
+        _ => String::new(),
+    };
     let hosts = fresh_ids(model, &format!("{}-host", stem(&last.id.value)), add);
     let mut voters: Vec<&str> = q
         .voters
@@ -43,15 +56,16 @@ pub(super) fn voters_fix(model: &Model, c: ComponentId, taken: usize) -> (String
     for h in &hosts {
         yaml.push_str(&format!("  {h}: {{}}\n"));
     }
+    let gates = if q.gates_writes { ", for: writes" } else { "" };
     yaml.push_str(&format!(
-        "components:\n  {}:\n    quorum: {{ voters: [{}], needs: {} }}\n",
+        "components:\n  {}:\n    quorum: {{ voters: [{}], needs: {}{gates} }}\n",
         def.id.value,
         voters.join(", "),
         total / 2 + 1
     ));
     for (v, h) in new_voters.iter().zip(&hosts) {
         yaml.push_str(&format!(
-            "  {v}:\n    kind: {}\n    host: {h}\n",
+            "  {v}:\n    kind: {}\n    host: {h}\n{member}",
             last.kind.value.as_str()
         ));
     }
@@ -62,6 +76,41 @@ pub(super) fn voters_fix(model: &Model, c: ComponentId, taken: usize) -> (String
             def.id.value
         ),
         yaml,
+    )
+}
+
+/// Another replica of `head` beside the replica `r`, in the same replication mode, on a
+/// machine of its own: what a replica that is a single point of failure needs.
+pub(super) fn second_replica_fix(
+    model: &Model,
+    r: &ComponentDef,
+    head: &ComponentDef,
+) -> (String, String) {
+    let replica = fresh_id(model, stem(&r.id.value));
+    let host = free_id(model, &format!("{replica}-host"));
+    let mode = r
+        .data_store
+        .as_ref()
+        .map(|d| d.replication_mode)
+        .filter(|m| *m != crate::model::ReplicationMode::Async)
+        .map(|m| format!("    replication: {{ mode: {} }}\n", m.as_str()))
+        .unwrap_or_default();
+    let engine = r
+        .data_store
+        .as_ref()
+        .and_then(|d| d.engine.as_deref())
+        .map(|e| format!("    engine: {e}\n"))
+        .unwrap_or_default();
+    (
+        format!(
+            "add `{replica}`, another replica of `{}`, on host `{host}`",
+            head.id.value
+        ),
+        format!(
+            "hosts:\n  {host}: {{}}\ncomponents:\n  {replica}:\n    kind: {kind}\n    host: {host}\n{engine}    role: replica\n    replicates_from: {head}\n{mode}",
+            kind = r.kind.value.as_str(),
+            head = head.id.value,
+        ),
     )
 }
 

@@ -3,7 +3,7 @@
 use super::spof003::{SPOF003, Stuck, single_writer, stuck};
 use super::*;
 use crate::analysis::{Analysed, Outage};
-use crate::availability::Event;
+use crate::availability::{Event, Place};
 use crate::finding::Finding;
 use crate::model::{ComponentId, HostId, Kind};
 use crate::rules::Rule;
@@ -59,11 +59,17 @@ pub(super) fn component_outage(
         let (help, fix) = stuck_fix(cx, c, stuck);
         f = f.help(help);
         fix
+    } else if let Place::Replica(head) = cx.availability.clusters.place[c.index()] {
+        f = f.help("add another replica, so that this one is not the only one serving");
+        second_replica_fix(model, def, model.component(head))
     } else if !cx.availability.clusters.replicas_of(c).is_empty() && def.data_store.is_some() {
         f = f.help("promote a replica automatically when it fails, and let its readers read the replicas too");
         failover_fix(cx, c)
-    } else if rule == &SPOF003 || def.data_store.is_some() {
+    } else if rule == &SPOF003 {
         f = f.help("give it a replica and automatic failover, so writes have somewhere to go when it fails");
+        replica_fix(model, def)
+    } else if def.data_store.is_some() {
+        f = f.help("give it a replica that takes over when it fails");
         replica_fix(model, def)
     } else if def.kind.value == Kind::LoadBalancer {
         f = f.help("run a second load balancer as its peer, with a failover mechanism");

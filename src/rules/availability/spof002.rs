@@ -181,11 +181,13 @@ fn shared_domain_finding(
     match domain {
         Event::Domain(d) => {
             let fd = &model.failure_domains[d.index()];
-            let host = fd
-                .hosts
-                .last()
-                .map(|h| model.host(*h))
-                .expect("a domain has hosts");
+            // A host that holds a member: moving it takes that member out.
+            let host = members
+                .iter()
+                .rev()
+                .find_map(|m| model.component(*m).host)
+                .map(|h| model.host(h))
+                .expect("the members sit on hosts of the domain");
             let value = fresh_value(model, &fd.level, &fd.value);
             f = f
                 .help(format!(

@@ -686,3 +686,71 @@ links:
     // No one voter matters; rack r1 holds two of three.
     assert_eq!(spofs(yaml), expect(&[("SPOF002", "rack:r1")]));
 }
+
+#[test]
+fn the_v2_fixes_apply_and_resolve_their_findings() {
+    use crate::rules::fixture::assert_fix_resolves;
+    // A quorum of two that falls with the primary: two more voters, on hosts of their
+    // own, joining the replica set.
+    assert_fix_resolves(&sentinel("", "redis-1, redis-2"), "SPOF003", "redis-1");
+    // The one synchronous standby: a second one (for the primary), and another
+    // replica (for the standby itself).
+    let sync = synchronous(
+        "  pg-2: { kind: database, host: b, role: replica, replicates_from: pg-1, replication: { mode: sync } }\n",
+    );
+    assert_fix_resolves(&sync, "SPOF003", "pg-1");
+    assert_fix_resolves(&sync, "SPOF001", "pg-2");
+    // A replica kept out of promotion.
+    let opted_out = "version: 1
+name: t
+hosts:
+  a: {}
+  b: {}
+components:
+  users: { kind: client }
+  app: { kind: app_server, instances: 2 }
+  db: { kind: database, host: a, role: primary, failover: automatic }
+  db-r: { kind: database, host: b, role: replica, replicates_from: db, failover: none }
+links:
+  - { from: users, to: app }
+  - { from: app, to: db }
+";
+    assert_fix_resolves(opted_out, "SPOF003", "db");
+    let non_critical = opted_out.replace(", failover: none }", ", critical: false }");
+    assert_fix_resolves(&non_critical, "SPOF003", "db");
+    // A quorum majority in one datacenter: move a host that holds a member.
+    let mongo = "version: 1
+name: mongo
+hosts:
+  m1: { failure_domains: { datacenter: dc1 } }
+  m2: { failure_domains: { datacenter: dc1 } }
+  m3: { failure_domains: { datacenter: dc2 } }
+  ops: { failure_domains: { datacenter: dc1 } }
+components:
+  users: { kind: client }
+  app: { kind: app_server, instances: 2 }
+  mongo-1: { kind: database, host: m1, role: primary, failover: automatic, quorum: { voters: [mongo-1, mongo-2, mongo-3], for: writes } }
+  mongo-2: { kind: database, host: m2, role: replica, replicates_from: mongo-1 }
+  mongo-3: { kind: database, host: m3, role: replica, replicates_from: mongo-1 }
+links:
+  - { from: users, to: app }
+  - { from: app, to: mongo-1 }
+";
+    assert_fix_resolves(mongo, "SPOF002", "datacenter:dc1");
+    // A pool of replicas that takes writes: made read-only.
+    let pool = "version: 1
+name: t
+components:
+  users: { kind: client }
+  app: { kind: app_server, instances: 2 }
+  db: { kind: database, role: primary, failover: automatic }
+  r1: { kind: database, role: replica, replicates_from: db }
+  r2: { kind: database, role: replica, replicates_from: db }
+  readers: { kind: load_balancer, managed: true, balancing: { targets: [r1, r2], backend: { protocol: mysql, port: 3306 } } }
+links:
+  - { from: users, to: app }
+  - { from: app, to: readers, access: read }
+  - { from: app, to: db, access: write }
+";
+    assert_fix_resolves(pool, "DB001", "readers->r1");
+}
