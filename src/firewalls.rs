@@ -98,7 +98,7 @@ impl Guards {
 
     /// Whether there is no network firewall at all (most topologies): then nothing
     /// is guarded and no lookup is needed.
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.by_component.is_empty() && self.by_host.is_empty() && self.by_zone.is_empty()
     }
 

@@ -187,9 +187,29 @@ impl Builder<'_> {
 
     /// "Any working member of `members`, with the firewalls in front of it": one
     /// alternative per distinct set of firewalls, over the members behind that set.
-    fn member_alts(&self, source: ComponentId, members: &[ComponentId], link: LinkId) -> Vec<Alt> {
+    fn member_alts(
+        &self,
+        source: ComponentId,
+        members: Vec<ComponentId>,
+        link: LinkId,
+    ) -> Vec<Alt> {
+        // Most designs have no network firewall, and most targets are alone: one
+        // alternative, without grouping members by their firewalls.
+        if self.guards.is_empty() || members.len() == 1 {
+            let firewalls = match members.first() {
+                Some(&m) => self.firewall_slots(source, m),
+                None => Vec::new(),
+            };
+            let mut slots = Vec::with_capacity(1 + firewalls.len());
+            slots.push(Slot::any(members));
+            slots.extend(firewalls);
+            return vec![Alt {
+                slots,
+                link: Some(link),
+            }];
+        }
         let mut by_firewalls: Vec<(Vec<Slot>, Vec<ComponentId>)> = Vec::new();
-        for &m in members {
+        for m in members {
             let firewalls = self.firewall_slots(source, m);
             match by_firewalls.iter_mut().find(|(f, _)| *f == firewalls) {
                 Some((_, ms)) => ms.push(m),
@@ -298,9 +318,9 @@ impl Builder<'_> {
     ) -> (Vec<Alt>, bool) {
         match self.clusters.place[t.index()] {
             Place::Head => (self.endpoint(source, t, op, link), true),
-            Place::Replica(_) => (self.member_alts(source, &[t], link), op == Op::Read),
+            Place::Replica(_) => (self.member_alts(source, vec![t], link), op == Op::Read),
             Place::None | Place::Unclustered => {
-                (self.member_alts(source, &self.group(t), link), true)
+                (self.member_alts(source, self.group(t), link), true)
             }
         }
     }
@@ -324,12 +344,20 @@ impl Builder<'_> {
             let place = self.clusters.place[t.index()];
             if let LinkOrigin::Target { .. } = link.origin {
                 if place == Place::None {
-                    let alts = self.member_alts(c, &self.group(t), l);
-                    pool_reads.extend(alts.iter().cloned());
-                    pool_writes.extend(alts);
+                    // Serves reads and writes alike: copied to the writes only if the
+                    // pool splits them (it holds data stores).
+                    let alts = self.member_alts(c, self.group(t), l);
+                    if pool_stores {
+                        pool_writes.extend(alts.iter().cloned());
+                    }
+                    pool_reads.extend(alts);
                     continue;
                 }
-                pool_stores = true;
+                if !pool_stores {
+                    // The plain targets so far are alternatives for writes as well.
+                    pool_stores = true;
+                    pool_writes.extend(pool_reads.iter().cloned());
+                }
                 if link.access.reads() {
                     pool_reads.extend(self.serving(c, t, Op::Read, l).0);
                 }
@@ -344,7 +372,7 @@ impl Builder<'_> {
             match place {
                 Place::None | Place::Unclustered => clauses.push(Clause {
                     kind: ClauseKind::Link,
-                    alts: self.member_alts(c, &self.group(t), l),
+                    alts: self.member_alts(c, self.group(t), l),
                 }),
                 Place::Head | Place::Replica(_) => {
                     let head = match place {

@@ -55,7 +55,7 @@ impl Event {
 
 /// Components that some demand needs `needs` of: an OR group (needs 1), a quorum's
 /// voters, or one component with several instances (one member, needs 1).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Group {
     /// The members, sorted.
     pub members: Vec<ComponentId>,
@@ -108,9 +108,6 @@ pub struct Availability {
     /// For each event that breaks some quorum (stops more voters than it tolerates):
     /// the components whose quorum it breaks, in component order.
     broken_quorums: foldhash::HashMap<EventId, Vec<ComponentId>>,
-    /// For each data store some write demand can go to: the writers and the index of
-    /// that clause among their demands.
-    writers: foldhash::HashMap<ComponentId, Vec<(ComponentId, u32)>>,
     /// Who depends on each component, and through which link: the reverse of
     /// `demands`, for explaining a finding by walking back from where it strikes.
     dependents: Vec<Vec<(ComponentId, Option<LinkId>)>>,
@@ -183,29 +180,6 @@ impl Availability {
             events.sort_unstable();
         }
         let kill = killset::compute(&own, &demands, work_limit)?;
-        let mut writers: foldhash::HashMap<ComponentId, Vec<(ComponentId, u32)>> =
-            foldhash::HashMap::default();
-        for (c, clauses) in demands.iter().enumerate() {
-            for (i, clause) in clauses.iter().enumerate() {
-                if clause.kind != ClauseKind::Writes {
-                    continue;
-                }
-                let mut stores: Vec<ComponentId> = clause
-                    .alts
-                    .iter()
-                    .filter_map(|alt| alt.slots.first())
-                    .flat_map(|s| s.nodes.iter().copied())
-                    .collect();
-                stores.sort_unstable();
-                stores.dedup();
-                for s in stores {
-                    writers
-                        .entry(s)
-                        .or_default()
-                        .push((ComponentId(c as u32), i as u32));
-                }
-            }
-        }
         // Which events break each quorum: those in more of its voters' kill sets than
         // it tolerates losing. Indexed by event, so a finding looks its event up.
         let quorums: Vec<ComponentId> = (0..model.components.len() as u32)
@@ -251,7 +225,6 @@ impl Availability {
             groups: group_members,
             clusters,
             group_event,
-            writers,
             quorums,
             broken_quorums,
             dependents,
@@ -286,13 +259,19 @@ impl Availability {
         self.broken_quorums.get(&event).map_or(&[], Vec::as_slice)
     }
 
-    /// The write demands that `store` serves: each writer's clause.
+    /// The write demands that `store` may serve: each writer's clause (found through
+    /// who depends on it, so only a store a rule asks about costs anything).
     pub fn writes_into(&self, store: ComponentId) -> impl Iterator<Item = &Clause> {
-        self.writers
-            .get(&store)
-            .into_iter()
-            .flatten()
-            .map(|(c, i)| &self.demands[c.index()][*i as usize])
+        self.dependents[store.index()]
+            .iter()
+            .flat_map(move |(d, _)| self.demands[d.index()].iter())
+            .filter(move |clause| {
+                clause.kind == ClauseKind::Writes
+                    && clause
+                        .alts
+                        .iter()
+                        .any(|alt| alt.slots.first().is_some_and(|s| s.nodes.contains(&store)))
+            })
     }
 
     /// The components an event strikes directly.
@@ -355,7 +334,9 @@ impl Availability {
 /// serving members of a clause's alternatives, or a slot's nodes), each quorum, and
 /// each component with several instances.
 fn redundancy_groups(model: &Model, demands: &[Vec<Clause>]) -> Vec<Group> {
-    let mut groups = std::collections::BTreeSet::new();
+    // Many demands name the same group (every writer of one cluster): a hash set
+    // drops the repeats cheaply, one sort at the end gives the order.
+    let mut groups: foldhash::HashSet<Group> = foldhash::HashSet::default();
     for clauses in demands {
         for clause in clauses {
             if clause.alts.len() > 1 {
@@ -395,7 +376,9 @@ fn redundancy_groups(model: &Model, demands: &[Vec<Clause>]) -> Vec<Group> {
             });
         }
     }
-    groups.into_iter().collect()
+    let mut groups: Vec<Group> = groups.into_iter().collect();
+    groups.sort_unstable();
+    groups
 }
 
 #[cfg(test)]
