@@ -39,6 +39,11 @@ fn shared_failure_domain(cx: &Analysed, out: &mut Vec<Finding>) {
         if group.is_quorum() && group.tolerates() == 0 {
             continue;
         }
+        // An OR group is defeated only by a domain that holds every member: most are
+        // not, and a glance at the first member's host says so.
+        if !group.is_quorum() && !one_domain_holds_all(model, &group.members) {
+            continue;
+        }
         // The members in each host and each level value. A domain defeats the group
         // when it holds more members than the group tolerates losing: every member of
         // an OR group, a majority of a majority quorum's voters.
@@ -97,6 +102,19 @@ fn shared_failure_domain(cx: &Analysed, out: &mut Vec<Finding>) {
             group_outage,
         ));
     }
+}
+
+/// Whether some host or level value holds every one of `members`.
+fn one_domain_holds_all(model: &crate::model::Model, members: &[ComponentId]) -> bool {
+    let hosts: Option<Vec<HostId>> = members.iter().map(|m| model.component(*m).host).collect();
+    let Some(hosts) = hosts else { return false };
+    let Some(first) = hosts.first() else { return false };
+    hosts.iter().all(|h| h == first)
+        || model
+            .host(*first)
+            .domains
+            .iter()
+            .any(|d| hosts.iter().all(|h| model.host(*h).domains.contains(d)))
 }
 
 /// Where a conventional level name sits from small to large; other names come after.
