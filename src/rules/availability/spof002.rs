@@ -108,7 +108,9 @@ fn shared_failure_domain(cx: &Analysed, out: &mut Vec<Finding>) {
 fn one_domain_holds_all(model: &crate::model::Model, members: &[ComponentId]) -> bool {
     let hosts: Option<Vec<HostId>> = members.iter().map(|m| model.component(*m).host).collect();
     let Some(hosts) = hosts else { return false };
-    let Some(first) = hosts.first() else { return false };
+    let Some(first) = hosts.first() else {
+        return false;
+    };
     hosts.iter().all(|h| h == first)
         || model
             .host(*first)
