@@ -79,6 +79,39 @@ pub(super) fn voters_fix(model: &Model, c: ComponentId, taken: usize) -> (String
     )
 }
 
+/// The `engine:` line of a new copy of `c` (nothing when `c` states none).
+fn engine_line(c: &ComponentDef) -> String {
+    c.data_store
+        .as_ref()
+        .and_then(|d| d.engine.as_deref())
+        .map(|e| format!("    engine: {e}\n"))
+        .unwrap_or_default()
+}
+
+/// A new replica of `head` named after `base`, like `like` (kind, engine), in `mode`,
+/// on a host of its own that the fix adds: (its id, its host, the YAML).
+fn added_replica(
+    model: &Model,
+    head: &ComponentDef,
+    like: &ComponentDef,
+    base: &str,
+    mode: crate::model::ReplicationMode,
+) -> (String, String, String) {
+    let replica = fresh_id(model, base);
+    let host = free_id(model, &format!("{replica}-host"));
+    let mode = match mode {
+        crate::model::ReplicationMode::Async => String::new(),
+        m => format!("    replication: {{ mode: {} }}\n", m.as_str()),
+    };
+    let yaml = format!(
+        "hosts:\n  {host}: {{}}\ncomponents:\n  {replica}:\n    kind: {kind}\n    host: {host}\n{engine}    role: replica\n    replicates_from: {head}\n{mode}",
+        kind = like.kind.value.as_str(),
+        engine = engine_line(like),
+        head = head.id.value,
+    );
+    (replica, host, yaml)
+}
+
 /// Another replica of `head` beside the replica `r`, in the same replication mode, on a
 /// machine of its own: what a replica that is a single point of failure needs.
 pub(super) fn second_replica_fix(
@@ -86,54 +119,31 @@ pub(super) fn second_replica_fix(
     r: &ComponentDef,
     head: &ComponentDef,
 ) -> (String, String) {
-    let replica = fresh_id(model, stem(&r.id.value));
-    let host = free_id(model, &format!("{replica}-host"));
     let mode = r
         .data_store
         .as_ref()
-        .map(|d| d.replication_mode)
-        .filter(|m| *m != crate::model::ReplicationMode::Async)
-        .map(|m| format!("    replication: {{ mode: {} }}\n", m.as_str()))
-        .unwrap_or_default();
-    let engine = r
-        .data_store
-        .as_ref()
-        .and_then(|d| d.engine.as_deref())
-        .map(|e| format!("    engine: {e}\n"))
-        .unwrap_or_default();
+        .map_or(crate::model::ReplicationMode::Async, |d| d.replication_mode);
+    let (replica, host, yaml) = added_replica(model, head, r, stem(&r.id.value), mode);
     (
         format!(
             "add `{replica}`, another replica of `{}`, on host `{host}`",
             head.id.value
         ),
-        format!(
-            "hosts:\n  {host}: {{}}\ncomponents:\n  {replica}:\n    kind: {kind}\n    host: {host}\n{engine}    role: replica\n    replicates_from: {head}\n{mode}",
-            kind = r.kind.value.as_str(),
-            head = head.id.value,
-        ),
+        yaml,
     )
 }
 
 /// A second synchronous replica of `c`, on a machine of its own.
 pub(super) fn sync_replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {
-    let replica = free_id(model, &format!("{}-sync", stem(&c.id.value)));
-    let host = free_id(model, &format!("{replica}-host"));
-    let engine = c
-        .data_store
-        .as_ref()
-        .and_then(|d| d.engine.as_deref())
-        .map(|e| format!("    engine: {e}\n"))
-        .unwrap_or_default();
+    let base = format!("{}-sync", stem(&c.id.value));
+    let (replica, host, yaml) =
+        added_replica(model, c, c, &base, crate::model::ReplicationMode::Sync);
     (
         format!(
             "add `{replica}`, a second synchronous replica of `{}`, on host `{host}`",
             c.id.value
         ),
-        format!(
-            "hosts:\n  {host}: {{}}\ncomponents:\n  {replica}:\n    kind: {kind}\n    host: {host}\n{engine}    role: replica\n    replicates_from: {id}\n    replication: {{ mode: sync }}\n",
-            kind = c.kind.value.as_str(),
-            id = c.id.value,
-        ),
+        yaml,
     )
 }
 
@@ -223,12 +233,7 @@ pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, S
 pub(super) fn replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     let replica = free_id(model, &format!("{}-replica", stem(&c.id.value)));
     let host_line = new_host_line(model, c);
-    let engine = c
-        .data_store
-        .as_ref()
-        .and_then(|d| d.engine.as_deref())
-        .map(|e| format!("    engine: {e}\n"))
-        .unwrap_or_default();
+    let engine = engine_line(c);
     let yaml = format!(
         "components:\n  {id}:\n    role: primary\n    failover: automatic\n  {replica}:\n    kind: {kind}\n{host_line}{engine}    role: replica\n    replicates_from: {id}\n",
         id = c.id.value,

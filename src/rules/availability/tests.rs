@@ -632,9 +632,8 @@ links:
     assert_eq!(spofs(&written), expect(&[("SPOF003", "catalog")]));
 }
 
-#[test]
-fn automatic_failover_with_no_promotable_replica_says_so() {
-    let yaml = "version: 1
+/// A primary with automatic failover whose one replica stays out of promotion.
+const OPTED_OUT: &str = "version: 1
 name: t
 hosts:
   a: {}
@@ -648,6 +647,10 @@ links:
   - { from: users, to: app }
   - { from: app, to: db }
 ";
+
+#[test]
+fn automatic_failover_with_no_promotable_replica_says_so() {
+    let yaml = OPTED_OUT;
     assert_eq!(spofs(yaml), expect(&[("SPOF003", "db")]));
     let report = lint(yaml);
     let f = report
@@ -701,20 +704,7 @@ fn the_v2_fixes_apply_and_resolve_their_findings() {
     assert_fix_resolves(&sync, "SPOF003", "pg-1");
     assert_fix_resolves(&sync, "SPOF001", "pg-2");
     // A replica kept out of promotion.
-    let opted_out = "version: 1
-name: t
-hosts:
-  a: {}
-  b: {}
-components:
-  users: { kind: client }
-  app: { kind: app_server, instances: 2 }
-  db: { kind: database, host: a, role: primary, failover: automatic }
-  db-r: { kind: database, host: b, role: replica, replicates_from: db, failover: none }
-links:
-  - { from: users, to: app }
-  - { from: app, to: db }
-";
+    let opted_out = OPTED_OUT;
     assert_fix_resolves(opted_out, "SPOF003", "db");
     let non_critical = opted_out.replace(", failover: none }", ", critical: false }");
     assert_fix_resolves(&non_critical, "SPOF003", "db");
