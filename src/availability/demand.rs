@@ -7,7 +7,9 @@ use foldhash::HashMap;
 
 use crate::analysis::RedundancyGroups;
 use crate::firewalls::Guards;
-use crate::model::{ComponentId, Failover, LinkId, LinkOrigin, Model, Ref, ReplicationMode};
+use crate::model::{
+    ComponentId, Failover, LinkId, LinkOrigin, Model, QuorumDef, Ref, ReplicationMode,
+};
 
 /// At least `needs` of the nodes must work: one of interchangeable nodes, or k of a
 /// quorum's n voters.
@@ -23,6 +25,14 @@ impl Slot {
     /// Any one of `nodes` (sorted).
     pub fn any(nodes: Vec<ComponentId>) -> Slot {
         Slot { nodes, needs: 1 }
+    }
+
+    /// A quorum's gate: `needs` of its voters.
+    pub fn quorum(q: &QuorumDef) -> Slot {
+        Slot {
+            nodes: q.voters.clone(),
+            needs: q.needs,
+        }
     }
 
     /// How many of the nodes may fail before the slot fails.
@@ -147,6 +157,35 @@ impl Clusters {
     pub fn replicas_of(&self, head: ComponentId) -> &[ComponentId] {
         self.replicas.get(&head).map_or(&[], Vec::as_slice)
     }
+
+    /// The replicas of a head that a failover may promote: critical, and not saying
+    /// `failover: none`.
+    pub fn promotable(&self, model: &Model, head: ComponentId) -> Vec<ComponentId> {
+        self.replicas_of(head)
+            .iter()
+            .copied()
+            .filter(|r| {
+                let r = model.component(*r);
+                r.critical && !r.data_store.as_ref().is_some_and(|d| d.opted_out)
+            })
+            .collect()
+    }
+
+    /// The critical replicas of a head that replicate synchronously: a write waits for
+    /// one of them.
+    pub fn synchronous(&self, model: &Model, head: ComponentId) -> Vec<ComponentId> {
+        self.replicas_of(head)
+            .iter()
+            .copied()
+            .filter(|r| {
+                let r = model.component(*r);
+                r.critical
+                    && r.data_store
+                        .as_ref()
+                        .is_some_and(|d| d.replication_mode == ReplicationMode::Sync)
+            })
+            .collect()
+    }
 }
 
 /// What a demand into a data store does.
@@ -248,37 +287,14 @@ impl Builder<'_> {
         let model = self.model;
         let store = model.component(head);
         let ds = store.data_store.as_ref().expect("a head is a data store");
-        let replicas = self.clusters.replicas_of(head);
         let mut members = vec![head];
         if ds.failover == Failover::Automatic {
-            members.extend(replicas.iter().copied().filter(|r| {
-                self.critical(*r)
-                    && !model
-                        .component(*r)
-                        .data_store
-                        .as_ref()
-                        .is_some_and(|d| d.opted_out)
-            }));
+            members.extend(self.clusters.promotable(model, head));
         }
-        let quorum = store
-            .quorum
-            .as_ref()
-            .filter(|_| store.data_store.is_some() && ds.role == crate::model::Role::Primary);
-        let sync: Vec<ComponentId> = if op == Op::Write {
-            replicas
-                .iter()
-                .copied()
-                .filter(|r| {
-                    self.critical(*r)
-                        && model
-                            .component(*r)
-                            .data_store
-                            .as_ref()
-                            .is_some_and(|d| d.replication_mode == ReplicationMode::Sync)
-                })
-                .collect()
-        } else {
-            Vec::new()
+        let quorum = store.cluster_quorum();
+        let sync = match op {
+            Op::Write => self.clusters.synchronous(model, head),
+            Op::Read => Vec::new(),
         };
         let mut alts = Vec::with_capacity(members.len());
         for m in members {
@@ -287,10 +303,7 @@ impl Builder<'_> {
             if let Some(q) = quorum
                 && (q.gates_writes || m != head)
             {
-                slots.push(Slot {
-                    nodes: q.voters.clone(),
-                    needs: q.needs,
-                });
+                slots.push(Slot::quorum(q));
             }
             if !sync.is_empty() {
                 let others: Vec<ComponentId> = sync.iter().copied().filter(|s| *s != m).collect();
@@ -428,24 +441,14 @@ impl Builder<'_> {
                 }
             }
         }
-        let def = model.component(c);
-        if let Some(q) = &def.quorum {
-            let primary = def
-                .data_store
-                .as_ref()
-                .is_some_and(|d| d.role == crate::model::Role::Primary);
-            if !primary {
-                clauses.push(Clause {
-                    kind: ClauseKind::Quorum,
-                    alts: vec![Alt {
-                        slots: vec![Slot {
-                            nodes: q.voters.clone(),
-                            needs: q.needs,
-                        }],
-                        link: None,
-                    }],
-                });
-            }
+        if let Some(q) = model.component(c).own_quorum() {
+            clauses.push(Clause {
+                kind: ClauseKind::Quorum,
+                alts: vec![Alt {
+                    slots: vec![Slot::quorum(q)],
+                    link: None,
+                }],
+            });
         }
         clauses
     }

@@ -59,6 +59,20 @@ fn intersection(a: &[EventId], b: &[EventId]) -> Vec<EventId> {
     out
 }
 
+/// The events that stand in more than `tolerates` of the sets: those that stop a k-of-n
+/// gate over them, with `tolerates` = n - k. Sorted.
+pub fn in_more_than<'a>(
+    sets: impl Iterator<Item = &'a [EventId]>,
+    tolerates: usize,
+) -> Vec<EventId> {
+    let mut all: Vec<EventId> = sets.flatten().copied().collect();
+    all.sort_unstable();
+    all.chunk_by(|a, b| a == b)
+        .filter(|run| run.len() > tolerates)
+        .map(|run| run[0])
+        .collect()
+}
+
 struct Solver<'a> {
     own: &'a [Vec<EventId>],
     demands: &'a [Vec<Clause>],
@@ -106,26 +120,8 @@ impl Solver<'_> {
         if tolerates + 1 >= sets.len() {
             return self.meet(sets);
         }
-        let total: usize = sets.iter().map(|s| s.len()).sum();
-        self.charge(total)?;
-        let mut all = Vec::with_capacity(total);
-        for s in &sets {
-            all.extend_from_slice(s);
-        }
-        all.sort_unstable();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < all.len() {
-            let mut j = i + 1;
-            while j < all.len() && all[j] == all[i] {
-                j += 1;
-            }
-            if j - i > tolerates {
-                out.push(all[i]);
-            }
-            i = j;
-        }
-        Ok(out.into())
+        self.charge(sets.iter().map(|s| s.len()).sum())?;
+        Ok(in_more_than(sets.iter().map(|s| &s[..]), tolerates).into())
     }
 
     /// Unions sets (AND: any failing is enough) in one merge, however many there are:

@@ -190,16 +190,9 @@ impl Availability {
             foldhash::HashMap::default();
         for &q in &quorums {
             let quorum = model.component(q).quorum.as_ref().expect("filtered");
-            let mut all: Vec<EventId> = quorum
-                .voters
-                .iter()
-                .flat_map(|v| kill[v.index()].iter().copied())
-                .collect();
-            all.sort_unstable();
-            for run in all.chunk_by(|a, b| a == b) {
-                if run.len() > quorum.tolerates() {
-                    broken_quorums.entry(run[0]).or_default().push(q);
-                }
+            let voters = quorum.voters.iter().map(|v| &kill[v.index()][..]);
+            for event in killset::in_more_than(voters, quorum.tolerates()) {
+                broken_quorums.entry(event).or_default().push(q);
             }
         }
         let mut dependents: Vec<Vec<(ComponentId, Option<LinkId>)>> =

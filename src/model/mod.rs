@@ -281,6 +281,24 @@ pub struct ComponentDef {
     pub span: Span,
 }
 
+impl ComponentDef {
+    /// The quorum that governs its replication cluster's failover: a primary's.
+    pub fn cluster_quorum(&self) -> Option<&QuorumDef> {
+        self.quorum.as_deref().filter(|_| {
+            self.data_store
+                .as_ref()
+                .is_some_and(|d| d.role == Role::Primary)
+        })
+    }
+
+    /// The quorum it works under itself: any component's but a primary's.
+    pub fn own_quorum(&self) -> Option<&QuorumDef> {
+        self.quorum
+            .as_deref()
+            .filter(|_| self.cluster_quorum().is_none())
+    }
+}
+
 /// A load balancer's pool and cluster.
 #[derive(Debug)]
 pub struct LoadBalancerDef {

@@ -5,7 +5,7 @@ use super::spof001::component_outage;
 use crate::analysis::Analysed;
 use crate::availability::{Event, EventId, Place};
 use crate::finding::Finding;
-use crate::model::{ComponentId, Failover, Kind, ReplicationMode, Role};
+use crate::model::{ComponentId, Failover, Kind, Role};
 
 declare_rule!(
     SPOF003,
@@ -39,19 +39,11 @@ pub(super) fn stuck(cx: &Analysed, c: ComponentId, event: EventId) -> Option<Stu
     if store.failover != Failover::Automatic || av.clusters.place[c.index()] != Place::Head {
         return None;
     }
-    let replicas = av.clusters.replicas_of(c);
-    let promotable: Vec<ComponentId> = replicas
-        .iter()
-        .copied()
-        .filter(|r| {
-            let r = model.component(*r);
-            r.critical && !r.data_store.as_ref().is_some_and(|d| d.opted_out)
-        })
-        .collect();
+    let promotable = av.clusters.promotable(model, c);
     if promotable.is_empty() {
-        return Some(Stuck::NoPromotable(replicas.to_vec()));
+        return Some(Stuck::NoPromotable(av.clusters.replicas_of(c).to_vec()));
     }
-    if let Some(q) = def.quorum.as_ref().filter(|_| store.role == Role::Primary)
+    if let Some(q) = def.cluster_quorum()
         && av.stops_gate(event, &q.voters, q.tolerates())
     {
         let taken = q
@@ -62,17 +54,7 @@ pub(super) fn stuck(cx: &Analysed, c: ComponentId, event: EventId) -> Option<Stu
             .collect();
         return Some(Stuck::Quorum(taken));
     }
-    let sync: Vec<ComponentId> = replicas
-        .iter()
-        .copied()
-        .filter(|r| {
-            let r = model.component(*r);
-            r.critical
-                && r.data_store
-                    .as_ref()
-                    .is_some_and(|d| d.replication_mode == ReplicationMode::Sync)
-        })
-        .collect();
+    let sync = av.clusters.synchronous(model, c);
     if let [only] = sync[..]
         && promotable.iter().all(|p| *p == only || av.stops(event, *p))
     {
