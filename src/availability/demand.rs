@@ -356,7 +356,7 @@ impl Builder<'_> {
             }
             let place = self.clusters.place[t.index()];
             if let LinkOrigin::Target { .. } = link.origin {
-                if place == Place::None {
+                if matches!(place, Place::None | Place::Unclustered) {
                     // Serves reads and writes alike: copied to the writes only if the
                     // pool splits them (it holds data stores).
                     let alts = self.member_alts(c, self.group(t), l);
