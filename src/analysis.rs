@@ -123,8 +123,8 @@ impl<'a> Context<'a> {
 
     /// The components that an entrypoint reaches: along links, across redundancy
     /// groups, from a reached primary to its replicas (they hold its data and stand in
-    /// for it), to the voters of a reached quorum, and to network firewalls in front of
-    /// anything reached.
+    /// for it), to the voters of a reached quorum and the target of a reached store's
+    /// backups, and to network firewalls in front of anything reached.
     pub fn reachable(&self) -> Vec<bool> {
         let starts = self
             .model
@@ -156,6 +156,8 @@ impl<'a> Context<'a> {
                 .map(|n| self.graph.graph[n])
                 .chain(self.group_of(c).iter().copied())
                 .chain(self.replicas_of(c).iter().copied())
+                // Backups are reached with what they keep a copy of.
+                .chain(model.component(c).backup.iter().map(|b| b.to))
                 // Quorum voters are reached with what they vote for.
                 .chain(
                     model

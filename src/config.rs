@@ -133,13 +133,14 @@ pub fn check_selector(selector: &str) -> Result<(), String> {
     })
 }
 
-const ALL_CATEGORIES: [Category; 8] = [
+const ALL_CATEGORIES: [Category; 9] = [
     Category::Input,
     Category::Availability,
     Category::Tls,
     Category::Firewall,
     Category::Monitoring,
     Category::Database,
+    Category::Durability,
     Category::Graph,
     Category::Suppression,
 ];

@@ -436,6 +436,9 @@ pub struct Component {
     /// `database`/`cache` only: how replication runs.
     #[serde(default)]
     pub replication: Option<Box<Spanned<Replication>>>,
+    /// `database`, `cache`, `storage`: where backups go.
+    #[serde(default)]
+    pub backup: Option<Box<Spanned<Backup>>>,
 
     /// `monitoring` only: what it scrapes.
     #[serde(default)]
@@ -661,6 +664,22 @@ pub enum Role {
     Replica,
     /// No replication.
     Standalone,
+}
+
+/// Where a data store's backups go, how often, and when a restore was last tried.
+#[derive(Debug, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// The storage component the backups go to.
+    pub to: Spanned<String>,
+    /// Hours between backups.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub interval_h: Option<Spanned<i64>>,
+    /// The last day a restore from these backups was tried, YYYY-MM-DD.
+    #[serde(default)]
+    #[schemars(extend("format" = "date"))]
+    pub restore_tested: Option<Spanned<String>>,
 }
 
 /// A k-of-n gate: who must work (or agree) for something to work.

@@ -257,6 +257,8 @@ pub struct ComponentDef {
     pub managed: bool,
     /// Its quorum: a k-of-n gate over voters.
     pub quorum: Option<Box<QuorumDef>>,
+    /// Where its backups go (database, cache, storage).
+    pub backup: Option<Box<BackupDef>>,
     /// Software, as written.
     pub software: Option<String>,
     /// Software version, as written.
@@ -352,6 +354,21 @@ pub struct DataStoreDef {
     pub replication_tls: bool,
     /// The engine, as written.
     pub engine: Option<String>,
+}
+
+/// A data store's backups.
+#[derive(Debug)]
+pub struct BackupDef {
+    /// The storage component they go to.
+    pub to: ComponentId,
+    /// Where `to:` is written.
+    pub to_span: Span,
+    /// Hours between backups.
+    pub interval_h: Option<u32>,
+    /// The last day a restore was tried.
+    pub restore_tested: Option<Spanned<Date>>,
+    /// Where `backup:` is written (its key).
+    pub span: Span,
 }
 
 /// A k-of-n gate: `needs` of `voters` must work.

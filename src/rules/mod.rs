@@ -36,6 +36,7 @@ macro_rules! declare_rule {
 
 pub mod availability;
 pub mod database;
+pub mod durability;
 pub mod firewall;
 pub mod graph;
 pub mod input;
@@ -64,6 +65,8 @@ pub enum Category {
     Monitoring,
     /// Primary/replica routing.
     Database,
+    /// Backups, and the data a failover loses.
+    Durability,
     /// The graph's shape.
     Graph,
     /// Suppressions in the topology.
@@ -80,6 +83,7 @@ impl Category {
             Category::Firewall => "firewall",
             Category::Monitoring => "monitoring",
             Category::Database => "database",
+            Category::Durability => "durability",
             Category::Graph => "graph",
             Category::Suppression => "suppression",
         }
@@ -173,6 +177,10 @@ pub static RULES: &[&Rule] = &[
     &database::DB004,
     &database::DB005,
     &database::DB006,
+    &durability::DUR001,
+    &durability::DUR002,
+    &durability::DUR003,
+    &durability::DUR004,
     &graph::GR001,
     &graph::GR002,
     &suppression::SUP001,

@@ -128,6 +128,8 @@ impl Validator {
             &id_text,
             DATA,
         );
+        const BACKED_UP: &[Kind] = &[Kind::Database, Kind::Cache, Kind::Storage];
+        let has_backup = self.kind_field(c.backup.as_deref(), "backup", &kind, &id_text, BACKED_UP);
         let has_monitors = self.kind_field(c.monitors.as_deref(), "monitors", &kind, &id_text, MON);
         self.kind_field(c.alerts_to.as_deref(), "alerts_to", &kind, &id_text, MON);
         let has_protects = self.kind_field(c.protects.as_deref(), "protects", &kind, &id_text, FW);
@@ -452,6 +454,12 @@ impl Validator {
             service: c.service,
             managed,
             quorum: quorum.map(Box::new),
+            backup: c
+                .backup
+                .as_ref()
+                .filter(|_| has_backup)
+                .and_then(|b| self.backup(&b.value, b.key))
+                .map(Box::new),
             software: c.software.map(|s| s.value),
             version: c.version.map(|s| s.value),
             firewall: firewall.map(Box::new),

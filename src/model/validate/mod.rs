@@ -567,6 +567,7 @@ impl Validator {
             }
         }
         self.redundancy(&components);
+        self.backup_targets(&components);
 
         // Links: load balancer targets first (they are implied), then the declared ones,
         // so a declared link that repeats a target is the duplicate.

@@ -1,14 +1,15 @@
-//! The checks of what makes components stand in for each other, which need every
-//! component built: quorums, `service` groups, replication clusters and load balancer
-//! pools. A design the availability model cannot read one way is an error (IL006), not
+//! The checks of what makes components stand in for each other, or keep each other's
+//! data, which need every component built: quorums, `service` groups, replication
+//! clusters, load balancer pools and backups. A design the availability model cannot read one way is an error (IL006), not
 //! a guess.
 
 use foldhash::HashMap;
 
 use super::Validator;
 use crate::finding::Finding;
-use crate::model::document::{Failover, Kind, Quorum, QuorumFor};
-use crate::model::{ComponentDef, ComponentId, QuorumDef};
+use crate::model::document::{Backup, Failover, Kind, Quorum, QuorumFor};
+use crate::model::{BackupDef, ComponentDef, ComponentId, QuorumDef};
+use crate::yaml::Spanned;
 use crate::rules::input::{IL004, IL006};
 use crate::source::Span;
 
@@ -23,6 +24,74 @@ fn stand_in_class(kind: Kind) -> Kind {
 }
 
 impl Validator {
+    /// A `backup:` block: its target resolved (its kind is checked once every
+    /// component is built), its interval and date checked.
+    pub(super) fn backup(&mut self, b: &Backup, key: Span) -> Option<BackupDef> {
+        let to = self.component_ref(&b.to, "backup target");
+        if let Some(h) = &b.interval_h
+            && h.value < 1
+        {
+            self.error(
+                Finding::new(&IL006, h.span, format!("interval_h: {} is not an interval", h.value))
+                    .label("must be at least 1")
+                    .help("how many hours pass between two backups, e.g. `interval_h: 24`"),
+            );
+        }
+        let restore_tested = b.restore_tested.as_ref().and_then(|d| {
+            match crate::model::Date::parse(&d.value) {
+                Some(date) => Some(Spanned {
+                    value: date,
+                    span: d.span,
+                    key: d.key,
+                }),
+                None => {
+                    self.error(
+                        Finding::new(&IL006, d.span, format!("invalid date `{}`", d.value))
+                            .label("not a date")
+                            .help("write the day of the last restore test as YYYY-MM-DD, e.g. 2026-10-01"),
+                    );
+                    None
+                }
+            }
+        });
+        Some(BackupDef {
+            to: to?,
+            to_span: b.to.span,
+            interval_h: b.interval_h.as_ref().and_then(|h| u32::try_from(h.value).ok()),
+            restore_tested,
+            span: key,
+        })
+    }
+
+    /// Every backup goes to a storage component other than its own.
+    pub(super) fn backup_targets(&mut self, components: &[ComponentDef]) {
+        for (i, c) in components.iter().enumerate() {
+            let Some(b) = &c.backup else { continue };
+            let target = &components[b.to.index()];
+            if b.to.index() == i {
+                self.error(
+                    Finding::new(&IL006, b.to_span, format!("`{}` backs up to itself", c.id.value))
+                        .label("itself")
+                        .help("a backup is a copy elsewhere: name a storage component"),
+                );
+            } else if target.kind.value != Kind::Storage {
+                self.error(
+                    Finding::new(
+                        &crate::rules::input::IL003,
+                        b.to_span,
+                        format!(
+                            "backup target `{}` is a {}, not a storage component",
+                            target.id.value,
+                            target.kind.value.as_str()
+                        ),
+                    )
+                    .label("not storage")
+                    .help("backups go to a component of kind storage (an S3 bucket, a backup server)"),
+                );
+            }
+        }
+    }
+
     /// A component's `quorum:` block: voters resolved, `needs` in 1..=n, `for` only on
     /// a primary with automatic failover.
     pub(super) fn quorum(
