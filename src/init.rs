@@ -3,12 +3,15 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::model::Date;
+
 /// A small topology that explains every section of the format in comments and about
 /// which infra-lint finds nothing: a VRRP load-balancer pair terminating HTTPS, two web
 /// and two application servers in different racks, a MySQL primary with automatic
-/// failover and a TLS replica, host firewalls that admit exactly its links, and
-/// monitoring on its own host.
-pub const STARTER: &str = r##"# A starter topology for infra-lint: a small web shop that is redundant, encrypted,
+/// failover, a TLS replica and off-site backups, host firewalls that admit exactly its
+/// links, and monitoring on its own host. Its last restore test is `RESTORE_TESTED`:
+/// [`starter`] fills in the day.
+const STARTER: &str = r##"# A starter topology for infra-lint: a small web shop that is redundant, encrypted,
 # firewalled and monitored, and about which infra-lint finds nothing to report. Edit
 # it into your own design and run `infra-lint` in this folder: it lints every
 # topology.yml and *.topology.yml it finds. `infra-lint explain CODE` explains a
@@ -218,6 +221,15 @@ components:
     engine: mysql
     role: primary
     failover: automatic
+    # A replica is not a backup: it copies a mistaken DELETE within milliseconds.
+    # Nightly backups go to storage that does not fail with this rack, and a backup
+    # counts once a restore from it has worked: record the day you last tried (say
+    # it again at least every 90 days).
+    backup: { to: backups, interval_h: 24, restore_tested: RESTORE_TESTED }
+    # Semi-synchronous replication can still lose the last commit on a failover;
+    # that is accepted here, and the suppression says so.
+    suppress:
+      - { rule: DUR004, reason: "accepted: semi-sync loses at most the last commit" }
   db-replica:
     kind: database
     host: db-host-2
@@ -227,6 +239,13 @@ components:
     role: replica
     replicates_from: db-primary
     replication: { mode: semi_sync, tls: true }
+
+  # Object storage run by a cloud provider in another region (`managed`: its
+  # availability is the provider's), versioned, so a backup cannot be overwritten.
+  backups:
+    kind: storage
+    managed: true
+    software: s3
 
   monitor:
     kind: monitoring
@@ -249,31 +268,39 @@ links:
   - { from: app-2, to: db-replica, protocol: mysql, port: 3306, tls: true, access: read }
 "##;
 
-/// Writes [`STARTER`] to `path`. An existing file is never replaced: the error is then
+/// The starter topology, its backups last restored on `today` (so that it lints
+/// clean for the next 90 days).
+pub fn starter(today: Date) -> String {
+    STARTER.replace("RESTORE_TESTED", &today.to_string())
+}
+
+/// Writes [`starter`] to `path`. An existing file is never replaced: the error is then
 /// of kind [`std::io::ErrorKind::AlreadyExists`].
-pub fn write_starter(path: &Path) -> std::io::Result<()> {
+pub fn write_starter(path: &Path, today: Date) -> std::io::Result<()> {
     // create_new checks and creates in one step, so a file that appears meanwhile is
     // not overwritten either (nor the target of a symbolic link).
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)?;
-    file.write_all(STARTER.as_bytes())?;
+    file.write_all(starter(today).as_bytes())?;
     file.sync_all()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lint::LintOptions;
     use crate::rules::fixture;
 
     #[test]
     fn starter_is_a_topology_without_findings() {
-        let report = fixture::lint(STARTER);
+        let report = fixture::lint(&starter(crate::lint::TEST_TODAY));
         assert!(report.valid, "not a valid topology: {:?}", report.findings);
         let found: Vec<String> = report
             .findings
             .iter()
+            .filter(|f| f.suppressed.is_none())
             .map(|f| format!("{:?} {}: {}", f.severity, f.rule.code, f.message))
             .collect();
         // Not even infos: the starter is what a finished design looks like.
@@ -282,17 +309,54 @@ mod tests {
             "the starter has findings:\n{}",
             found.join("\n")
         );
+        // The one loss it accepts is stated, with a reason.
+        let accepted: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_some())
+            .map(|f| f.rule.code)
+            .collect();
+        assert_eq!(accepted, ["DUR004"]);
+    }
+
+    #[test]
+    fn the_starters_restore_test_is_the_day_it_was_written() {
+        // Written on one day and linted 90 days later, it is still clean; a day more
+        // and its restore test is due.
+        let written = Date::parse("2027-03-01").unwrap();
+        let text = starter(written);
+        assert!(text.contains("restore_tested: 2027-03-01"));
+        let at = |days: i64| {
+            crate::lint::lint_source(
+                crate::source::SourceFile::new("topology.yml", text.clone()),
+                &LintOptions {
+                    today: Date::from_days(written.days() + days),
+                    ..LintOptions::default()
+                },
+            )
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| f.rule.code)
+            .collect::<Vec<_>>()
+        };
+        assert!(at(90).is_empty(), "{:?}", at(90));
+        assert_eq!(at(91), ["DUR003"]);
     }
 
     #[test]
     fn write_starter_creates_the_file_and_never_overwrites() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("topology.yml");
-        write_starter(&path).expect("first write");
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), STARTER);
+        let today = crate::lint::TEST_TODAY;
+        write_starter(&path, today).expect("first write");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            starter(today)
+        );
 
         std::fs::write(&path, "mine").expect("edit");
-        let err = write_starter(&path).expect_err("second write must fail");
+        let err = write_starter(&path, today).expect_err("second write must fail");
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "mine");
     }

@@ -58,6 +58,10 @@ enum Command {
         /// Where to write it.
         #[arg(default_value = "topology.yml")]
         file: PathBuf,
+        /// The day written as the backups' last restore test, YYYY-MM-DD (default:
+        /// today).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        today: Option<infra_lint::model::Date>,
     },
     /// What stops when components, hosts or failure-domain values (rack:r1) fail
     /// together. Exit 1 when an entrypoint is lost.
@@ -180,7 +184,9 @@ fn main() -> ExitCode {
             output,
         }) => graph(&file, format, output.as_deref()),
         Some(Command::Schema) => print_or_fail(&(infra_lint::schema::json_schema() + "\n")),
-        Some(Command::Init { file }) => init(&file),
+        Some(Command::Init { file, today }) => {
+            init(&file, today.unwrap_or_else(infra_lint::model::Date::today))
+        }
         Some(Command::WhatIf { file, fail, format }) => what_if(&file, &fail, format),
     };
     ExitCode::from(code)
@@ -230,8 +236,8 @@ fn graph(file: &std::path::Path, format: DiagramFormat, output: Option<&std::pat
     write_output(output, text.as_bytes())
 }
 
-fn init(file: &std::path::Path) -> u8 {
-    match infra_lint::init::write_starter(file) {
+fn init(file: &std::path::Path, today: infra_lint::model::Date) -> u8 {
+    match infra_lint::init::write_starter(file, today) {
         Ok(()) => {
             eprintln!(
                 "infra-lint: wrote a starter topology to {}; run `infra-lint {}` on it",

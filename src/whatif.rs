@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::analysis::Analysed;
 use crate::availability::{EventId, simulate};
-use crate::model::{Model, Ref};
+use crate::model::{ComponentId, Model, Ref};
+use crate::rules::durability;
 use crate::spelling;
 
 /// The answer for one set of failures.
@@ -23,6 +24,22 @@ pub struct WhatIf {
     pub unreachable: Vec<String>,
     /// Quorums left with fewer working voters than they need.
     pub quorums_lost: Vec<QuorumLost>,
+    /// Data stores left with no working copy: the store, every replica or member of
+    /// its group, and its backup target all stop.
+    pub data_lost: Vec<String>,
+    /// Data stores whose backup target stops.
+    pub backups_lost: Vec<BackupLost>,
+}
+
+/// A backup target the failures take.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct BackupLost {
+    /// The data store backed up.
+    pub of: String,
+    /// Its backup target.
+    pub to: String,
+    /// Whether the data store stops as well (DUR002's case).
+    pub with_the_store: bool,
 }
 
 /// A quorum the failures break, and the voters they take.
@@ -77,7 +94,6 @@ fn resolve(model: &Model, cx: &Analysed, id: &str) -> Result<(Vec<EventId>, Vec<
 /// Fails every id in `ids` at once and reports what stops.
 pub fn what_if(cx: &Analysed, ids: &[String]) -> Result<WhatIf, String> {
     let model = cx.model;
-    let av = &cx.availability;
     let mut events = Vec::new();
     let mut down = Vec::new();
     for id in ids {
@@ -85,7 +101,15 @@ pub fn what_if(cx: &Analysed, ids: &[String]) -> Result<WhatIf, String> {
         events.extend(e);
         down.extend(d);
     }
-    let working = simulate(&av.own, &av.demands, &events, &down);
+    Ok(what_if_events(cx, ids, &events, &down))
+}
+
+/// The failures as analysis events (`events`) and components down in every instance
+/// (`down`); `ids` is how the user named them.
+pub fn what_if_events(cx: &Analysed, ids: &[String], events: &[EventId], down: &[usize]) -> WhatIf {
+    let model = cx.model;
+    let av = &cx.availability;
+    let working = simulate(&av.own, &av.demands, events, down);
     let served: Vec<bool> = model
         .components
         .iter()
@@ -102,6 +126,8 @@ pub fn what_if(cx: &Analysed, ids: &[String]) -> Result<WhatIf, String> {
         stopped: Vec::new(),
         unreachable: Vec::new(),
         quorums_lost: Vec::new(),
+        data_lost: Vec::new(),
+        backups_lost: Vec::new(),
     };
     for &q in &av.quorums {
         let quorum = model
@@ -138,7 +164,33 @@ pub fn what_if(cx: &Analysed, ids: &[String]) -> Result<WhatIf, String> {
             answer.unreachable.push(name(i));
         }
     }
-    Ok(answer)
+    // Data: a store's copies are itself, its replicas (or the other members of its
+    // group) and its backup target.
+    let targets = durability::backup_targets(model);
+    for (i, c) in model.components.iter().enumerate() {
+        let id = ComponentId(i as u32);
+        let backup_up = c.backup.as_ref().map(|b| working[b.to.index()]);
+        if let (Some(b), Some(false)) = (&c.backup, backup_up) {
+            answer.backups_lost.push(BackupLost {
+                of: name(i),
+                to: name(b.to.index()),
+                with_the_store: !working[i],
+            });
+        }
+        if working[i] || backup_up == Some(true) || !durability::holds_data(cx, id, &targets) {
+            continue;
+        }
+        let copies_up = av
+            .clusters
+            .replicas_of(id)
+            .iter()
+            .chain(cx.group_of(id))
+            .any(|r| working[r.index()]);
+        if !copies_up {
+            answer.data_lost.push(name(i));
+        }
+    }
+    answer
 }
 
 impl WhatIf {
@@ -161,8 +213,28 @@ impl WhatIf {
                 q.taken.join(", ")
             ));
         }
+        let mut data = String::new();
+        if !self.data_lost.is_empty() {
+            data.push_str(&format!(
+                "  data stores left with no working copy ({}): {}\n",
+                self.data_lost.len(),
+                self.data_lost.join(", ")
+            ));
+        }
+        for b in &self.backups_lost {
+            data.push_str(&format!(
+                "  backups of {} lost: {} stops{}\n",
+                b.of,
+                b.to,
+                if b.with_the_store {
+                    format!(", and {} with it", b.of)
+                } else {
+                    String::new()
+                }
+            ));
+        }
         format!(
-            "what-if: {} fail{}\n  entrypoints no longer served: {}\n  entrypoints still served: {}\n  components that stop working ({}): {}\n  components still up but no longer reached ({}): {}\n{quorums}",
+            "what-if: {} fail{}\n  entrypoints no longer served: {}\n  entrypoints still served: {}\n  components that stop working ({}): {}\n  components still up but no longer reached ({}): {}\n{quorums}{data}",
             self.failed.join(", "),
             if self.failed.len() == 1 { "s" } else { "" },
             list(&self.entrypoints_lost),

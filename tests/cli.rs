@@ -184,7 +184,7 @@ fn json_output_has_the_documented_shape() {
     std::fs::write(
         &file,
         // Its one finding is GR001 on db (an info): the rest is firewalled and monitored.
-        "version: 1\nname: orphan\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server, instances: 2, firewall: { allow: [{ port: 443, from: internet }] }, monitoring: { agent: a } }\n  db: { kind: database, monitoring: { agent: a } }\nlinks:\n  - { from: users, to: web, protocol: https, port: 443 }\n",
+        "version: 1\nname: orphan\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server, instances: 2, firewall: { allow: [{ port: 443, from: internet }] }, monitoring: { agent: a } }\n  db: { kind: cache, monitoring: { agent: a } }\nlinks:\n  - { from: users, to: web, protocol: https, port: 443 }\n",
     )
     .unwrap();
     let (v, code) = json(&["--fail-on", "info", file.to_str().unwrap()]);
@@ -544,9 +544,22 @@ fn the_readme_sample_outputs_are_real() {
         };
         let (command, rest) = rest.split_once('\n').unwrap();
         let (shown, _) = rest.split_once("```").unwrap();
-        let mut args = vec!["--color", "never"];
-        args.extend(command.split_whitespace());
-        let actual = stdout(&run(&args));
+        // The subcommands other than check and report print no colour, and take no
+        // `--color`.
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let plain = ["what-if", "explain", "rules", "schema", "graph", "init"];
+        let mut args = Vec::new();
+        if !plain.contains(&words[0]) {
+            args.extend(["--color", "never"]);
+        }
+        args.extend(&words);
+        let output = run(&args);
+        assert!(
+            !output.stdout.is_empty(),
+            "README sample `infra-lint {command}` does not run: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let actual = stdout(&output);
         if actual != shown && std::env::var_os("UPDATE_README").is_some() {
             let readme = std::fs::read_to_string("README.md").unwrap();
             let header = format!("$ infra-lint {command}\n");
@@ -663,6 +676,39 @@ fn what_if_names_what_stops() {
 }
 
 #[test]
+fn what_if_names_the_data_and_backups_lost() {
+    let answer = |file: &str, fail: &str| {
+        let o = run(&["what-if", file, "--fail", fail, "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    // One server, no backup: its database's only copy goes with it.
+    let v = answer("examples/01-one-server.topology.yml", "server-1");
+    assert_eq!(v["data_lost"], serde_json::json!(["db-1"]));
+    // Design 3 dumps to a disk in the primary's server: losing it takes the backups
+    // with the primary, though the replica still holds the data.
+    let design3 = "examples/03-secured-monitored.topology.yml";
+    let v = answer(design3, "server-1");
+    assert_eq!(v["data_lost"], serde_json::json!([]));
+    assert_eq!(
+        v["backups_lost"],
+        serde_json::json!([{ "of": "db-primary", "to": "backup-disk", "with_the_store": true }])
+    );
+    // Both servers: no copy is left anywhere.
+    let v = answer(design3, "server-1,server-2");
+    assert_eq!(v["data_lost"], serde_json::json!(["db-primary"]));
+    // The other server: nothing of the data is lost.
+    let v = answer(design3, "server-2");
+    assert_eq!(v["data_lost"], serde_json::json!([]));
+    assert_eq!(v["backups_lost"], serde_json::json!([]));
+    let o = run(&["what-if", design3, "--fail", "server-1,server-2"]);
+    assert!(
+        stdout(&o).contains("data stores left with no working copy (1): db-primary"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
 fn what_if_fails_a_failure_domain_value() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(
@@ -706,8 +752,19 @@ fn init_writes_a_clean_starter_and_what_if_sees_the_peer_take_over() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("topology.yml");
     let p = p.to_str().unwrap();
-    assert_eq!(run(&["init", p]).status.code(), Some(0));
-    assert_eq!(run(&["init", p]).status.code(), Some(2), "never overwrites");
+    let today = TEST_TODAY.to_string();
+    assert_eq!(run(&["init", "--today", &today, p]).status.code(), Some(0));
+    assert_eq!(
+        run(&["init", "--today", &today, p]).status.code(),
+        Some(2),
+        "never overwrites"
+    );
+    assert!(
+        std::fs::read_to_string(p)
+            .unwrap()
+            .contains(&format!("restore_tested: {today}")),
+        "the starter's restore test is the day it was written"
+    );
     let (v, code) = json(&["--fail-on", "info", p]);
     assert_eq!(code, 0, "the starter lints clean: {v}");
     // Losing one load balancer of the VRRP pair: users are still served and nothing

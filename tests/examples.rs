@@ -60,12 +60,14 @@ fn the_examples_full_findings() {
 fn the_seed_design_gets_each_problem_its_write_up_names_once() {
     // The write-up names: the single load balancer, the single writable primary, no
     // HTTPS, no firewall, nothing monitored. An expert adds: no health checks,
-    // plaintext replication, and (as info) reads that may not see their writes.
+    // plaintext replication, no backup (the replica copies every mistake), and (as
+    // info) reads that may not see their writes.
     assert_eq!(
         findings("examples/02-distributed.topology.yml"),
         set(&[
             ("SPOF001", "lb-1"),
             ("SPOF003", "db-primary"),
+            ("DUR001", "db-primary"),
             ("TLS001", "users->lb-1"),
             ("TLS004", "lb-1"),
             ("FW001", "lb-host"),

@@ -38,9 +38,10 @@ struct Comp {
     sync: bool,
     protects: Vec<usize>,
     quorum: Option<(Vec<usize>, u8, bool)>,
+    backup: Option<usize>,
 }
 
-const KINDS: [&str; 9] = [
+const KINDS: [&str; 10] = [
     "client",
     "load_balancer",
     "web_server",
@@ -50,12 +51,13 @@ const KINDS: [&str; 9] = [
     "cache",
     "firewall",
     "monitoring",
+    "storage",
 ];
 
 fn comp() -> impl Strategy<Value = Comp> {
     (
         (
-            0u8..9,
+            0u8..10,
             proptest::option::of(0usize..5),
             prop_oneof![4 => Just(1u8), 1 => Just(2u8)],
             proptest::option::of(0u8..2),
@@ -82,6 +84,7 @@ fn comp() -> impl Strategy<Value = Comp> {
                 any::<bool>(),
             ),
         ),
+        proptest::option::weighted(0.4, 0usize..16),
     )
         .prop_map(
             |(
@@ -89,6 +92,7 @@ fn comp() -> impl Strategy<Value = Comp> {
                 (targets, access, peer, failover),
                 (role, source, sync, protects),
                 quorum,
+                backup,
             )| Comp {
                 kind,
                 host,
@@ -105,6 +109,7 @@ fn comp() -> impl Strategy<Value = Comp> {
                 sync,
                 protects,
                 quorum,
+                backup,
             },
         )
 }
@@ -279,6 +284,13 @@ impl Plan {
                 }
                 _ => {}
             }
+            if let Some(t) = c.backup.map(|t| t % n)
+                && t != i
+                && kind(t) == "storage"
+                && matches!(k, "database" | "cache" | "storage")
+            {
+                fields.push(format!("backup: {{ to: c{t} }}"));
+            }
             if let Some((voters, needs, writes)) = &c.quorum {
                 let primary = store(i) && role(i) == "primary";
                 if !primary || primary_automatic {
@@ -407,12 +419,56 @@ fn config() -> ProptestConfig {
     config
 }
 
+/// DUR002 (read from the kill sets) names a data store exactly when some single
+/// failure, given to `what-if`, takes the store and its backups together.
+fn check_dur002_against_what_if(yaml: &str) -> Result<(), TestCaseError> {
+    let model = model_of(yaml)?;
+    let graph = Graph::build(&model);
+    let cx = Context::new(&model, &graph, crate::model::Date::parse(TODAY).unwrap());
+    let analysed = Analysed::new(&cx, usize::MAX).expect("no work limit");
+    let av = &analysed.availability;
+    let mut by_what_if: Vec<String> = Vec::new();
+    for e in 0..av.events.len() {
+        if !av.events[e].is_failure() {
+            continue;
+        }
+        let answer =
+            crate::whatif::what_if_events(&analysed, &[], &[super::EventId(e as u32)], &[]);
+        by_what_if.extend(
+            answer
+                .backups_lost
+                .into_iter()
+                .filter(|b| b.with_the_store)
+                .map(|b| b.of),
+        );
+    }
+    by_what_if.sort();
+    by_what_if.dedup();
+    let report = crate::rules::fixture::lint(yaml);
+    let mut by_rule: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "DUR002")
+        .map(|f| f.subjects[0].clone())
+        .collect();
+    by_rule.sort();
+    prop_assert_eq!(
+        by_rule,
+        by_what_if,
+        "DUR002 and what-if disagree on:\n{}",
+        yaml
+    );
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config())]
 
     #[test]
     fn kill_sets_match_the_brute_force_oracle(plan in plan()) {
-        check_against_oracle(&plan.yaml())?;
+        let yaml = plan.yaml();
+        check_against_oracle(&yaml)?;
+        check_dur002_against_what_if(&yaml)?;
     }
 }
 

@@ -5,6 +5,7 @@ use crate::analysis::{Analysed, Context};
 use crate::availability::{Event, EventId, Place};
 use crate::finding::Finding;
 use crate::model::{ComponentDef, ComponentId, Failover, Kind, Model, ReplicationMode, Role};
+use crate::rules::availability::fixes::free_id;
 
 declare_rule!(DUR001, "no-backup", Durability, Warning, availability: no_backup);
 
@@ -16,7 +17,13 @@ declare_rule!(
     availability: backup_shares_fate
 );
 
-declare_rule!(DUR003, "untested-restore", Durability, Info, untested_restore);
+declare_rule!(
+    DUR003,
+    "untested-restore",
+    Durability,
+    Info,
+    untested_restore
+);
 
 declare_rule!(
     DUR004,
@@ -28,14 +35,6 @@ declare_rule!(
 
 /// How old a restore test may be, in days, before DUR003 calls the backup untested.
 const RESTORE_TEST_DAYS: i64 = 90;
-
-/// An id not yet used: `base`, else `base-2`, `base-3`...
-fn free_id(model: &Model, base: &str) -> String {
-    std::iter::once(base.to_string())
-        .chain((2..).map(|n| format!("{base}-{n}")))
-        .find(|c| model.lookup(c).is_none())
-        .expect("some suffix is free")
-}
 
 /// The real failures that stop both `a` and `b`, in event order.
 fn shared_failures(cx: &Analysed, a: ComponentId, b: ComponentId) -> Vec<EventId> {
@@ -94,8 +93,26 @@ fn backup_fix(cx: &Analysed, c: ComponentId) -> (String, String) {
     }
 }
 
-/// Whether `c` is a data store DUR001 expects a backup of.
-fn needs_backup(cx: &Analysed, c: ComponentId, def: &ComponentDef, targets: &[bool]) -> bool {
+/// Which components are backup targets: they hold copies, not data of their own.
+pub(crate) fn backup_targets(model: &Model) -> Vec<bool> {
+    let mut targets = vec![false; model.components.len()];
+    for c in &model.components {
+        if let Some(b) = &c.backup {
+            targets[b.to.index()] = true;
+        }
+    }
+    targets
+}
+
+/// Whether `c` holds data of its own, whose loss DUR001 and `what-if` speak of: a
+/// database that is not a replica, a storage component that is no one's backup
+/// target, or any data store with a backup (whoever backs up a cache says its data
+/// matters). `targets` is [`backup_targets`].
+pub(crate) fn holds_data(cx: &Analysed, c: ComponentId, targets: &[bool]) -> bool {
+    let def = cx.model.component(c);
+    if def.backup.is_some() {
+        return true;
+    }
     match def.kind.value {
         Kind::Database => {
             def.data_store
@@ -103,22 +120,19 @@ fn needs_backup(cx: &Analysed, c: ComponentId, def: &ComponentDef, targets: &[bo
                 .is_some_and(|d| d.role != Role::Replica)
                 && !matches!(cx.availability.clusters.place[c.index()], Place::Replica(_))
         }
-        Kind::Storage => !def.managed && !targets[c.index()],
+        Kind::Storage => !targets[c.index()],
         _ => false,
     }
 }
 
 fn no_backup(cx: &Analysed, out: &mut Vec<Finding>) {
     let model = cx.model;
-    let mut targets = vec![false; model.components.len()];
-    for c in &model.components {
-        if let Some(b) = &c.backup {
-            targets[b.to.index()] = true;
-        }
-    }
+    let targets = backup_targets(model);
     for (i, def) in model.components.iter().enumerate() {
         let c = ComponentId(i as u32);
-        if def.backup.is_some() || !needs_backup(cx, c, def, &targets) {
+        // Managed storage is the provider's to keep.
+        let provider_keeps = def.managed && def.kind.value == Kind::Storage;
+        if def.backup.is_some() || provider_keeps || !holds_data(cx, c, &targets) {
             continue;
         }
         let kind = def.kind.value.as_str();
@@ -166,7 +180,7 @@ fn backup_shares_fate(cx: &Analysed, out: &mut Vec<Finding>) {
             &DUR002,
             b.to_span,
             format!(
-                "`{}` and its backups in `{}` fail together when {what} fails: one event loses the data and every copy of it",
+                "`{}` and its backups in `{}` fail together when {what} fails: one event loses the data and its backups",
                 def.id.value, target.id.value
             ),
         )
@@ -230,7 +244,9 @@ fn untested_restore(cx: &Context, out: &mut Vec<Finding>) {
         out.push(
             Finding::new(&DUR003, span, message)
                 .label("no recent restore test")
-                .help("restore a backup into a scratch instance, check the data, and record the day")
+                .help(
+                    "restore a backup into a scratch instance, check the data, and record the day",
+                )
                 .subject(def.id.value.clone())
                 .fix(
                     "record the day of a successful restore test",
@@ -248,7 +264,9 @@ fn async_failover_loses_writes(cx: &Analysed, out: &mut Vec<Finding>) {
     let av = &cx.availability;
     for (i, def) in model.components.iter().enumerate() {
         let c = ComponentId(i as u32);
-        let Some(store) = &def.data_store else { continue };
+        let Some(store) = &def.data_store else {
+            continue;
+        };
         if store.failover != Failover::Automatic || av.clusters.place[i] != Place::Head {
             continue;
         }
@@ -257,12 +275,7 @@ fn async_failover_loses_writes(cx: &Analysed, out: &mut Vec<Finding>) {
             .replicas_of(c)
             .iter()
             .map(|r| model.component(*r))
-            .filter(|r| {
-                r.critical
-                    && r.data_store
-                        .as_ref()
-                        .is_some_and(|d| !d.opted_out)
-            })
+            .filter(|r| r.critical && r.data_store.as_ref().is_some_and(|d| !d.opted_out))
             .collect();
         let lossy: Vec<&ComponentDef> = promotable
             .iter()
@@ -378,7 +391,10 @@ components:
                 ),
             ],
             &[
-                &shop(", backup: { to: vault, restore_tested: 2026-11-01 }", VAULT_H2),
+                &shop(
+                    ", backup: { to: vault, restore_tested: 2026-11-01 }",
+                    VAULT_H2,
+                ),
                 // Caches, queues and replicas are exempt.
                 &shop("", "").replace("kind: database", "kind: cache"),
             ],
@@ -393,7 +409,10 @@ components:
 
     #[test]
     fn dur002_backup_shares_fate() {
-        let same_host = shop(", backup: { to: vault, restore_tested: 2026-11-01 }", VAULT_H1);
+        let same_host = shop(
+            ", backup: { to: vault, restore_tested: 2026-11-01 }",
+            VAULT_H1,
+        );
         let same_rack = shop(
             ", backup: { to: vault, restore_tested: 2026-11-01 }",
             "  vault: { kind: storage, host: h3 }\n",
@@ -405,7 +424,10 @@ components:
         check_rule(
             "DUR002",
             &[&same_host, &same_rack],
-            &[&shop(", backup: { to: vault, restore_tested: 2026-11-01 }", VAULT_H2)],
+            &[&shop(
+                ", backup: { to: vault, restore_tested: 2026-11-01 }",
+                VAULT_H2,
+            )],
         );
         assert_eq!(codes(&same_host), ["DUR002 db vault"]);
         assert_fix_resolves(&same_host, "DUR002", "db");
@@ -419,9 +441,15 @@ components:
             "DUR003",
             &[
                 &shop(", backup: { to: vault }", VAULT_H2),
-                &shop(", backup: { to: vault, restore_tested: 2026-08-25 }", VAULT_H2),
+                &shop(
+                    ", backup: { to: vault, restore_tested: 2026-08-25 }",
+                    VAULT_H2,
+                ),
             ],
-            &[&shop(", backup: { to: vault, restore_tested: 2026-08-26 }", VAULT_H2)],
+            &[&shop(
+                ", backup: { to: vault, restore_tested: 2026-08-26 }",
+                VAULT_H2,
+            )],
         );
         assert_fix_resolves(&shop(", backup: { to: vault }", VAULT_H2), "DUR003", "db");
     }
@@ -442,7 +470,10 @@ components:
         };
         check_rule(
             "DUR004",
-            &[&replicas("", 1), &replicas(", replication: { mode: semi_sync }", 2)],
+            &[
+                &replicas("", 1),
+                &replicas(", replication: { mode: semi_sync }", 2),
+            ],
             &[
                 &replicas(", replication: { mode: sync }", 2),
                 // No automatic failover: an operator decides what to lose.

@@ -9,9 +9,9 @@ use super::Validator;
 use crate::finding::Finding;
 use crate::model::document::{Backup, Failover, Kind, Quorum, QuorumFor};
 use crate::model::{BackupDef, ComponentDef, ComponentId, QuorumDef};
-use crate::yaml::Spanned;
 use crate::rules::input::{IL004, IL006};
 use crate::source::Span;
+use crate::yaml::Spanned;
 
 /// Kinds that can stand in for each other in one `service` group: the same kind, or
 /// the three kinds that all serve requests (a web server, an app server and a service
@@ -32,9 +32,13 @@ impl Validator {
             && h.value < 1
         {
             self.error(
-                Finding::new(&IL006, h.span, format!("interval_h: {} is not an interval", h.value))
-                    .label("must be at least 1")
-                    .help("how many hours pass between two backups, e.g. `interval_h: 24`"),
+                Finding::new(
+                    &IL006,
+                    h.span,
+                    format!("interval_h: {} is not an interval", h.value),
+                )
+                .label("must be at least 1")
+                .help("how many hours pass between two backups, e.g. `interval_h: 24`"),
             );
         }
         let restore_tested = b.restore_tested.as_ref().and_then(|d| {
@@ -57,7 +61,10 @@ impl Validator {
         Some(BackupDef {
             to: to?,
             to_span: b.to.span,
-            interval_h: b.interval_h.as_ref().and_then(|h| u32::try_from(h.value).ok()),
+            interval_h: b
+                .interval_h
+                .as_ref()
+                .and_then(|h| u32::try_from(h.value).ok()),
             restore_tested,
             span: key,
         })
@@ -70,9 +77,13 @@ impl Validator {
             let target = &components[b.to.index()];
             if b.to.index() == i {
                 self.error(
-                    Finding::new(&IL006, b.to_span, format!("`{}` backs up to itself", c.id.value))
-                        .label("itself")
-                        .help("a backup is a copy elsewhere: name a storage component"),
+                    Finding::new(
+                        &IL006,
+                        b.to_span,
+                        format!("`{}` backs up to itself", c.id.value),
+                    )
+                    .label("itself")
+                    .help("a backup is a copy elsewhere: name a storage component"),
                 );
             } else if target.kind.value != Kind::Storage {
                 self.error(
@@ -80,13 +91,25 @@ impl Validator {
                         &crate::rules::input::IL003,
                         b.to_span,
                         format!(
-                            "backup target `{}` is a {}, not a storage component",
+                            "backup target `{}` is {} {}, not a storage component",
                             target.id.value,
+                            if target
+                                .kind
+                                .value
+                                .as_str()
+                                .starts_with(['a', 'e', 'i', 'o', 'u'])
+                            {
+                                "an"
+                            } else {
+                                "a"
+                            },
                             target.kind.value.as_str()
                         ),
                     )
                     .label("not storage")
-                    .help("backups go to a component of kind storage (an S3 bucket, a backup server)"),
+                    .help(
+                        "backups go to a component of kind storage (an S3 bucket, a backup server)",
+                    ),
                 );
             }
         }

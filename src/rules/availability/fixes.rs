@@ -148,7 +148,7 @@ pub(super) fn sync_replica_fix(model: &Model, c: &ComponentDef) -> (String, Stri
 }
 
 /// `base` itself when it is free, else a fresh variant of it.
-pub(super) fn free_id(model: &Model, base: &str) -> String {
+pub(crate) fn free_id(model: &Model, base: &str) -> String {
     if model.lookup(base).is_none() {
         base.to_string()
     } else {

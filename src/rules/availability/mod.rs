@@ -1,7 +1,7 @@
 //! Availability: single points of failure from the AND/OR model, and the load
 //! balancer rules. All of them read the one analysis in [`Context`].
 
-mod fixes;
+pub(crate) mod fixes;
 mod lb;
 mod spof001;
 mod spof002;
