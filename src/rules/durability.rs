@@ -57,18 +57,39 @@ fn shared_failures(cx: &Analysed, a: ComponentId, b: ComponentId) -> Vec<EventId
     out
 }
 
+/// How many storage components a DUR001 fix tries before it proposes a new bucket:
+/// the fix costs the same on a file with thousands of them.
+const STORAGE_TRIED: usize = 16;
+
+/// The storage components a DUR001 fix may send backups to, in the order it tries
+/// them: those others already back up to, then the rest, each list in file order.
+fn backup_candidates(model: &Model, targets: &[bool]) -> Vec<ComponentId> {
+    let storage = |want: bool| {
+        model
+            .components
+            .iter()
+            .enumerate()
+            .filter(move |(i, s)| {
+                s.kind.value == Kind::Storage && s.critical && targets[*i] == want
+            })
+            .map(|(i, _)| ComponentId(i as u32))
+    };
+    storage(true)
+        .chain(storage(false))
+        .take(STORAGE_TRIED)
+        .collect()
+}
+
 /// The fix that gives `c` a backup: to a storage component no single failure stops
-/// together with `c`, or to a new managed bucket when there is none.
-fn backup_fix(cx: &Analysed, c: ComponentId) -> (String, String) {
+/// together with `c` (among `candidates`), or to a new managed bucket when there is
+/// none.
+fn backup_fix(cx: &Analysed, c: ComponentId, candidates: &[ComponentId]) -> (String, String) {
     let model = cx.model;
     let def = model.component(c);
-    let existing = model.components.iter().enumerate().find(|(i, s)| {
-        let s_id = ComponentId(*i as u32);
-        s.kind.value == Kind::Storage
-            && s_id != c
-            && s.critical
-            && shared_failures(cx, c, s_id).is_empty()
-    });
+    let existing = candidates
+        .iter()
+        .find(|s| **s != c && shared_failures(cx, c, **s).is_empty())
+        .map(|s| (s, model.component(*s)));
     match existing {
         Some((_, s)) => (
             format!("back `{}` up to `{}` every day", def.id.value, s.id.value),
@@ -128,6 +149,7 @@ pub(crate) fn holds_data(cx: &Analysed, c: ComponentId, targets: &[bool]) -> boo
 fn no_backup(cx: &Analysed, out: &mut Vec<Finding>) {
     let model = cx.model;
     let targets = backup_targets(model);
+    let candidates = backup_candidates(model, &targets);
     for (i, def) in model.components.iter().enumerate() {
         let c = ComponentId(i as u32);
         // Managed storage is the provider's to keep.
@@ -147,7 +169,7 @@ fn no_backup(cx: &Analysed, out: &mut Vec<Finding>) {
                 def.id.value
             )
         };
-        let (description, yaml) = backup_fix(cx, c);
+        let (description, yaml) = backup_fix(cx, c, &candidates);
         out.push(
             Finding::new(&DUR001, def.id.span, message)
                 .label("no `backup:`")
