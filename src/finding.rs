@@ -49,12 +49,17 @@ pub struct Label {
     pub text: String,
 }
 
-/// A suggested change, as the YAML to add or change.
+/// A suggested change: the YAML to add or change, and the edits of the file that make
+/// it (planned once the file's findings are known, see [`crate::fix::attach_edits`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Fix {
     /// What the change does.
     pub description: String,
-    /// The YAML to add or change.
+    /// Whether `--fix` applies it, or only `--unsafe-fixes`, or nothing.
+    pub applicability: crate::fix::Applicability,
+    /// The edits of the file.
+    pub edits: Vec<crate::fix::Edit>,
+    /// The YAML to add or change, as a fragment of a topology.
     pub yaml: String,
 }
 
@@ -122,12 +127,26 @@ impl Finding {
     }
 
     /// Sets the suggested fix.
+    /// Adds a fix that changes the design: it adds machines, moves a component, or
+    /// states a decision or a fact (applied only with `--unsafe-fixes`).
     pub fn fix(mut self, description: impl Into<String>, yaml: impl Into<String>) -> Finding {
         self.fix = Some(Fix {
             description: description.into(),
+            applicability: crate::fix::Applicability::Unsafe,
+            edits: Vec::new(),
             yaml: yaml.into(),
         });
         self
+    }
+
+    /// Adds a fix that only completes what the design already says (a health check, a
+    /// redirect to https, `access: read`): `--fix` applies it.
+    pub fn safe_fix(self, description: impl Into<String>, yaml: impl Into<String>) -> Finding {
+        let mut f = self.fix(description, yaml);
+        if let Some(fix) = &mut f.fix {
+            fix.applicability = crate::fix::Applicability::Safe;
+        }
+        f
     }
 
     /// Adds a subject id.

@@ -19,6 +19,7 @@ pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod firewalls;
+pub mod fix;
 pub mod generate;
 pub mod graph;
 pub mod init;

@@ -500,6 +500,9 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
         Err(e) => (false, vec![*work_limit_finding(&model, e)]),
     };
     sort(&mut findings);
+    if valid {
+        crate::fix::attach_edits(&source, &mut findings);
+    }
     FileReport {
         source,
         valid,

@@ -396,29 +396,6 @@ fn check_against_oracle(yaml: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// How many random topologies the property test tries: `PROPTEST_CASES` for a long
-/// run (`PROPTEST_CASES=10000 cargo test --release kill_sets`).
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1500)
-}
-
-/// The property test's configuration: a fixed seed, so that CI tries the same
-/// topologies on every run and a red build is never luck. Another seed explores
-/// further: `PROPTEST_RNG_SEED=$RANDOM PROPTEST_CASES=20000 cargo test --release kill_sets`.
-fn config() -> ProptestConfig {
-    let mut config = ProptestConfig {
-        cases: cases(),
-        ..ProptestConfig::default()
-    };
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = proptest::test_runner::RngSeed::Fixed(0x1f5a_2026);
-    }
-    config
-}
-
 /// DUR002 (read from the kill sets) names a data store exactly when some single
 /// failure, given to `what-if`, takes the store and its backups together.
 fn check_dur002_against_what_if(yaml: &str) -> Result<(), TestCaseError> {
@@ -462,7 +439,8 @@ fn check_dur002_against_what_if(yaml: &str) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    // `PROPTEST_CASES=10000 cargo test --release kill_sets` for a long run.
+    #![proptest_config(crate::rules::fixture::proptest_config(1500))]
 
     #[test]
     fn kill_sets_match_the_brute_force_oracle(plan in plan()) {

@@ -418,7 +418,13 @@ fn load_balancer_bypass(cx: &Context, out: &mut Vec<Finding>) {
         .help("clients that skip the balancer skip its TLS and health checks: send them through it")
         .subject(target.clone())
         .subject(lbs[0].to_string());
-        finding.fix = Some(crate::finding::Fix { description, yaml });
+        // Replacing a link takes a deletion the fix YAML cannot say: shown, not applied.
+        finding.fix = Some(crate::finding::Fix {
+            description,
+            applicability: crate::fix::Applicability::None,
+            edits: Vec::new(),
+            yaml,
+        });
         out.push(finding);
     }
 }

@@ -2,7 +2,7 @@
 
 mod de;
 mod error;
-mod scalar;
+pub(crate) mod scalar;
 mod spanned;
 
 pub use de::{Limits, from_source};

@@ -1,0 +1,84 @@
+//! Fixes as edits: a rule writes what to add or change as a fragment of a topology
+//! ([`crate::finding::Fix::yaml`]); [`plan`] turns it into text edits of the actual
+//! file ([`Edit`]), which JSON, SARIF, `--fix` and `--diff` carry and apply.
+
+pub mod plan;
+pub mod quote;
+pub mod tree;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::source::SourceFile;
+
+pub use quote::scalar;
+
+/// One text edit: replace the bytes `start..end` of the file with `content`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    /// First byte replaced.
+    pub start: usize,
+    /// One past the last byte replaced (`start` for an insertion).
+    pub end: usize,
+    /// The new text.
+    pub content: String,
+}
+
+/// Whether a fix may be applied without asking, as ruff has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Only completes what the design already says (a health check, a redirect to
+    /// https, `access: read`): `--fix` applies it.
+    Safe,
+    /// Changes the design (adds machines, moves a component, states a decision or a
+    /// fact): only with `--unsafe-fixes`.
+    Unsafe,
+    /// No edit can say it (choosing a design): shown, never applied.
+    None,
+}
+
+/// Applies non-overlapping `edits` (any order) to `text`. Overlapping edits are a bug
+/// of the caller: the later one is skipped.
+pub fn apply(text: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut at = 0;
+    for e in sorted {
+        if e.start < at || e.end > text.len() || e.start > e.end {
+            continue;
+        }
+        out.push_str(&text[at..e.start]);
+        out.push_str(&e.content);
+        at = e.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Plans the edits of every finding's fix against the file. A fix that cannot become
+/// edits (its path goes through an anchor or alias) keeps its YAML, with no edits and
+/// applicability `none`.
+pub fn attach_edits(source: &SourceFile, findings: &mut [Finding]) {
+    if !findings.iter().any(|f| f.fix.is_some()) {
+        return;
+    }
+    let root = tree::build(source).ok();
+    for f in findings {
+        let Some(fix) = &mut f.fix else { continue };
+        if fix.applicability == Applicability::None {
+            continue;
+        }
+        match root.as_ref().map(|r| plan::plan(source, r, &fix.yaml)) {
+            Some(Ok(edits)) if !edits.is_empty() => fix.edits = edits,
+            _ => {
+                fix.edits.clear();
+                fix.applicability = Applicability::None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

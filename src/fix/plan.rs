@@ -1,0 +1,327 @@
+//! Turning a fix's YAML (what to add or change, written as a fragment of a topology)
+//! into text edits of the actual file: keys go into the mapping that holds them, at its
+//! indentation and in its style (block or flow); list items are appended; a value that
+//! is already there is replaced; a section the file lacks is added at its end. Nothing
+//! outside the edits changes: comments, key order and formatting stay.
+
+use super::Edit;
+use super::quote;
+use super::tree::{self, Collection, Key, Node};
+use crate::source::SourceFile;
+
+/// Why a fix's YAML could not become edits of the file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PlanError {
+    /// The fix's own YAML is not a mapping (a bug in a rule).
+    BadFix,
+    /// The path to an edit goes through an anchor, an alias or a merge key, or a value
+    /// of another shape than the fix's.
+    Conflict(String),
+}
+
+/// The edits that merge `fix` (YAML text) into `file`, whose source map is `root`.
+pub fn plan(file: &SourceFile, root: &Node, fix: &str) -> Result<Vec<Edit>, PlanError> {
+    let snippet = SourceFile::new("fix", fix.to_string());
+    let add = tree::build(&snippet).map_err(|_| PlanError::BadFix)?;
+    let Node::Map(add) = &add else {
+        return Err(PlanError::BadFix);
+    };
+    let Node::Map(into) = root else {
+        return Err(PlanError::Conflict("the file is not a mapping".into()));
+    };
+    let mut planner = Planner {
+        text: &file.text,
+        edits: Vec::new(),
+    };
+    planner.merge_map(into, add, "")?;
+    // Insertions at one place keep the fix's order.
+    let mut edits = planner.edits;
+    edits.sort_by_key(|e| (e.start, e.end));
+    let mut merged: Vec<Edit> = Vec::with_capacity(edits.len());
+    for e in edits {
+        match merged.last_mut() {
+            Some(last) if last.start == e.start && last.end == e.start && e.end == e.start => {
+                last.content.push_str(&e.content);
+            }
+            _ => merged.push(e),
+        }
+    }
+    Ok(merged)
+}
+
+struct Planner<'a> {
+    text: &'a str,
+    edits: Vec<Edit>,
+}
+
+impl Planner<'_> {
+    fn insert(&mut self, at: usize, content: String) {
+        self.edits.push(Edit {
+            start: at,
+            end: at,
+            content,
+        });
+    }
+
+    /// The column (in characters) of the byte offset `at`.
+    fn column(&self, at: usize) -> usize {
+        let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        self.text[line_start..at].chars().count()
+    }
+
+    /// Where a new line after the content ending at `end` goes, and whether a line
+    /// break must come first (the file does not end with one).
+    fn line_after(&self, end: usize) -> (usize, bool) {
+        match self.text[end..].find('\n') {
+            Some(i) => (end + i + 1, false),
+            None => (self.text.len(), true),
+        }
+    }
+
+    fn merge_map(
+        &mut self,
+        into: &Collection<(Key, Node)>,
+        add: &Collection<(Key, Node)>,
+        path: &str,
+    ) -> Result<(), PlanError> {
+        let mut new_entries: Vec<&(Key, Node)> = Vec::new();
+        for entry in &add.items {
+            let (key, value) = entry;
+            let here = format!("{path}.{}", key.text);
+            match into.items.iter().find(|(k, _)| k.text == key.text) {
+                None => new_entries.push(entry),
+                Some((fk, fv)) => self.merge_value(fk, fv, value, &here)?,
+            }
+        }
+        if new_entries.is_empty() {
+            return Ok(());
+        }
+        if into.flow {
+            let (at, lead) = match into.items.last() {
+                Some((_, v)) => (v.end(), ", "),
+                None => (into.end - 1, " "),
+            };
+            let body: Vec<String> = new_entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", quote::scalar(&k.text), flow(v)))
+                .collect();
+            let trail = if into.items.is_empty() { " " } else { "" };
+            self.insert(at, format!("{lead}{}{trail}", body.join(", ")));
+        } else {
+            let indent = into
+                .items
+                .first()
+                .map_or(0, |(k, _)| self.column(k.span.start as usize));
+            let (at, newline_first) = self.line_after(into.end);
+            let mut content = String::new();
+            if newline_first {
+                content.push('\n');
+            }
+            for (k, v) in new_entries {
+                content.push_str(&" ".repeat(indent));
+                content.push_str(&quote::scalar(&k.text));
+                content.push(':');
+                content.push_str(&block_value(v, indent));
+                content.push('\n');
+            }
+            self.insert(at, content);
+        }
+        Ok(())
+    }
+
+    fn merge_value(
+        &mut self,
+        key: &Key,
+        into: &Node,
+        add: &Node,
+        path: &str,
+    ) -> Result<(), PlanError> {
+        match (into, add) {
+            (Node::Opaque(_), _) => Err(PlanError::Conflict(format!(
+                "{path} goes through an anchor, an alias or a merge key"
+            ))),
+            (Node::Map(into), Node::Map(add)) => self.merge_map(into, add, path),
+            (Node::Seq(into), Node::Seq(add)) => self.append(&key.text, into, add, path),
+            // An empty value (`hosts:` and nothing): the new value follows the key.
+            (
+                Node::Scalar {
+                    value,
+                    plain: true,
+                    span,
+                },
+                _,
+            ) if value.is_empty() && span.is_empty() => {
+                let indent = self.column(key.span.start as usize);
+                self.insert(key.span.end as usize + 1, block_value(add, indent));
+                Ok(())
+            }
+            (Node::Scalar { span, .. }, Node::Scalar { .. }) => {
+                self.edits.push(Edit {
+                    start: span.start as usize,
+                    end: span.end as usize,
+                    content: flow(add),
+                });
+                Ok(())
+            }
+            _ => Err(PlanError::Conflict(format!(
+                "{path} has another shape in the file than in the fix"
+            ))),
+        }
+    }
+
+    /// Merges the items of `add` into the list `into` (the value of `key`): an item
+    /// the list already holds (the same scalar, or a mapping with the same identity,
+    /// see [`identity`]) is merged into it; the others are appended.
+    fn append(
+        &mut self,
+        key: &str,
+        into: &Collection<Node>,
+        add: &Collection<Node>,
+        path: &str,
+    ) -> Result<(), PlanError> {
+        let have: Vec<String> = into.items.iter().map(flow).collect();
+        let mut new: Vec<String> = Vec::new();
+        for (n, item) in add.items.iter().enumerate() {
+            let mut same = None;
+            if let (Node::Map(a), Some(id)) = (item, identity(key)) {
+                for existing in &into.items {
+                    match existing {
+                        Node::Map(e) if same_identity(e, a, id) => {
+                            same = Some(Ok((e, a)));
+                            break;
+                        }
+                        // Inside an alias, an item cannot be told apart.
+                        Node::Opaque(_) => {
+                            same = Some(Err(()));
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            match same {
+                Some(Ok((existing, a))) => self.merge_map(existing, a, &format!("{path}[{n}]"))?,
+                Some(Err(())) => {
+                    return Err(PlanError::Conflict(format!(
+                        "{path} holds an alias or anchored item"
+                    )));
+                }
+                None => {
+                    let text = flow(item);
+                    if !have.contains(&text) && !new.contains(&text) {
+                        new.push(text);
+                    }
+                }
+            }
+        }
+        if new.is_empty() {
+            return Ok(());
+        }
+        if into.flow {
+            let (at, lead) = match into.items.last() {
+                Some(v) => (v.end(), ", "),
+                None => (into.end - 1, ""),
+            };
+            self.insert(at, format!("{lead}{}", new.join(", ")));
+        } else {
+            // The column of the existing items' dash.
+            let first = into.items.first().map_or(into.start, Node::start);
+            let dash = self.text[..first].rfind('-').unwrap_or(first);
+            let indent = self.column(dash);
+            let (at, newline_first) = self.line_after(into.end);
+            let mut content = String::new();
+            if newline_first {
+                content.push('\n');
+            }
+            for item in new {
+                content.push_str(&format!("{}- {item}\n", " ".repeat(indent)));
+            }
+            self.insert(at, content);
+        }
+        Ok(())
+    }
+}
+
+/// The keys that say which item of a list a mapping is: a link is its two ends, a
+/// listener its port, a firewall rule its port and source, a suppression its rule.
+fn identity(list: &str) -> Option<&'static [&'static str]> {
+    match list {
+        "links" => Some(&["from", "to"]),
+        "listeners" => Some(&["port"]),
+        "allow" => Some(&["port", "from"]),
+        "suppress" => Some(&["rule"]),
+        _ => None,
+    }
+}
+
+fn same_identity(
+    file: &Collection<(Key, Node)>,
+    fix: &Collection<(Key, Node)>,
+    id: &[&str],
+) -> bool {
+    let value = |m: &Collection<(Key, Node)>, key: &str| {
+        m.items
+            .iter()
+            .find(|(k, _)| k.text == key)
+            .map(|(_, v)| flow(v))
+    };
+    id.iter().all(|k| {
+        let v = value(fix, k);
+        v.is_some() && v == value(file, k)
+    })
+}
+
+/// A node of the fix in flow style, on one line.
+fn flow(node: &Node) -> String {
+    match node {
+        // Plain as the fix writes it (a number stays a number); a quoted string is
+        // quoted as YAML needs.
+        Node::Scalar {
+            value, plain: true, ..
+        } => value.clone(),
+        Node::Scalar { value, .. } => quote::scalar(value).into_owned(),
+        Node::Map(m) if m.items.is_empty() => "{}".into(),
+        Node::Map(m) => {
+            let body: Vec<String> = m
+                .items
+                .iter()
+                .map(|(k, v)| format!("{}: {}", quote::scalar(&k.text), flow(v)))
+                .collect();
+            format!("{{ {} }}", body.join(", "))
+        }
+        Node::Seq(s) => {
+            let body: Vec<String> = s.items.iter().map(flow).collect();
+            format!("[{}]", body.join(", "))
+        }
+        Node::Opaque(_) => "null".into(),
+    }
+}
+
+/// The text after `key:` for a value of the fix, its key at column `indent`: block
+/// style for a mapping or list the fix writes in block style, flow style otherwise.
+fn block_value(node: &Node, indent: usize) -> String {
+    match node {
+        Node::Map(m) if !m.flow && !m.items.is_empty() => {
+            let mut out = String::new();
+            for (k, v) in &m.items {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent + 2));
+                out.push_str(&quote::scalar(&k.text));
+                out.push(':');
+                out.push_str(&block_value(v, indent + 2));
+            }
+            out
+        }
+        Node::Seq(s) if !s.flow && !s.items.is_empty() => {
+            let mut out = String::new();
+            for item in &s.items {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent + 2));
+                out.push_str("- ");
+                out.push_str(&flow(item));
+            }
+            out
+        }
+        other => format!(" {}", flow(other)),
+    }
+}

@@ -1,0 +1,146 @@
+//! Writing strings from the input into fix YAML: plain when YAML reads the text back
+//! as the same string, double-quoted with escapes otherwise.
+
+use std::borrow::Cow;
+
+use crate::yaml::scalar::{Resolved, resolve};
+
+/// Whether `s` can be written as a plain scalar, in block and flow context alike, and
+/// read back as the same string.
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if s.trim() != s || resolve(s) != Resolved::Str {
+        return false;
+    }
+    // What YAML 1.1 readers take for a boolean or a number: quoted for them.
+    let yaml11_bool = ["y", "n", "yes", "no", "on", "off"]
+        .iter()
+        .any(|b| s.eq_ignore_ascii_case(b));
+    let yaml11_number = first.is_ascii_digit()
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || "_:.eE+-".contains(c));
+    if yaml11_bool || yaml11_number {
+        return false;
+    }
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+        return false;
+    }
+    !s.chars().any(|c| {
+        matches!(
+            c,
+            ',' | '[' | ']' | '{' | '}' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+        ) || c.is_control()
+    })
+}
+
+/// `s` as a YAML scalar that reads back as the string `s`.
+pub fn scalar(s: &str) -> Cow<'_, str> {
+    if plain_ok(s) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if c.is_control() || c == '\u{feff}' => {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scalar;
+    use proptest::prelude::*;
+
+    /// Reads `value` back from `key: <scalar>` in block and in flow style.
+    fn read_back(written: &str) -> (String, String) {
+        let block: serde_json::Value =
+            serde_saphyr::from_str(&format!("key: {written}\n")).expect("block YAML");
+        let flow: serde_json::Value =
+            serde_saphyr::from_str(&format!("m: {{ key: {written}, other: 1 }}\n"))
+                .expect("flow YAML");
+        (
+            block["key"].as_str().expect("a string").to_string(),
+            flow["m"]["key"].as_str().expect("a string").to_string(),
+        )
+    }
+
+    #[test]
+    fn hostile_strings_round_trip() {
+        for s in [
+            "ha: proxy #x",
+            "haproxy\n    instances: 99",
+            "a, b",
+            "{x}",
+            "[1]",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "- item",
+            "? key",
+            "true",
+            "null",
+            "1.2",
+            "0x1F",
+            "",
+            " padded ",
+            "quote \" and \\ backslash",
+            "tab\there",
+            "ünïcødé ☃",
+            "line\u{2028}sep",
+            "%directive",
+            "@at",
+            "`tick",
+            "ends with colon:",
+            "'single'",
+            "#comment",
+        ] {
+            let written = scalar(s);
+            assert_eq!(
+                read_back(&written),
+                (s.to_string(), s.to_string()),
+                "{written}"
+            );
+        }
+        // Ordinary values stay plain.
+        for s in [
+            "haproxy",
+            "node_exporter",
+            "web-1",
+            "2.8a",
+            "www.example.com",
+        ] {
+            assert_eq!(scalar(s), s);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(crate::rules::fixture::proptest_config(256))]
+
+        #[test]
+        fn any_string_round_trips(s in "\\PC*|[-:#,\\[\\]{}&*!|>'\"%@` \\n\\t?a-z0-9.]{0,12}") {
+            let written = scalar(&s);
+            let (block, flow) = read_back(&written);
+            prop_assert_eq!(&block, &s, "block: {}", written);
+            prop_assert_eq!(&flow, &s, "flow: {}", written);
+        }
+    }
+}
