@@ -186,11 +186,21 @@ fn located(path: &Path, text: &str, offset: usize, message: impl std::fmt::Displ
     }
 }
 
+/// The largest configuration read, in bytes: a real one is a few hundred.
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
+
 /// Reads and checks a configuration file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        message: format!("{}: cannot read the configuration: {e}", path.display()),
+    let fail = |why: String| ConfigError {
+        message: format!("{}: cannot read the configuration: {why}", path.display()),
+    };
+    let bytes = crate::source::read_bounded(path, MAX_CONFIG_SIZE).map_err(|e| match e {
+        crate::source::ReadError::Io(e) => fail(e.to_string()),
+        crate::source::ReadError::TooBig(_) => fail(format!(
+            "it is over the size limit of {MAX_CONFIG_SIZE} bytes for a configuration"
+        )),
     })?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("it is not valid UTF-8".into()))?;
     parse(path, &text)
 }
 

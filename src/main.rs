@@ -70,6 +70,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = WhatIfFormat::Human)]
         format: WhatIfFormat,
+        /// Largest file read, in bytes.
+        #[arg(long, value_name = "BYTES")]
+        max_file_size: Option<u64>,
     },
 }
 
@@ -181,7 +184,12 @@ fn main() -> ExitCode {
         }) => graph(&file, format, output.as_deref()),
         Some(Command::Schema) => print_or_fail(&(infra_lint::schema::json_schema() + "\n")),
         Some(Command::Init { file }) => init(&file),
-        Some(Command::WhatIf { file, fail, format }) => what_if(&file, &fail, format),
+        Some(Command::WhatIf {
+            file,
+            fail,
+            format,
+            max_file_size,
+        }) => what_if(&file, &fail, format, max_file_size),
     };
     ExitCode::from(code)
 }
@@ -227,6 +235,11 @@ fn graph(file: &std::path::Path, format: DiagramFormat, output: Option<&std::pat
         DiagramFormat::Mermaid => output::diagram::mermaid(&report),
         DiagramFormat::Dot => output::diagram::dot(&report),
     };
+    if let Some(out) = output
+        && refuse_input(out, "the output", &[file.to_path_buf()])
+    {
+        return 2;
+    }
     write_output(output, text.as_bytes())
 }
 
@@ -273,10 +286,27 @@ fn show_invalid(report: infra_lint::lint::FileReport) -> u8 {
     2
 }
 
-/// Writes bytes to a file, or stdout when none is named.
+/// Whether `output` names one of `inputs`; if so, says so (the caller exits 2): an
+/// output never replaces what the run reads.
+fn refuse_input(output: &std::path::Path, what: &str, inputs: &[PathBuf]) -> bool {
+    match infra_lint::safe_write::names_an_input(output, inputs) {
+        Some(input) => {
+            eprintln!(
+                "infra-lint: not writing {what} to `{}`: it is the input `{}`, which would be lost; name another file",
+                output.display(),
+                input.display()
+            );
+            true
+        }
+        None => false,
+    }
+}
+
+/// Writes bytes to a file (atomically: a temporary file renamed over it), or stdout
+/// when none is named.
 fn write_output(path: Option<&std::path::Path>, bytes: &[u8]) -> u8 {
     match path {
-        Some(path) => match std::fs::write(path, bytes) {
+        Some(path) => match infra_lint::safe_write::write_atomic(path, bytes) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
@@ -287,8 +317,17 @@ fn write_output(path: Option<&std::path::Path>, bytes: &[u8]) -> u8 {
     }
 }
 
-fn what_if(file: &std::path::Path, fail: &[String], format: WhatIfFormat) -> u8 {
-    match infra_lint::what_if(file, fail, &LintOptions::default()) {
+fn what_if(
+    file: &std::path::Path,
+    fail: &[String],
+    format: WhatIfFormat,
+    max_file_size: Option<u64>,
+) -> u8 {
+    let mut limits = LintOptions::default();
+    if let Some(n) = max_file_size {
+        limits.max_file_size = n;
+    }
+    match infra_lint::what_if(file, fail, &limits) {
         Ok(answer) => {
             let text = match format {
                 WhatIfFormat::Human => answer.text(),
@@ -390,9 +429,25 @@ fn check(args: CheckArgs) -> u8 {
     } else {
         args.paths
     };
-    let mut files = infra_lint::check_with(&paths, &limits, &config);
+    let inputs = infra_lint::inputs(&paths, &config);
+    // No output may replace an input: a topology, the configuration, or (for `-o`) the
+    // baseline read. `--write-baseline` may name the baseline read, to refresh it.
+    let mut read = infra_lint::input_paths(&inputs);
+    read.extend(config.path.clone());
+    if let Some(path) = &args.write_baseline
+        && refuse_input(path, "the baseline", &read)
+    {
+        return 2;
+    }
+    read.extend(args.baseline.clone());
+    if let Some(path) = &args.output
+        && refuse_input(path, "the output", &read)
+    {
+        return 2;
+    }
+    let mut files = infra_lint::lint_inputs(inputs, &limits, &config);
     if let Some(path) = &args.baseline {
-        match Baseline::load(path) {
+        match Baseline::load(path, limits.max_file_size) {
             Ok(baseline) => baseline.filter(&mut files),
             Err(message) => {
                 eprintln!("infra-lint: {message}");
@@ -401,17 +456,28 @@ fn check(args: CheckArgs) -> u8 {
         }
     }
     if let Some(path) = &args.write_baseline {
-        let baseline = Baseline::of(&files);
-        if let Err(e) = baseline.write(path) {
-            eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
-            return 2;
+        let unlinted = files.iter().filter(|f| !f.valid).count();
+        if unlinted > 0 {
+            // A baseline from a partial run would drop the accepted findings of the
+            // files it could not lint: keep the old one, and show why.
+            eprintln!(
+                "infra-lint: not writing the baseline `{}`: {unlinted} of {} files could not be linted",
+                path.display(),
+                files.len()
+            );
+        } else {
+            let baseline = Baseline::of(&files);
+            if let Err(e) = baseline.write(path) {
+                eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
+                return 2;
+            }
+            eprintln!(
+                "infra-lint: wrote {} fingerprints to {}",
+                baseline.fingerprints.len(),
+                path.display()
+            );
+            return 0;
         }
-        eprintln!(
-            "infra-lint: wrote {} fingerprints to {}",
-            baseline.fingerprints.len(),
-            path.display()
-        );
-        return if files.iter().all(|f| f.valid) { 0 } else { 2 };
     }
 
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

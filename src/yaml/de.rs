@@ -168,6 +168,8 @@ pub struct YamlDeserializer<'de> {
     last_end: u32,
     /// The key whose value is about to be read, for `Spanned::key`.
     pending_key: Option<Span>,
+    /// The key last handed to a mapping's visitor: where a duplicate key is.
+    last_key: Span,
     limits: Limits,
     /// Errors recorded while going on.
     pub errors: Vec<Error>,
@@ -197,6 +199,7 @@ impl<'de> YamlDeserializer<'de> {
             replayed: 0,
             last_end: 0,
             pending_key: None,
+            last_key: Span::default(),
             limits,
             errors: Vec::new(),
         }
@@ -437,6 +440,15 @@ impl<'de> YamlDeserializer<'de> {
         })
     }
 
+    /// A duplicate key's error, placed at the key that repeats (the visitor refuses it
+    /// right after it is read), not at the mapping.
+    fn at_duplicate(&self, mut e: Error) -> Error {
+        if e.kind == ErrorKind::Duplicate && e.span.is_none() {
+            e.span = Some(self.last_key);
+        }
+        e
+    }
+
     /// A type error for the node whose first event was just consumed; its rest is left
     /// for the caller's recovery to skip.
     fn type_error(&self, first: &Event<'de>, exp: &dyn de::Expected) -> Error {
@@ -657,7 +669,9 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
         self.located(|de| {
             let (event, _) = de.next()?;
             match event {
-                Event::MappingStart(..) => visitor.visit_map(MapAccess::new(de, None)),
+                Event::MappingStart(..) => visitor
+                    .visit_map(MapAccess::new(de, None))
+                    .map_err(|e| de.at_duplicate(e)),
                 other => Err(de.type_error(&other, &visitor)),
             }
         })
@@ -672,7 +686,9 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
         self.located(|de| {
             let (event, _) = de.next()?;
             match event {
-                Event::MappingStart(..) => visitor.visit_map(MapAccess::new(de, Some(fields))),
+                Event::MappingStart(..) => visitor
+                    .visit_map(MapAccess::new(de, Some(fields)))
+                    .map_err(|e| de.at_duplicate(e)),
                 other => Err(de.type_error(&other, &visitor)),
             }
         })
@@ -937,6 +953,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                 KeyStep::Key(hash) => {
                     self.seen.insert(hash);
                     self.de.pending_key = None;
+                    self.de.last_key = self.key_span;
                     return seed.deserialize(&mut *self.de).map(Some);
                 }
                 KeyStep::Complex(span) => {
@@ -966,6 +983,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                 .frames
                 .push(Frame::Owned(vec![entry.key].into_iter()));
             self.de.pending_key = None;
+            self.de.last_key = self.key_span;
             return seed.deserialize(&mut *self.de).map(Some);
         }
         Ok(None)
