@@ -141,6 +141,12 @@ struct CheckArgs {
     /// Only findings, no summary.
     #[arg(short, long)]
     quiet: bool,
+    /// Say on stderr which configuration file is used and which files are linted.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Print the configuration file in use and the resolved settings, then exit.
+    #[arg(long)]
+    show_settings: bool,
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
@@ -423,6 +429,42 @@ fn check(args: CheckArgs) -> u8 {
     limits.rules = config::rule_set(select.as_deref(), &ignore, &severity);
     limits.outline = args.format == Format::Markdown;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
+    let config_used = match &config.path {
+        Some(path) => format!("`{}`", path.display()),
+        None => "none (the defaults)".to_string(),
+    };
+    if args.show_settings {
+        let list = |items: &[String]| format!("[{}]", items.join(", "));
+        let mut text = format!("config file: {config_used}\n");
+        text.push_str(&format!(
+            "select: {}\n",
+            select.as_deref().map_or("all".to_string(), list)
+        ));
+        text.push_str(&format!("ignore: {}\n", list(&ignore)));
+        let severity: Vec<String> = severity
+            .iter()
+            .map(|(c, l)| format!("{c}={}", l.as_str()))
+            .collect();
+        text.push_str(&format!("severity: {}\n", list(&severity)));
+        text.push_str(&format!(
+            "fail-on: {}\n",
+            format!("{fail_on:?}").to_lowercase()
+        ));
+        text.push_str(&format!("include: {}\n", list(&config.include)));
+        text.push_str(&format!("exclude: {}\n", list(&config.exclude)));
+        let rules: Vec<String> = limits
+            .rules
+            .enabled
+            .iter()
+            .map(|r| r.code.to_string())
+            .collect();
+        text.push_str(&format!("rules: {}\n", list(&rules)));
+        text.push_str(&format!("max-file-size: {}\n", limits.max_file_size));
+        return print_or_fail(&text);
+    }
+    if args.verbose {
+        eprintln!("infra-lint: configuration file: {config_used}");
+    }
 
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -444,6 +486,16 @@ fn check(args: CheckArgs) -> u8 {
         && refuse_input(path, "the output", &read)
     {
         return 2;
+    }
+    if args.verbose {
+        for input in &inputs {
+            if let infra_lint::discover::Input::File(_, shown) = input {
+                eprintln!(
+                    "infra-lint: linting {}",
+                    output::escape_control(shown, false)
+                );
+            }
+        }
     }
     let mut files = infra_lint::lint_inputs(inputs, &limits, &config);
     if let Some(path) = &args.baseline {

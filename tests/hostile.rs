@@ -473,3 +473,50 @@ fn a_long_input_string_is_quoted_shortened_with_its_length() {
         "{f:?}"
     );
 }
+
+#[test]
+fn tags_that_change_a_value_are_not_read_as_plain_text() {
+    let f = findings(&[&input("float-version.yml")]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["code"], "IL002");
+    assert_eq!(f[0]["start"]["line"], 2);
+    let f = findings(&[&input("binary-tag.yml")]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported tag `!!binary`"),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn config_discovery_stops_at_the_repository_root_and_says_which_file_it_used() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stray config above the repository selects nothing but graph rules.
+    std::fs::write(dir.path().join("infra-lint.toml"), "select = [\"GR\"]\n").unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    copy("one-server.topology.yml", &repo);
+    let o = infra_lint_in(
+        &repo,
+        &["--format", "concise", "-v", "one-server.topology.yml"],
+    );
+    assert!(
+        stdout(&o).contains("warning[FW001]"),
+        "the stray config applied"
+    );
+    assert!(
+        stderr(&o).contains("configuration file: none"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(repo.join("infra-lint.toml"), "ignore = [\"FW\"]\n").unwrap();
+    let o = infra_lint_in(&repo, &["--show-settings"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(text.contains("config file: `"), "{text}");
+    assert!(text.contains("repo/infra-lint.toml`"), "{text}");
+    assert!(text.contains("ignore: [FW]"), "{text}");
+}

@@ -15,6 +15,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use super::error::{Error, ErrorKind};
 use super::scalar::{Resolved, resolve};
 use super::spanned::{RECOVER, RECOVERED_KEY, SPANNED};
+use crate::finding::shorten;
 use crate::source::{SourceFile, Span};
 
 /// Bounds on what one input may make the reader do.
@@ -503,15 +504,41 @@ fn visit_text<'de, V: Visitor<'de>>(text: Cow<'de, str>, visitor: V) -> Result<V
     }
 }
 
-fn check_tag(tag: &Option<Cow<'_, Tag>>) -> Result<bool, Error> {
-    match tag {
-        None => Ok(false),
-        Some(tag) if tag.is_yaml_core_schema() => Ok(tag.suffix == "str"),
-        Some(tag) => Err(Error::new(
+/// What a scalar's tag asks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tagged {
+    /// No tag, or a core-schema one that agrees with how plain text resolves.
+    Plain,
+    /// `!!str`: the text, whatever it looks like.
+    Str,
+    /// `!!float`: a number with a fraction, as `1.0` is.
+    Float,
+}
+
+/// The core-schema tags infra-lint reads; any other tag (`!!binary`, `!!timestamp`,
+/// `!!set`, a local `!tag`) is an error rather than text read as if untagged.
+fn check_tag(tag: &Option<Cow<'_, Tag>>) -> Result<Tagged, Error> {
+    let unsupported = |tag: &Tag| {
+        let handle = if tag.is_yaml_core_schema() {
+            "!!"
+        } else {
+            tag.handle.as_str()
+        };
+        Error::new(
             ErrorKind::Schema,
-            format!("unsupported tag `{}{}`", tag.handle, tag.suffix),
+            format!("unsupported tag `{handle}{}`", shorten(&tag.suffix)),
         )
-        .label("infra-lint reads plain YAML: remove the tag")),
+        .label("infra-lint reads plain YAML: remove the tag")
+    };
+    match tag {
+        None => Ok(Tagged::Plain),
+        Some(tag) if tag.is_yaml_core_schema() => match tag.suffix.as_str() {
+            "str" => Ok(Tagged::Str),
+            "float" => Ok(Tagged::Float),
+            "int" | "bool" | "null" | "map" | "seq" => Ok(Tagged::Plain),
+            _ => Err(unsupported(tag)),
+        },
+        Some(tag) => Err(unsupported(tag)),
     }
 }
 
@@ -522,11 +549,18 @@ fn visit_scalar<'de, V: Visitor<'de>>(
     want: Want,
     visitor: V,
 ) -> Result<V::Value, Error> {
-    let forced_str = check_tag(tag)?;
-    if style != ScalarStyle::Plain || forced_str {
+    let tagged = check_tag(tag)?;
+    if style != ScalarStyle::Plain || tagged == Tagged::Str {
         return visit_text(text, visitor);
     }
     match resolve(&text) {
+        // `!!float 1` is the number 1.0, not the integer 1.
+        Resolved::Unsigned(n) if want == Want::Any && tagged == Tagged::Float => {
+            visitor.visit_f64(n as f64)
+        }
+        Resolved::Signed(n) if want == Want::Any && tagged == Tagged::Float => {
+            visitor.visit_f64(n as f64)
+        }
         Resolved::Null => visitor.visit_unit(),
         Resolved::Bool(b) => visitor.visit_bool(b),
         Resolved::Unsigned(n) if want == Want::Any => visitor.visit_u64(n),
