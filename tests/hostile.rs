@@ -232,16 +232,20 @@ fn a_baseline_is_written_only_from_a_run_that_linted_every_file() {
 }
 
 #[test]
-fn two_concurrent_writers_of_one_output_leave_a_whole_file() {
+fn concurrent_writers_of_one_output_leave_a_whole_file() {
     let dir = tempfile::tempdir().unwrap();
-    let t = copy("expired-and-weak.topology.yml", dir.path());
+    // Outputs of different lengths: written in place, a short one over a long one
+    // leaves the long one's tail.
+    let long = copy("expired-and-weak.topology.yml", dir.path());
+    let short = copy("duplicate-key.yml", dir.path());
     let out = dir.path().join("out.json");
     let today = TEST_TODAY.to_string();
-    for round in 0..15 {
-        let children: Vec<_> = (0..2)
-            .map(|_| {
+    for round in 0..40 {
+        let children: Vec<_> = [&long, &short, &long, &short]
+            .iter()
+            .map(|input| {
                 Command::new(env!("CARGO_BIN_EXE_infra-lint"))
-                    .args(["--today", &today, "--format", "json", &t, "-o"])
+                    .args(["--today", &today, "--format", "json", input, "-o"])
                     .arg(&out)
                     .stdout(Stdio::null())
                     .spawn()
@@ -259,7 +263,7 @@ fn two_concurrent_writers_of_one_output_leave_a_whole_file() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(left.len(), 2, "temporary files left: {left:?}");
+    assert_eq!(left.len(), 3, "temporary files left: {left:?}");
 }
 
 #[test]
