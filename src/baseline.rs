@@ -1,5 +1,6 @@
 //! Baselines: the fingerprints of accepted findings, so a run reports only new ones.
-//! A fingerprint is the rule, the file and the ids involved, never a line number.
+//! A fingerprint is the rule, the file, the ids involved and the text pointed at, never
+//! a line number.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -27,7 +28,7 @@ impl Baseline {
                 f.findings
                     .iter()
                     .filter(|x| x.suppressed.is_none())
-                    .map(|x| x.fingerprint(&f.source.path))
+                    .map(|x| x.fingerprint(&f.source))
             })
             .collect();
         Baseline {
@@ -36,16 +37,22 @@ impl Baseline {
         }
     }
 
-    /// Writes it as JSON.
+    /// Writes it as JSON, atomically (see [`crate::safe_write`]).
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(path, text + "\n")
+        crate::safe_write::write_atomic(path, (text + "\n").as_bytes())
     }
 
-    /// Reads a baseline file.
-    pub fn load(path: &Path) -> Result<Baseline, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
+    /// Reads a baseline file of at most `limit` bytes.
+    pub fn load(path: &Path, limit: u64) -> Result<Baseline, String> {
+        let fail = |why: String| format!("{}: cannot read the baseline: {why}", path.display());
+        let bytes = crate::source::read_bounded(path, limit).map_err(|e| match e {
+            crate::source::ReadError::Io(e) => fail(e.to_string()),
+            crate::source::ReadError::TooBig(_) => fail(format!(
+                "it is over the file size limit of {limit} bytes (--max-file-size)"
+            )),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| fail("it is not valid UTF-8".into()))?;
         let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
             format!(
                 "{}:{}:{}: not a baseline: {e}",
@@ -67,10 +74,9 @@ impl Baseline {
     /// Drops the findings the baseline already holds.
     pub fn filter(&self, files: &mut [FileReport]) {
         for file in files {
-            let path = file.source.path.clone();
             file.findings.retain(|f| {
                 f.rule.category == crate::rules::Category::Input
-                    || !self.fingerprints.contains(&f.fingerprint(&path))
+                    || !self.fingerprints.contains(&f.fingerprint(&file.source))
             });
         }
     }

@@ -166,12 +166,19 @@ pub struct Config {
     pub per_file_ignores: Vec<(String, Vec<String>)>,
 }
 
-/// The nearest `infra-lint.toml` at or above `start`.
+/// The nearest `infra-lint.toml` at or above `start`, up to the repository's root (the
+/// folder holding `.git`): a stray file above the repository never applies.
 pub fn discover(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join("infra-lint.toml"))
-        .find(|p| p.is_file())
+    for dir in start.ancestors() {
+        let candidate = dir.join("infra-lint.toml");
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 fn located(path: &Path, text: &str, offset: usize, message: impl std::fmt::Display) -> ConfigError {
@@ -187,11 +194,21 @@ fn located(path: &Path, text: &str, offset: usize, message: impl std::fmt::Displ
     }
 }
 
+/// The largest configuration read, in bytes: a real one is a few hundred.
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
+
 /// Reads and checks a configuration file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        message: format!("{}: cannot read the configuration: {e}", path.display()),
+    let fail = |why: String| ConfigError {
+        message: format!("{}: cannot read the configuration: {why}", path.display()),
+    };
+    let bytes = crate::source::read_bounded(path, MAX_CONFIG_SIZE).map_err(|e| match e {
+        crate::source::ReadError::Io(e) => fail(e.to_string()),
+        crate::source::ReadError::TooBig(_) => fail(format!(
+            "it is over the size limit of {MAX_CONFIG_SIZE} bytes for a configuration"
+        )),
     })?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("it is not valid UTF-8".into()))?;
     parse(path, &text)
 }
 
@@ -327,6 +344,21 @@ mod tests {
         assert_eq!(
             set.severity_of(find("TLS003").unwrap()),
             crate::finding::Severity::Warning
+        );
+    }
+
+    #[test]
+    fn discovery_stops_at_the_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("infra")).unwrap();
+        std::fs::write(dir.path().join("infra-lint.toml"), "ignore = [\"TLS\"]\n").unwrap();
+        assert_eq!(super::discover(&repo.join("infra")), None);
+        std::fs::write(repo.join("infra-lint.toml"), "").unwrap();
+        assert_eq!(
+            super::discover(&repo.join("infra")),
+            Some(repo.join("infra-lint.toml"))
         );
     }
 

@@ -19,9 +19,27 @@ pub fn is_topology_name(name: &str) -> bool {
         || name.ends_with(".topology.yaml")
 }
 
-fn display(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+/// The name shown for a path: as given, with `.` components and repeated separators
+/// dropped (`.//t.yml` is `t.yml`, never `/t.yml`), and Windows separators shown as
+/// `/`. A `\\` is a separator only on Windows: elsewhere it is part of a file's name.
+pub fn display(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let s = if std::path::MAIN_SEPARATOR == '\\' {
+        s.replace('\\', "/")
+    } else {
+        s.into_owned()
+    };
+    let absolute = s.starts_with('/');
+    let parts: Vec<&str> = s
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
 }
 
 /// A directory walk's extra patterns: `include` file-name globs that count as
@@ -169,5 +187,21 @@ fn walk_error(err: &ignore::Error) -> (String, String) {
             ),
         ),
         other => (String::new(), other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display;
+    use std::path::Path;
+
+    #[test]
+    fn names_are_normalised_without_inventing_a_root() {
+        assert_eq!(display(Path::new(".//t.yml")), "t.yml");
+        assert_eq!(display(Path::new("./a/./b//t.yml")), "a/b/t.yml");
+        assert_eq!(display(Path::new("/tmp//t.yml")), "/tmp/t.yml");
+        assert_eq!(display(Path::new(".")), ".");
+        #[cfg(unix)]
+        assert_eq!(display(Path::new("l\\back.yml")), "l\\back.yml");
     }
 }

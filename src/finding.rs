@@ -40,6 +40,20 @@ impl Severity {
     }
 }
 
+/// The most characters of an input string a message quotes.
+pub const QUOTED_CHARS: usize = 60;
+
+/// An input string as a message quotes it: whole when short, else its start and its
+/// length, so a 100 KB key does not make a 100 KB message.
+pub fn shorten(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= QUOTED_CHARS {
+        return text.to_string();
+    }
+    let start: String = text.chars().take(QUOTED_CHARS).collect();
+    format!("{start}… ({count} characters)")
+}
+
 /// A labelled span of the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
@@ -157,10 +171,13 @@ impl Finding {
 }
 
 impl Finding {
-    /// A stable identity for baselines and code scanning: the rule, the file and the
-    /// ids involved, never a line number, so moving YAML around keeps it. Findings
-    /// without subjects (input errors) use their message instead.
-    pub fn fingerprint(&self, file: &str) -> String {
+    /// A stable identity for baselines and code scanning: the rule, the file, the ids
+    /// involved and the text the finding points at (with its whitespace runs made one
+    /// space), never a line number, so moving YAML around keeps it while two findings
+    /// a reader can tell apart (an expired and a weak certificate, two listeners, a
+    /// default allow and an any-from-any rule) never share one. Findings without
+    /// subjects (input errors) use their message instead.
+    pub fn fingerprint(&self, source: &crate::source::SourceFile) -> String {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut feed = |s: &str| {
             for b in s.bytes().chain(std::iter::once(0)) {
@@ -169,12 +186,20 @@ impl Finding {
             }
         };
         feed(self.rule.code);
-        feed(file);
+        feed(&source.path);
         if self.subjects.is_empty() {
             feed(&self.message);
         }
         for s in &self.subjects {
             feed(s);
+        }
+        if !self.subjects.is_empty() {
+            let text = source
+                .text
+                .get(self.span.start as usize..self.span.end as usize)
+                .unwrap_or_default();
+            let words: Vec<&str> = text.split_whitespace().collect();
+            feed(&words.join(" "));
         }
         format!("{h:016x}")
     }

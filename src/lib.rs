@@ -27,6 +27,7 @@ pub mod lint;
 pub mod model;
 pub mod output;
 pub mod rules;
+pub mod safe_write;
 pub mod schema;
 pub mod source;
 pub mod spelling;
@@ -52,7 +53,33 @@ pub fn check_with(
     limits: &LintOptions,
     config: &config::Config,
 ) -> Vec<FileReport> {
+    lint_inputs(inputs(paths, config), limits, config)
+}
+
+/// The files a run lints: `paths` expanded with a configuration's file patterns, in
+/// sorted order.
+pub fn inputs(paths: &[PathBuf], config: &config::Config) -> Vec<discover::Input> {
     let walk = discover::Walk::new(&config.include, &config.exclude);
+    discover::discover_with(paths, &walk)
+}
+
+/// The paths of the files among `inputs`, to check that no output names one.
+pub fn input_paths(inputs: &[discover::Input]) -> Vec<PathBuf> {
+    inputs
+        .iter()
+        .filter_map(|input| match input {
+            discover::Input::File(path, _) => Some(path.clone()),
+            discover::Input::Error(..) => None,
+        })
+        .collect()
+}
+
+/// Lints files found by [`inputs`] with a configuration's per-file ignores.
+pub fn lint_inputs(
+    inputs: Vec<discover::Input>,
+    limits: &LintOptions,
+    config: &config::Config,
+) -> Vec<FileReport> {
     let per_file: Vec<(globset::GlobMatcher, &[String])> = config
         .per_file_ignores
         .iter()
@@ -63,7 +90,7 @@ pub fn check_with(
             ))
         })
         .collect();
-    discover::discover_with(paths, &walk)
+    inputs
         .into_iter()
         .map(|input| {
             let mut report = match input {

@@ -32,7 +32,8 @@ pub struct LintOptions {
     pub today: model::Date,
     /// Whether to keep each valid file's [`Outline`] (for diagrams).
     pub outline: bool,
-    /// Largest file read, in bytes (checked before reading).
+    /// Largest file read, in bytes (checked before reading a regular file, and while
+    /// reading a pipe or device).
     pub max_file_size: u64,
     /// YAML reader limits.
     pub yaml: Limits,
@@ -162,7 +163,8 @@ impl FileReport {
     }
 }
 
-/// Reads one file, refusing it by size before reading it; a file that cannot be read
+/// Reads one file, refusing it by size before reading it (or, when its size is not
+/// known in advance, once it passes the limit); a file that cannot be read
 /// or is not UTF-8 is a report of its own.
 pub fn read_source(
     path: &Path,
@@ -176,19 +178,24 @@ pub fn read_source(
             None,
         ))
     };
-    let meta = std::fs::metadata(path).map_err(unreadable)?;
-    if meta.len() > limits.max_file_size {
-        return Err(Box::new(FileReport::unreadable(
-            display,
-            format!(
-                "`{display}` is {} bytes, over the file size limit of {} bytes",
-                meta.len(),
-                limits.max_file_size
-            ),
-            Some("raise the limit with --max-file-size if this file is legitimate".into()),
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let bytes = match crate::source::read_bounded(path, limits.max_file_size) {
+        Ok(bytes) => bytes,
+        Err(crate::source::ReadError::Io(e)) => return Err(unreadable(e)),
+        Err(crate::source::ReadError::TooBig(size)) => {
+            let size = match size {
+                Some(n) => format!("is {n} bytes"),
+                None => "holds more".into(),
+            };
+            return Err(Box::new(FileReport::unreadable(
+                display,
+                format!(
+                    "`{display}` {size}, over the file size limit of {} bytes",
+                    limits.max_file_size
+                ),
+                Some("raise the limit with --max-file-size if this file is legitimate".into()),
+            )));
+        }
+    };
     String::from_utf8(bytes)
         .map(|text| SourceFile::new(display, text))
         .map_err(|e| {

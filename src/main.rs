@@ -74,6 +74,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = WhatIfFormat::Human)]
         format: WhatIfFormat,
+        /// Largest file read, in bytes.
+        #[arg(long, value_name = "BYTES")]
+        max_file_size: Option<u64>,
     },
 }
 
@@ -142,6 +145,12 @@ struct CheckArgs {
     /// Only findings, no summary.
     #[arg(short, long)]
     quiet: bool,
+    /// Say on stderr which configuration file is used and which files are linted.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Print the configuration file in use and the resolved settings, then exit.
+    #[arg(long)]
+    show_settings: bool,
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
@@ -187,7 +196,12 @@ fn main() -> ExitCode {
         Some(Command::Init { file, today }) => {
             init(&file, today.unwrap_or_else(infra_lint::model::Date::today))
         }
-        Some(Command::WhatIf { file, fail, format }) => what_if(&file, &fail, format),
+        Some(Command::WhatIf {
+            file,
+            fail,
+            format,
+            max_file_size,
+        }) => what_if(&file, &fail, format, max_file_size),
     };
     ExitCode::from(code)
 }
@@ -233,6 +247,11 @@ fn graph(file: &std::path::Path, format: DiagramFormat, output: Option<&std::pat
         DiagramFormat::Mermaid => output::diagram::mermaid(&report),
         DiagramFormat::Dot => output::diagram::dot(&report),
     };
+    if let Some(out) = output
+        && refuse_input(out, "the output", &[file.to_path_buf()])
+    {
+        return 2;
+    }
     write_output(output, text.as_bytes())
 }
 
@@ -279,10 +298,27 @@ fn show_invalid(report: infra_lint::lint::FileReport) -> u8 {
     2
 }
 
-/// Writes bytes to a file, or stdout when none is named.
+/// Whether `output` names one of `inputs`; if so, says so (the caller exits 2): an
+/// output never replaces what the run reads.
+fn refuse_input(output: &std::path::Path, what: &str, inputs: &[PathBuf]) -> bool {
+    match infra_lint::safe_write::names_an_input(output, inputs) {
+        Some(input) => {
+            eprintln!(
+                "infra-lint: not writing {what} to `{}`: it is the input `{}`, which would be lost; name another file",
+                output.display(),
+                input.display()
+            );
+            true
+        }
+        None => false,
+    }
+}
+
+/// Writes bytes to a file (atomically: a temporary file renamed over it), or stdout
+/// when none is named.
 fn write_output(path: Option<&std::path::Path>, bytes: &[u8]) -> u8 {
     match path {
-        Some(path) => match std::fs::write(path, bytes) {
+        Some(path) => match infra_lint::safe_write::write_atomic(path, bytes) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
@@ -293,8 +329,17 @@ fn write_output(path: Option<&std::path::Path>, bytes: &[u8]) -> u8 {
     }
 }
 
-fn what_if(file: &std::path::Path, fail: &[String], format: WhatIfFormat) -> u8 {
-    match infra_lint::what_if(file, fail, &LintOptions::default()) {
+fn what_if(
+    file: &std::path::Path,
+    fail: &[String],
+    format: WhatIfFormat,
+    max_file_size: Option<u64>,
+) -> u8 {
+    let mut limits = LintOptions::default();
+    if let Some(n) = max_file_size {
+        limits.max_file_size = n;
+    }
+    match infra_lint::what_if(file, fail, &limits) {
         Ok(answer) => {
             let text = match format {
                 WhatIfFormat::Human => answer.text(),
@@ -390,15 +435,77 @@ fn check(args: CheckArgs) -> u8 {
     limits.rules = config::rule_set(select.as_deref(), &ignore, &severity);
     limits.outline = args.format == Format::Markdown;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
+    let config_used = match &config.path {
+        Some(path) => format!("`{}`", path.display()),
+        None => "none (the defaults)".to_string(),
+    };
+    if args.show_settings {
+        let list = |items: &[String]| format!("[{}]", items.join(", "));
+        let mut text = format!("config file: {config_used}\n");
+        text.push_str(&format!(
+            "select: {}\n",
+            select.as_deref().map_or("all".to_string(), list)
+        ));
+        text.push_str(&format!("ignore: {}\n", list(&ignore)));
+        let severity: Vec<String> = severity
+            .iter()
+            .map(|(c, l)| format!("{c}={}", l.as_str()))
+            .collect();
+        text.push_str(&format!("severity: {}\n", list(&severity)));
+        text.push_str(&format!(
+            "fail-on: {}\n",
+            format!("{fail_on:?}").to_lowercase()
+        ));
+        text.push_str(&format!("include: {}\n", list(&config.include)));
+        text.push_str(&format!("exclude: {}\n", list(&config.exclude)));
+        let rules: Vec<String> = limits
+            .rules
+            .enabled
+            .iter()
+            .map(|r| r.code.to_string())
+            .collect();
+        text.push_str(&format!("rules: {}\n", list(&rules)));
+        text.push_str(&format!("max-file-size: {}\n", limits.max_file_size));
+        return print_or_fail(&text);
+    }
+    if args.verbose {
+        eprintln!("infra-lint: configuration file: {config_used}");
+    }
 
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths
     };
-    let mut files = infra_lint::check_with(&paths, &limits, &config);
+    let inputs = infra_lint::inputs(&paths, &config);
+    // No output may replace an input: a topology, the configuration, or (for `-o`) the
+    // baseline read. `--write-baseline` may name the baseline read, to refresh it.
+    let mut read = infra_lint::input_paths(&inputs);
+    read.extend(config.path.clone());
+    if let Some(path) = &args.write_baseline
+        && refuse_input(path, "the baseline", &read)
+    {
+        return 2;
+    }
+    read.extend(args.baseline.clone());
+    if let Some(path) = &args.output
+        && refuse_input(path, "the output", &read)
+    {
+        return 2;
+    }
+    if args.verbose {
+        for input in &inputs {
+            if let infra_lint::discover::Input::File(_, shown) = input {
+                eprintln!(
+                    "infra-lint: linting {}",
+                    output::escape_control(shown, false)
+                );
+            }
+        }
+    }
+    let mut files = infra_lint::lint_inputs(inputs, &limits, &config);
     if let Some(path) = &args.baseline {
-        match Baseline::load(path) {
+        match Baseline::load(path, limits.max_file_size) {
             Ok(baseline) => baseline.filter(&mut files),
             Err(message) => {
                 eprintln!("infra-lint: {message}");
@@ -407,17 +514,28 @@ fn check(args: CheckArgs) -> u8 {
         }
     }
     if let Some(path) = &args.write_baseline {
-        let baseline = Baseline::of(&files);
-        if let Err(e) = baseline.write(path) {
-            eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
-            return 2;
+        let unlinted = files.iter().filter(|f| !f.valid).count();
+        if unlinted > 0 {
+            // A baseline from a partial run would drop the accepted findings of the
+            // files it could not lint: keep the old one, and show why.
+            eprintln!(
+                "infra-lint: not writing the baseline `{}`: {unlinted} of {} files could not be linted",
+                path.display(),
+                files.len()
+            );
+        } else {
+            let baseline = Baseline::of(&files);
+            if let Err(e) = baseline.write(path) {
+                eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
+                return 2;
+            }
+            eprintln!(
+                "infra-lint: wrote {} fingerprints to {}",
+                baseline.fingerprints.len(),
+                path.display()
+            );
+            return 0;
         }
-        eprintln!(
-            "infra-lint: wrote {} fingerprints to {}",
-            baseline.fingerprints.len(),
-            path.display()
-        );
-        return if files.iter().all(|f| f.valid) { 0 } else { 2 };
     }
 
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

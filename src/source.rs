@@ -112,12 +112,23 @@ impl SourceFile {
         })
     }
 
+    /// The byte offset where a line (from 1) starts; the end of the text past the last.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts()
+            .get(line.saturating_sub(1))
+            .map_or(self.text.len(), |&s| s as usize)
+    }
+
     /// The line and column of a byte offset.
     pub fn line_col(&self, byte: usize) -> LineCol {
         let byte = byte.min(self.text.len());
         let starts = self.line_starts();
         let line = starts.partition_point(|&s| s as usize <= byte) - 1;
-        let start = starts[line] as usize;
+        let mut start = starts[line] as usize;
+        // A byte order mark is not a character anyone sees: it takes no column.
+        if line == 0 && self.text.starts_with('\u{feff}') && byte >= 3 {
+            start = 3;
+        }
         let mut column = 1;
         for (b, _) in self.text[start..].char_indices() {
             if start + b >= byte {
@@ -130,6 +141,46 @@ impl SourceFile {
             column,
         }
     }
+}
+
+/// Why a bounded read failed.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    Io(std::io::Error),
+    /// The file holds more than the limit: its size when it is known in advance (a
+    /// regular file), None when it is not (a pipe or a device, read up to the limit).
+    TooBig(Option<u64>),
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+/// Reads a whole file of at most `limit` bytes. A regular file over the limit is
+/// refused by its size before it is read; anything else (a pipe, `/dev/stdin`, a
+/// device such as `/dev/zero`) is read up to `limit + 1` bytes and refused there, so
+/// no input makes a read last or grow without bound.
+pub fn read_bounded(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let mut bytes = Vec::new();
+    if meta.is_file() {
+        if meta.len() > limit {
+            return Err(ReadError::TooBig(Some(meta.len())));
+        }
+        bytes
+            .try_reserve_exact(usize::try_from(meta.len()).unwrap_or(0))
+            .map_err(std::io::Error::other)?;
+    }
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooBig(None));
+    }
+    Ok(bytes)
 }
 
 impl miette::SourceCode for SourceFile {
@@ -180,5 +231,12 @@ mod tests {
     #[test]
     fn columns_count_characters() {
         assert_eq!(at("é: x", 4), (1, 4));
+    }
+
+    #[test]
+    fn a_byte_order_mark_takes_no_column() {
+        assert_eq!(at("\u{feff}a: x", 3), (1, 1));
+        assert_eq!(at("\u{feff}a: x", 6), (1, 4));
+        assert_eq!(at("\u{feff}a\nb", 5), (2, 1));
     }
 }

@@ -2,6 +2,10 @@
 //! backend access, peers, replication with sync replicas, service groups, quorums,
 //! managed services, firewalls, monitoring, links with cycles): each must be
 //! a valid topology, and linting and rendering it in every format must not panic.
+//! The file's name and an output path are fuzzed too: no name can forge a line of
+//! concise or github output or send a control character to a terminal, and an output
+//! is written whole (atomically), refused when it names the input, and leaves no
+//! temporary file.
 //! (The availability analysis is checked against a brute-force oracle by the property
 //! test in src/availability/tests.rs.)
 #![no_main]
@@ -17,6 +21,8 @@ struct Plan {
     hosts: Vec<(Option<u8>, bool)>,
     components: Vec<Comp>,
     links: Vec<(u8, u8, u8, bool)>,
+    file_name: String,
+    output_name: String,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -168,16 +174,55 @@ impl Plan {
     }
 }
 
+/// A fuzzed name as one file name in the scratch folder: no separator, not `.`/`..`.
+fn file_name(name: &str) -> String {
+    let name: String = name.chars().take(60).map(|c| if c == '/' || c == '\0' { '_' } else { c }).collect();
+    if name.is_empty() || name == "." || name == ".." { "out".into() } else { name }
+}
+
+fn scratch() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("infra-lint-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        dir
+    })
+}
+
+/// Writes `bytes` to a fuzzed output name beside a fuzzed input: refused when it is
+/// the input, else written whole, with no temporary file left.
+fn check_output(input_name: &str, output_name: &str, yaml: &str, bytes: &[u8]) {
+    let dir = scratch();
+    let input = dir.join(file_name(input_name));
+    let output = dir.join(file_name(output_name));
+    std::fs::write(&input, yaml).expect("write the input");
+    let same = file_name(input_name) == file_name(output_name);
+    let refused = infra_lint::safe_write::names_an_input(&output, &[input.clone()]).is_some();
+    assert_eq!(refused, same, "{input:?} vs {output:?}");
+    if !refused {
+        infra_lint::safe_write::write_atomic(&output, bytes).expect("write the output");
+        assert!(std::fs::read(&output).expect("read it back") == bytes, "not written whole");
+        let _ = std::fs::remove_file(&output);
+    }
+    let _ = std::fs::remove_file(&input);
+    let left = std::fs::read_dir(dir).expect("list the scratch folder").count();
+    assert_eq!(left, 0, "a file was left in {dir:?}");
+}
+
 fuzz_target!(|plan: Plan| {
     let Some(yaml) = plan.yaml() else { return };
     let options = LintOptions { outline: true, ..LintOptions::default() };
-    let report = lint_source(SourceFile::new("fuzz.topology.yml", yaml.clone()), &options);
+    let name: String = plan.file_name.chars().take(200).collect();
+    // Whatever the name, it is shown without inventing a root.
+    let shown = infra_lint::discover::display(std::path::Path::new(&name));
+    assert!(!shown.starts_with('/') || name.starts_with('/'), "{name:?} shown as {shown:?}");
+    let report = lint_source(SourceFile::new(name.clone(), yaml.clone()), &options);
     assert!(report.valid, "a generated topology is valid: {:?}\n{yaml}", report.findings.first().map(|f| &f.message));
     // The paths of large files (a second thread to scan, validate and check) find the
     // same, in the same order.
     let mut threaded = options.clone();
     threaded.yaml.threaded_from_bytes = 0;
-    let other = lint_source(SourceFile::new("fuzz.topology.yml", yaml.clone()), &threaded);
+    let other = lint_source(SourceFile::new(name.clone(), yaml.clone()), &threaded);
     let json = |files: &[infra_lint::lint::FileReport]| {
         let run = Run { files, rules: infra_lint::rules::RULES, human: HumanOptions::default() };
         let mut out = Vec::new();
@@ -187,8 +232,23 @@ fuzz_target!(|plan: Plan| {
     let files = [report];
     assert!(json(&files) == json(&[other]), "one thread and two differ:\n{yaml}");
     let run = Run { files: &files, rules: infra_lint::rules::RULES, human: HumanOptions::default() };
-    for format in [Format::Human, Format::Json, Format::Sarif, Format::Junit, Format::Github, Format::Gitlab, Format::Markdown] {
+    let shown = files[0].findings.iter().filter(|f| f.suppressed.is_none()).count();
+    for format in [Format::Human, Format::Concise, Format::Json, Format::Sarif, Format::Junit, Format::Github, Format::Gitlab, Format::Markdown] {
         let mut out = Vec::new();
         output::write(format, &run, &mut out).expect("rendering to memory cannot fail");
+        let text = String::from_utf8(out).expect("UTF-8 output");
+        match format {
+            // One line per finding, then the summary: the name forges none.
+            Format::Concise => assert_eq!(text.lines().count(), shown + 1, "{name:?}\n{text}"),
+            Format::Github => assert_eq!(text.lines().count(), shown, "{name:?}\n{text}"),
+            Format::Human => assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{name:?}: a control character reaches the terminal"),
+            Format::Junit => {
+                assert!(!text.chars().any(|c| matches!(c, '\u{fffe}' | '\u{ffff}') || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))), "{name:?}: not XML")
+            }
+            _ => {}
+        }
+        if format == Format::Json {
+            check_output(&name, &plan.output_name, &yaml, text.as_bytes());
+        }
     }
 });

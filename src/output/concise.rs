@@ -6,12 +6,13 @@ use super::Summary;
 use crate::finding::Finding;
 use crate::lint::FileReport;
 
-/// `path:line:col: severity[CODE] message` for one finding, with `message` as given.
+/// `path:line:col: severity[CODE] message` for one finding, with `message` as given
+/// and the path's control characters escaped.
 pub(super) fn location_line(file: &FileReport, f: &Finding, message: &str) -> String {
     let at = file.source.line_col(f.span.start as usize);
     format!(
         "{}:{}:{}: {}[{}] {message}",
-        file.source.path,
+        super::escape_control(&file.source.path, false),
         at.line,
         at.column,
         f.severity.as_str(),
@@ -25,8 +26,9 @@ pub(super) fn write(files: &[FileReport], quiet: bool, out: &mut dyn Write) -> i
             if f.suppressed.is_some() {
                 continue;
             }
-            // One line per finding: a message never spans lines here.
-            let message = f.message.replace(['\n', '\r'], " ");
+            // One line per finding: a line break, or any control character, in a
+            // message or a file name is escaped, so none can forge a line.
+            let message = super::escape_control(&f.message, false);
             writeln!(out, "{}", location_line(file, f, &message))?;
         }
     }

@@ -8,7 +8,8 @@ use crate::finding::Severity;
 use crate::lint::FileReport;
 
 /// Escapes a command's message as GitHub's runner expects: `%`, CR and LF are
-/// percent-encoded, so the command stays on one line.
+/// percent-encoded, so the command stays on one line; any other control character
+/// (ESC, NUL) is shown escaped (`\x1b`), so none reaches the log's terminal.
 pub fn escape_data(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -16,6 +17,9 @@ pub fn escape_data(text: &str) -> String {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
+            c if c.is_control() => {
+                out.push_str(&super::escape_control(c.encode_utf8(&mut [0; 4]), false))
+            }
             c => out.push(c),
         }
     }
@@ -77,5 +81,6 @@ mod tests {
         assert_eq!(escape_data("50% a\r\nb::c,d"), "50%25 a%0D%0Ab::c,d");
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
         assert_eq!(escape_data("%0A"), "%250A");
+        assert_eq!(escape_data("a\x1b[2Jb\0"), "a\\x1b[2Jb\\0");
     }
 }

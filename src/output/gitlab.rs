@@ -46,7 +46,7 @@ pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()>
             issues.push(Issue {
                 description: &f.message,
                 check_name: f.rule.code,
-                fingerprint: f.fingerprint(&src.path),
+                fingerprint: f.fingerprint(src),
                 severity: severity(f.severity),
                 location: Location {
                     path: &src.path,

@@ -32,10 +32,113 @@ impl Default for HumanOptions {
     }
 }
 
+/// The longest line, in bytes, shown in a snippet: miette cannot lay out labels far
+/// into a longer line (it panics past 65,535 columns), and a reader gains nothing from
+/// one. A finding on a longer line is shown without a snippet, at `path:line:column`.
+const MAX_SNIPPET_LINE: usize = 4096;
+
+/// A file as the snippets show it: its name and text with every control character
+/// replaced (a lone CR ends a line, as it does for line numbers; any other control
+/// character becomes `?`, or `·` for a two-byte C1 one), byte for byte the same
+/// length so that spans stay put; and columns counted in characters, as everywhere.
+struct Shown<'a> {
+    source: &'a SourceFile,
+    name: String,
+    text: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> Shown<'a> {
+    fn new(source: &'a SourceFile) -> Shown<'a> {
+        let bytes = source.text.as_bytes();
+        let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+        let unsafe_at = |i: usize| {
+            let b = bytes[i];
+            (b < 0x20 && b != b'\t' && b != b'\n' && (b != b'\r' || lone_cr(i)))
+                || b == 0x7f
+                || (b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)))
+        };
+        let text = if (0..bytes.len()).any(unsafe_at) {
+            let mut out = String::with_capacity(bytes.len());
+            for (i, c) in source.text.char_indices() {
+                match c {
+                    '\r' if lone_cr(i) => out.push('\n'),
+                    '\t' | '\n' | '\r' => out.push(c),
+                    c if (c as u32) < 0x80 && c.is_control() => out.push('?'),
+                    c if c.is_control() => out.push('·'),
+                    c => out.push(c),
+                }
+            }
+            std::borrow::Cow::Owned(out)
+        } else {
+            std::borrow::Cow::Borrowed(source.text.as_str())
+        };
+        Shown {
+            source,
+            name: super::escape_control(&source.path, false).into_owned(),
+            text,
+        }
+    }
+
+    /// Whether the lines a snippet of `spans` shows (with one line of context) are all
+    /// short enough to show.
+    fn fits(&self, spans: impl Iterator<Item = crate::source::Span>) -> bool {
+        let text = self.source.text.as_str();
+        spans.into_iter().all(|span| {
+            let first = self
+                .source
+                .line_col(span.start as usize)
+                .line
+                .saturating_sub(1);
+            let last = self.source.line_col(span.end as usize).line + 1;
+            (first.max(1)..=last).all(|line| {
+                let rest = &text.as_bytes()[self.source.line_start(line)..];
+                memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len()) <= MAX_SNIPPET_LINE
+            })
+        })
+    }
+
+    /// `path:line:column` of a byte offset, for a diagnostic shown without a snippet.
+    fn location(&self, byte: u32) -> String {
+        let at = self.source.line_col(byte as usize);
+        format!("{}:{}:{}", self.name, at.line, at.column)
+    }
+}
+
+impl SourceCode for Shown<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
+        let inner =
+            self.text
+                .as_ref()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // miette counts the column in bytes; the format counts characters.
+        let column = self.source.line_col(inner.span().offset()).column - 1;
+        Ok(Box::new(
+            miette::MietteSpanContents::new_named(
+                self.name.clone(),
+                inner.data(),
+                *inner.span(),
+                inner.line(),
+                column,
+                inner.line_count(),
+            )
+            .with_language("yaml"),
+        ))
+    }
+}
+
 /// One finding seen as a miette diagnostic over its file.
 struct Rendered<'a> {
     finding: &'a Finding,
-    source: &'a SourceFile,
+    source: &'a Shown<'a>,
+    /// Whether its snippet can be shown (no line in it is too long).
+    snippet: bool,
+    message: String,
+    label: Option<String>,
     help: Option<String>,
     /// Labels close to the main one, drawn in its snippet.
     near: Vec<&'a Label>,
@@ -47,18 +150,21 @@ struct Rendered<'a> {
 /// A far label, rendered as a related diagnostic.
 struct Note<'a> {
     label: &'a Label,
-    source: &'a SourceFile,
+    source: &'a Shown<'a>,
+    /// Its text: the label's, after its location when it has no snippet.
+    text: String,
+    snippet: bool,
 }
 
 impl fmt::Display for Note<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.label.text)
+        f.write_str(&self.text)
     }
 }
 
 impl fmt::Debug for Note<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.label.text)
+        f.write_str(&self.text)
     }
 }
 
@@ -70,10 +176,13 @@ impl Diagnostic for Note<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.source as &dyn SourceCode)
+        self.snippet.then_some(self.source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.snippet {
+            return None;
+        }
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             None,
             self.label.span,
@@ -85,19 +194,44 @@ impl Diagnostic for Note<'_> {
 const NEAR_LINES: usize = 3;
 
 impl<'a> Rendered<'a> {
-    fn new(finding: &'a Finding, source: &'a SourceFile) -> Rendered<'a> {
-        let line = source.line_col(finding.span.start as usize).line;
-        let (near, far): (Vec<&Label>, Vec<&Label>) = finding.related.iter().partition(|l| {
-            source.line_col(l.span.start as usize).line.abs_diff(line) <= NEAR_LINES
-        });
+    fn new(finding: &'a Finding, source: &'a Shown<'a>) -> Rendered<'a> {
+        let file = source.source;
+        let line = file.line_col(finding.span.start as usize).line;
+        let (near, far): (Vec<&Label>, Vec<&Label>) = finding
+            .related
+            .iter()
+            .partition(|l| file.line_col(l.span.start as usize).line.abs_diff(line) <= NEAR_LINES);
+        let snippet = !file.text.is_empty()
+            && source.fits(std::iter::once(finding.span).chain(near.iter().map(|l| l.span)));
+        let mut message = super::escape_control(&finding.message, false).into_owned();
+        if !snippet && !file.text.is_empty() {
+            // No snippet to show where: say it before the message.
+            message = format!("{}: {message}", source.location(finding.span.start));
+        }
         Rendered {
             finding,
             source,
-            help: help_text(finding),
+            snippet,
+            message,
+            label: Some(super::escape_control(&finding.label, false).into_owned())
+                .filter(|l| !l.is_empty()),
+            help: help_text(finding).map(|h| super::escape_control(&h, true).into_owned()),
             near,
             far: far
                 .into_iter()
-                .map(|label| Note { label, source })
+                .map(|label| {
+                    let snippet = source.fits(std::iter::once(label.span));
+                    let mut text = super::escape_control(&label.text, false).into_owned();
+                    if !snippet {
+                        text = format!("{}: {text}", source.location(label.span.start));
+                    }
+                    Note {
+                        label,
+                        source,
+                        text,
+                        snippet,
+                    }
+                })
                 .collect(),
         }
     }
@@ -105,13 +239,13 @@ impl<'a> Rendered<'a> {
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&self.message)
     }
 }
 
 impl fmt::Debug for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -140,27 +274,25 @@ impl Diagnostic for Rendered<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        (!self.source.text.is_empty()).then_some(self.source as &dyn SourceCode)
+        self.snippet.then_some(self.source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.source.text.is_empty() {
+        if !self.snippet {
             return None;
         }
-        let f = self.finding;
-        let primary = LabeledSpan::new_primary_with_span(
-            Some(f.label.clone()).filter(|l| !l.is_empty()),
-            f.span,
-        );
-        let related = self
-            .near
-            .iter()
-            .map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), l.span));
+        let primary = LabeledSpan::new_primary_with_span(self.label.clone(), self.finding.span);
+        let related = self.near.iter().map(|l| {
+            LabeledSpan::new_with_span(
+                Some(super::escape_control(&l.text, false).into_owned()),
+                l.span,
+            )
+        });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
-        if self.far.is_empty() || self.source.text.is_empty() {
+        if self.far.is_empty() || self.source.source.text.is_empty() {
             return None;
         }
         Some(Box::new(self.far.iter().map(|n| n as &dyn Diagnostic)))
@@ -231,18 +363,22 @@ pub(super) fn write(
         .with_links(false)
         .with_context_lines(1);
     for file in files {
+        if file.findings.iter().all(|f| f.suppressed.is_some()) {
+            continue;
+        }
+        let shown = Shown::new(&file.source);
         for finding in &file.findings {
             if finding.suppressed.is_some() {
                 continue;
             }
-            let diagnostic = Rendered::new(finding, &file.source);
+            let diagnostic = Rendered::new(finding, &shown);
             let mut text = String::new();
             handler
                 .render_report(&mut text, &diagnostic)
                 .map_err(|_| io::Error::other("rendering a diagnostic failed"))?;
             if file.source.text.is_empty() {
                 // No snippet to show where: name the file in the message line.
-                writeln!(out, "{}: {}", file.source.path, text.trim_end())?;
+                writeln!(out, "{}: {}", shown.name, text.trim_end())?;
             } else {
                 writeln!(out, "{}", text.trim_end())?;
             }

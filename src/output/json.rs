@@ -88,7 +88,7 @@ pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()>
                 subjects: &f.subjects,
                 help: f.help.as_deref(),
                 fix: f.fix.as_ref(),
-                fingerprint: f.fingerprint(&src.path),
+                fingerprint: f.fingerprint(src),
                 suppressed: f.suppressed.as_deref().map(|reason| Suppressed { reason }),
             });
         }

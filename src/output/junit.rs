@@ -38,10 +38,31 @@ fn details(file: &FileReport, f: &Finding) -> String {
     text
 }
 
+/// Text XML can hold: a code point XML 1.0 does not allow (a control character other
+/// than tab, LF and CR, U+FFFE, U+FFFF) is shown escaped (`\u{fffe}`), so the report
+/// stays well-formed whatever the input holds.
+fn xml_text(text: &str) -> String {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || ('\u{20}'..='\u{d7ff}').contains(&c)
+            || ('\u{e000}'..='\u{fffd}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if allowed(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    out
+}
+
 /// Text for an XML attribute: a parser turns a line break or tab in an attribute into
 /// a space, so it is done here, where a reader of the code sees it.
 fn attribute(text: &str) -> String {
-    text.replace("\r\n", " ").replace(['\r', '\n', '\t'], " ")
+    xml_text(&text.replace("\r\n", " ").replace(['\r', '\n', '\t'], " "))
 }
 
 pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
@@ -56,7 +77,7 @@ pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()>
             status
                 .set_message(attribute(&f.message))
                 .set_type(f.rule.code)
-                .set_description(details(file, f));
+                .set_description(xml_text(&details(file, f)));
             let mut case = TestCase::new(attribute(&case_name(file, f)), status);
             case.set_classname(path.as_str());
             suite.add_test_case(case);

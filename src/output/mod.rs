@@ -18,6 +18,21 @@ use crate::rules::Rule;
 
 pub use human::HumanOptions;
 
+#[cfg(test)]
+mod tests {
+    use super::escape_control;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            escape_control("a\nb\r\x1b[31m\0\u{9b}é", false),
+            "a\\nb\\r\\x1b[31m\\0\\u{9b}é"
+        );
+        assert_eq!(escape_control("a\nb\t", true), "a\nb\\t");
+        assert_eq!(escape_control("plain", false), "plain");
+    }
+}
+
 /// An output format of `check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -79,6 +94,31 @@ pub struct Run<'a> {
     pub rules: &'a [&'static Rule],
     /// How human output looks (also: quiet for the other text formats).
     pub human: HumanOptions,
+}
+
+/// Text from the input (a file name, a string in the YAML) made safe to print: a
+/// control character (a line break, CR, ESC, NUL, DEL, C1) is shown as an escape
+/// (`\n`, `\x1b`, `\u{9b}`) instead of reaching the terminal or starting a new line of
+/// output, as ripgrep and git show file names. `keep_newlines` leaves LF as it is, for
+/// text whose lines the output keeps (help with a suggested fix).
+pub fn escape_control(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if !unsafe_char(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Writes a run's findings in `format`.

@@ -28,7 +28,7 @@ const SCHEMA_URI: &str =
 
 /// The key of our entry in `partialFingerprints`; the version changes if the
 /// fingerprint's recipe does.
-const FINGERPRINT_KEY: &str = "infraLint/v1";
+const FINGERPRINT_KEY: &str = "infraLint/v2";
 
 fn level(severity: Severity) -> ResultLevel {
     match severity {
@@ -208,7 +208,7 @@ fn result(file: &FileReport, finding: &Finding, rule_index: usize) -> SarifResul
         .locations(vec![location])
         .partial_fingerprints(BTreeMap::from([(
             FINGERPRINT_KEY.to_string(),
-            finding.fingerprint(&source.path),
+            finding.fingerprint(source),
         )]))
         .suppressions(suppressions)
         .build();

@@ -15,6 +15,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use super::error::{Error, ErrorKind};
 use super::scalar::{Resolved, resolve};
 use super::spanned::{RECOVER, RECOVERED_KEY, SPANNED};
+use crate::finding::shorten;
 use crate::source::{SourceFile, Span};
 
 /// Bounds on what one input may make the reader do.
@@ -168,6 +169,8 @@ pub struct YamlDeserializer<'de> {
     last_end: u32,
     /// The key whose value is about to be read, for `Spanned::key`.
     pending_key: Option<Span>,
+    /// The key last handed to a mapping's visitor: where a duplicate key is.
+    last_key: Span,
     limits: Limits,
     /// Errors recorded while going on.
     pub errors: Vec<Error>,
@@ -197,6 +200,7 @@ impl<'de> YamlDeserializer<'de> {
             replayed: 0,
             last_end: 0,
             pending_key: None,
+            last_key: Span::default(),
             limits,
             errors: Vec::new(),
         }
@@ -437,6 +441,15 @@ impl<'de> YamlDeserializer<'de> {
         })
     }
 
+    /// A duplicate key's error, placed at the key that repeats (the visitor refuses it
+    /// right after it is read), not at the mapping.
+    fn at_duplicate(&self, mut e: Error) -> Error {
+        if e.kind == ErrorKind::Duplicate && e.span.is_none() {
+            e.span = Some(self.last_key);
+        }
+        e
+    }
+
     /// A type error for the node whose first event was just consumed; its rest is left
     /// for the caller's recovery to skip.
     fn type_error(&self, first: &Event<'de>, exp: &dyn de::Expected) -> Error {
@@ -491,15 +504,41 @@ fn visit_text<'de, V: Visitor<'de>>(text: Cow<'de, str>, visitor: V) -> Result<V
     }
 }
 
-fn check_tag(tag: &Option<Cow<'_, Tag>>) -> Result<bool, Error> {
-    match tag {
-        None => Ok(false),
-        Some(tag) if tag.is_yaml_core_schema() => Ok(tag.suffix == "str"),
-        Some(tag) => Err(Error::new(
+/// What a scalar's tag asks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tagged {
+    /// No tag, or a core-schema one that agrees with how plain text resolves.
+    Plain,
+    /// `!!str`: the text, whatever it looks like.
+    Str,
+    /// `!!float`: a number with a fraction, as `1.0` is.
+    Float,
+}
+
+/// The core-schema tags infra-lint reads; any other tag (`!!binary`, `!!timestamp`,
+/// `!!set`, a local `!tag`) is an error rather than text read as if untagged.
+fn check_tag(tag: &Option<Cow<'_, Tag>>) -> Result<Tagged, Error> {
+    let unsupported = |tag: &Tag| {
+        let handle = if tag.is_yaml_core_schema() {
+            "!!"
+        } else {
+            tag.handle.as_str()
+        };
+        Error::new(
             ErrorKind::Schema,
-            format!("unsupported tag `{}{}`", tag.handle, tag.suffix),
+            format!("unsupported tag `{handle}{}`", shorten(&tag.suffix)),
         )
-        .label("infra-lint reads plain YAML: remove the tag")),
+        .label("infra-lint reads plain YAML: remove the tag")
+    };
+    match tag {
+        None => Ok(Tagged::Plain),
+        Some(tag) if tag.is_yaml_core_schema() => match tag.suffix.as_str() {
+            "str" => Ok(Tagged::Str),
+            "float" => Ok(Tagged::Float),
+            "int" | "bool" | "null" | "map" | "seq" => Ok(Tagged::Plain),
+            _ => Err(unsupported(tag)),
+        },
+        Some(tag) => Err(unsupported(tag)),
     }
 }
 
@@ -510,11 +549,18 @@ fn visit_scalar<'de, V: Visitor<'de>>(
     want: Want,
     visitor: V,
 ) -> Result<V::Value, Error> {
-    let forced_str = check_tag(tag)?;
-    if style != ScalarStyle::Plain || forced_str {
+    let tagged = check_tag(tag)?;
+    if style != ScalarStyle::Plain || tagged == Tagged::Str {
         return visit_text(text, visitor);
     }
     match resolve(&text) {
+        // `!!float 1` is the number 1.0, not the integer 1.
+        Resolved::Unsigned(n) if want == Want::Any && tagged == Tagged::Float => {
+            visitor.visit_f64(n as f64)
+        }
+        Resolved::Signed(n) if want == Want::Any && tagged == Tagged::Float => {
+            visitor.visit_f64(n as f64)
+        }
         Resolved::Null => visitor.visit_unit(),
         Resolved::Bool(b) => visitor.visit_bool(b),
         Resolved::Unsigned(n) if want == Want::Any => visitor.visit_u64(n),
@@ -657,7 +703,9 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
         self.located(|de| {
             let (event, _) = de.next()?;
             match event {
-                Event::MappingStart(..) => visitor.visit_map(MapAccess::new(de, None)),
+                Event::MappingStart(..) => visitor
+                    .visit_map(MapAccess::new(de, None))
+                    .map_err(|e| de.at_duplicate(e)),
                 other => Err(de.type_error(&other, &visitor)),
             }
         })
@@ -672,7 +720,9 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
         self.located(|de| {
             let (event, _) = de.next()?;
             match event {
-                Event::MappingStart(..) => visitor.visit_map(MapAccess::new(de, Some(fields))),
+                Event::MappingStart(..) => visitor
+                    .visit_map(MapAccess::new(de, Some(fields)))
+                    .map_err(|e| de.at_duplicate(e)),
                 other => Err(de.type_error(&other, &visitor)),
             }
         })
@@ -937,6 +987,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                 KeyStep::Key(hash) => {
                     self.seen.insert(hash);
                     self.de.pending_key = None;
+                    self.de.last_key = self.key_span;
                     return seed.deserialize(&mut *self.de).map(Some);
                 }
                 KeyStep::Complex(span) => {
@@ -966,6 +1017,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                 .frames
                 .push(Frame::Owned(vec![entry.key].into_iter()));
             self.de.pending_key = None;
+            self.de.last_key = self.key_span;
             return seed.deserialize(&mut *self.de).map(Some);
         }
         Ok(None)

@@ -78,8 +78,11 @@ impl Error {
 
     /// An unknown name (key or enum value) with a suggestion from the names expected.
     pub fn unknown(what: &str, name: &str, expected: &[&str]) -> Error {
-        let mut err = Error::new(ErrorKind::Schema, format!("unknown {what} `{name}`"))
-            .label(format!("unknown {what}"));
+        let mut err = Error::new(
+            ErrorKind::Schema,
+            format!("unknown {what} `{}`", shorten(name)),
+        )
+        .label(format!("unknown {what}"));
         err.help = Some(match spelling::closest(name, expected.iter().copied()) {
             Some(best) => format!("did you mean `{best}`?"),
             None if expected.is_empty() => format!("no {what} is allowed here"),
@@ -122,10 +125,23 @@ fn friendly_expected(expected: &str) -> String {
     }
 }
 
+use crate::finding::{QUOTED_CHARS, shorten};
+
 fn friendly_unexpected(unexpected: &serde::de::Unexpected<'_>) -> String {
     use serde::de::Unexpected;
     match unexpected {
-        Unexpected::Str(s) => format!("the string \"{}\"", s.escape_debug()),
+        Unexpected::Str(s) => {
+            let count = s.chars().count();
+            if count <= QUOTED_CHARS {
+                format!("the string \"{}\"", s.escape_debug())
+            } else {
+                let start: String = s.chars().take(QUOTED_CHARS).collect();
+                format!(
+                    "the string \"{}…\" ({count} characters)",
+                    start.escape_debug()
+                )
+            }
+        }
         Unexpected::Unsigned(n) => format!("the integer {n}"),
         Unexpected::Signed(n) => format!("the integer {n}"),
         Unexpected::Float(n) => format!("the number {n}"),

@@ -7,9 +7,13 @@ impl Validator {
         let cidr = Cidr::parse(&text.value);
         if cidr.is_none() {
             self.error(
-                Finding::new(&IL006, text.span, format!("invalid CIDR `{}`", text.value))
-                    .label("not an address range")
-                    .help("write an address and a prefix length, e.g. 10.0.1.0/24"),
+                Finding::new(
+                    &IL006,
+                    text.span,
+                    format!("invalid CIDR `{}`", crate::finding::shorten(&text.value)),
+                )
+                .label("not an address range")
+                .help("write an address and a prefix length, e.g. 10.0.1.0/24"),
             );
         }
         cidr

@@ -18,7 +18,7 @@ impl Validator {
     pub(super) fn register(&mut self, id: &Spanned<String>, r: Ref) -> bool {
         if !is_valid_id(&id.value) {
             self.error(
-                Finding::new(&IL006, id.span, format!("invalid id `{}`", id.value.escape_debug()))
+                Finding::new(&IL006, id.span, format!("invalid id `{}`", crate::finding::shorten(&id.value).escape_debug()))
                     .label("not a valid id")
                     .help(
                         "an id is 1 to 63 letters, digits, `-`, `_` or `.`, starting with a letter or digit",
@@ -119,10 +119,16 @@ impl Validator {
                         r.noun(),
                         wanted.noun
                     ),
-                    None => format!("{context} `{}` does not exist", id.value),
+                    None => format!(
+                        "{context} `{}` does not exist",
+                        crate::finding::shorten(&id.value)
+                    ),
                 };
-                let mut f = Finding::new(&IL003, id.span, message)
-                    .label(format!("no {} named `{}`", wanted.noun, id.value));
+                let mut f = Finding::new(&IL003, id.span, message).label(format!(
+                    "no {} named `{}`",
+                    wanted.noun,
+                    crate::finding::shorten(&id.value)
+                ));
                 f.help = Some(match self.suggest(&id.value, wanted) {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => format!(

@@ -481,9 +481,13 @@ impl Validator {
                     }),
                     None => {
                         self.error(
-                            Finding::new(&IL006, e.span, format!("invalid date `{}`", e.value))
-                                .label("not a date")
-                                .help("write the date as YYYY-MM-DD, e.g. 2027-03-01"),
+                            Finding::new(
+                                &IL006,
+                                e.span,
+                                format!("invalid date `{}`", crate::finding::shorten(&e.value)),
+                            )
+                            .label("not a date")
+                            .help("write the date as YYYY-MM-DD, e.g. 2027-03-01"),
                         );
                         None
                     }
@@ -492,9 +496,16 @@ impl Validator {
                 && !matches!(v.value.as_str(), "1.0" | "1.1" | "1.2" | "1.3")
             {
                 self.error(
-                    Finding::new(&IL006, v.span, format!("unknown TLS version `{}`", v.value))
-                        .label("not a TLS version")
-                        .help("write one of \"1.0\", \"1.1\", \"1.2\" or \"1.3\""),
+                    Finding::new(
+                        &IL006,
+                        v.span,
+                        format!(
+                            "unknown TLS version `{}`",
+                            crate::finding::shorten(&v.value)
+                        ),
+                    )
+                    .label("not a TLS version")
+                    .help("write one of \"1.0\", \"1.1\", \"1.2\" or \"1.3\""),
                 );
             }
             certificates.push(CertDef {
@@ -701,7 +712,7 @@ impl Validator {
                         Finding::new(
                             &IL006,
                             until.span,
-                            format!("invalid date `{}`", until.value),
+                            format!("invalid date `{}`", crate::finding::shorten(&until.value)),
                         )
                         .label("not a date")
                         .help("write the date as YYYY-MM-DD, e.g. 2027-01-31"),
