@@ -46,13 +46,10 @@ impl Baseline {
     /// Reads a baseline file of at most `limit` bytes.
     pub fn load(path: &Path, limit: u64) -> Result<Baseline, String> {
         let fail = |why: String| format!("{}: cannot read the baseline: {why}", path.display());
-        let bytes = crate::source::read_bounded(path, limit).map_err(|e| match e {
-            crate::source::ReadError::Io(e) => fail(e.to_string()),
-            crate::source::ReadError::TooBig(_) => fail(format!(
-                "it is over the file size limit of {limit} bytes (--max-file-size)"
-            )),
-        })?;
-        let text = String::from_utf8(bytes).map_err(|_| fail("it is not valid UTF-8".into()))?;
+        let text = crate::source::read_text(path, limit, || {
+            format!("it is over the file size limit of {limit} bytes (--max-file-size)")
+        })
+        .map_err(fail)?;
         let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
             format!(
                 "{}:{}:{}: not a baseline: {e}",

@@ -202,13 +202,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let fail = |why: String| ConfigError {
         message: format!("{}: cannot read the configuration: {why}", path.display()),
     };
-    let bytes = crate::source::read_bounded(path, MAX_CONFIG_SIZE).map_err(|e| match e {
-        crate::source::ReadError::Io(e) => fail(e.to_string()),
-        crate::source::ReadError::TooBig(_) => fail(format!(
-            "it is over the size limit of {MAX_CONFIG_SIZE} bytes for a configuration"
-        )),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| fail("it is not valid UTF-8".into()))?;
+    let text = crate::source::read_text(path, MAX_CONFIG_SIZE, || {
+        format!("it is over the size limit of {MAX_CONFIG_SIZE} bytes for a configuration")
+    })
+    .map_err(fail)?;
     parse(path, &text)
 }
 

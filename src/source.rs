@@ -183,6 +183,21 @@ pub fn read_bounded(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, ReadE
     Ok(bytes)
 }
 
+/// A small file of ours (a configuration, a baseline) as text: at most `limit` bytes
+/// (see [`read_bounded`]) of UTF-8. The error says why in words; `too_big` is what to
+/// say when it is over the limit.
+pub fn read_text(
+    path: &std::path::Path,
+    limit: u64,
+    too_big: impl FnOnce() -> String,
+) -> Result<String, String> {
+    let bytes = read_bounded(path, limit).map_err(|e| match e {
+        ReadError::Io(e) => e.to_string(),
+        ReadError::TooBig(_) => too_big(),
+    })?;
+    String::from_utf8(bytes).map_err(|_| "it is not valid UTF-8".into())
+}
+
 impl miette::SourceCode for SourceFile {
     fn read_span<'a>(
         &'a self,

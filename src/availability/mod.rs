@@ -47,6 +47,14 @@ impl Event {
         }
     }
 
+    /// The event as a message's subject: "host `h1`", or the quoted name.
+    pub fn described(self, model: &Model) -> String {
+        match self {
+            Event::Host(_) => format!("host `{}`", self.name(model)),
+            _ => format!("`{}`", self.name(model)),
+        }
+    }
+
     /// Whether this is a real failure (not a group's collective loss).
     pub fn is_failure(self) -> bool {
         !matches!(self, Event::Group(_))

@@ -192,12 +192,7 @@ fn backup_shares_fate(cx: &Analysed, out: &mut Vec<Finding>) {
             continue;
         };
         let target = model.component(b.to);
-        let name = av.events[event.0 as usize].name(model);
-        let what = match av.events[event.0 as usize] {
-            Event::Host(_) => format!("host `{name}`"),
-            Event::Domain(_) => format!("`{name}`"),
-            _ => format!("`{name}`"),
-        };
+        let what = av.events[event.0 as usize].described(model);
         let mut f = Finding::new(
             &DUR002,
             b.to_span,

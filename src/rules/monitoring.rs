@@ -2,7 +2,7 @@
 //! watches, and monitoring nobody is alerted by.
 
 use crate::analysis::{Analysed, Context};
-use crate::availability::{Event, EventId};
+use crate::availability::EventId;
 use crate::finding::Finding;
 use crate::model::{ComponentId, HostId, Kind, Ref};
 
@@ -223,12 +223,7 @@ fn monitoring_shares_fate(cx: &Analysed, out: &mut Vec<Finding>) {
             .iter()
             .map(|m| format!("`{}`", model.component(*m).id.value))
             .collect();
-        let event_name = av.events[event.0 as usize].name(model);
-        let where_ = match av.events[event.0 as usize] {
-            Event::Host(_) => format!("host `{event_name}`"),
-            Event::Domain(_) => format!("`{event_name}`"),
-            _ => format!("`{event_name}`"),
-        };
+        let where_ = av.events[event.0 as usize].described(model);
         let mut f = Finding::new(
             &MON002,
             span,
