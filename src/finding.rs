@@ -153,6 +153,18 @@ impl Finding {
         self
     }
 
+    /// Adds a fix no edit can say (a choice of design, or another finding's fix to
+    /// apply first): shown, never applied.
+    pub fn prose_fix(mut self, description: impl Into<String>) -> Finding {
+        self.fix = Some(Fix {
+            description: description.into(),
+            applicability: crate::fix::Applicability::None,
+            edits: Vec::new(),
+            yaml: String::new(),
+        });
+        self
+    }
+
     /// Adds a fix that only completes what the design already says (a health check, a
     /// redirect to https, `access: read`): `--fix` applies it.
     pub fn safe_fix(self, description: impl Into<String>, yaml: impl Into<String>) -> Finding {

@@ -2,6 +2,7 @@
 //! ([`crate::finding::Fix::yaml`]); [`plan`] turns it into text edits of the actual
 //! file ([`Edit`]), which JSON, SARIF, `--fix` and `--diff` carry and apply.
 
+pub mod apply;
 pub mod plan;
 pub mod quote;
 pub mod tree;
@@ -55,6 +56,15 @@ pub fn apply(text: &str, edits: &[Edit]) -> String {
     }
     out.push_str(&text[at..]);
     out
+}
+
+/// Two fix fragments as one: `b` merged into `a` as a fix is merged into a file.
+pub fn merge_yaml(a: &str, b: &str) -> String {
+    let source = SourceFile::new("fix", a.to_string());
+    match tree::build(&source).map(|root| plan::plan(&source, &root, b)) {
+        Ok(Ok(edits)) => apply(a, &edits),
+        _ => format!("{a}{b}"),
+    }
 }
 
 /// Plans the edits of every finding's fix against the file. A fix that cannot become

@@ -90,7 +90,7 @@ impl Planner<'_> {
             let here = format!("{path}.{}", key.text);
             match into.items.iter().find(|(k, _)| k.text == key.text) {
                 None => new_entries.push(entry),
-                Some((fk, fv)) => self.merge_value(fk, fv, value, &here)?,
+                Some((fk, fv)) => self.merge_value(fk, fv, value, !into.flow, &here)?,
             }
         }
         if new_entries.is_empty() {
@@ -134,9 +134,36 @@ impl Planner<'_> {
         key: &Key,
         into: &Node,
         add: &Node,
+        in_block: bool,
         path: &str,
     ) -> Result<(), PlanError> {
         match (into, add) {
+            // `h1: {}` in a block mapping becomes a block mapping: `h1:` and the new
+            // keys on the lines below (a comment after `{}` stays on the key's line).
+            (Node::Map(m), Node::Map(a))
+                if in_block && m.flow && m.items.is_empty() && !a.items.is_empty() =>
+            {
+                self.edits.push(Edit {
+                    start: key.span.end as usize,
+                    end: m.end,
+                    content: ":".into(),
+                });
+                let indent = self.column(key.span.start as usize) + 2;
+                let (at, newline_first) = self.line_after(m.end);
+                let mut content = String::new();
+                if newline_first {
+                    content.push('\n');
+                }
+                for (k, v) in &a.items {
+                    content.push_str(&" ".repeat(indent));
+                    content.push_str(&quote::scalar(&k.text));
+                    content.push(':');
+                    content.push_str(&block_value(v, indent));
+                    content.push('\n');
+                }
+                self.insert(at, content);
+                Ok(())
+            }
             (Node::Opaque(_), _) => Err(PlanError::Conflict(format!(
                 "{path} goes through an anchor, an alias or a merge key"
             ))),

@@ -22,12 +22,27 @@ fn a_key_goes_into_a_block_mapping_at_its_indentation_and_comments_stay() {
 }
 
 #[test]
-fn a_key_goes_into_a_flow_mapping_in_flow_style() {
-    let file = "hosts:\n  h1: {}   # 10.0.0.1\n  h2: { zone: dmz }\n";
-    let fix = "hosts:\n  h1:\n    monitoring: { agent: node_exporter }\n  h2:\n    firewall:\n      default_inbound: deny\n      allow:\n        - { port: 443, from: internet }\n";
+fn an_empty_flow_mapping_in_a_block_one_becomes_a_block_mapping() {
+    let file = "hosts:\n  h1:  {}   # 10.0.0.1\n  h2: {}\n";
+    let fix = "hosts:\n  h1:\n    monitoring: { agent: node_exporter }\n    firewall:\n      allow:\n        - { port: 443, from: internet }\n";
     assert_eq!(
         merged(file, fix),
-        "hosts:\n  h1: { monitoring: { agent: node_exporter } }   # 10.0.0.1\n  h2: { zone: dmz, firewall: { default_inbound: deny, allow: [{ port: 443, from: internet }] } }\n"
+        "hosts:\n  h1:   # 10.0.0.1\n    monitoring: { agent: node_exporter }\n    firewall:\n      allow:\n        - { port: 443, from: internet }\n  h2: {}\n"
+    );
+}
+
+#[test]
+fn a_key_goes_into_a_flow_mapping_in_flow_style() {
+    let file = "hosts:\n  h0: { zone: \"a, b\" }\n  h2: { zone: dmz }\n";
+    let fix = "hosts:\n  h0:\n    monitoring: { agent: node_exporter }\n  h2:\n    firewall:\n      default_inbound: deny\n      allow:\n        - { port: 443, from: internet }\n";
+    assert_eq!(
+        merged(file, fix),
+        "hosts:\n  h0: { zone: \"a, b\", monitoring: { agent: node_exporter } }\n  h2: { zone: dmz, firewall: { default_inbound: deny, allow: [{ port: 443, from: internet }] } }\n"
+    );
+    // Inside a flow mapping an empty one stays flow.
+    assert_eq!(
+        merged("m: { h1: {} }\n", "m:\n  h1:\n    zone: dmz\n"),
+        "m: { h1: { zone: dmz } }\n"
     );
 }
 

@@ -150,8 +150,29 @@ impl<'a> Builder<'a> {
     /// A scalar's written extent: the parser's span, less the line breaks a block
     /// scalar's span runs on over.
     fn scalar_span(&self, span: Span, style: ScalarStyle) -> Span {
-        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-            return span;
+        let start = span.start as usize;
+        let bytes = self.source.text.as_bytes();
+        match style {
+            // To the closing quote (the parser's span may run on past it).
+            ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted => {
+                let quote = if style == ScalarStyle::DoubleQuoted {
+                    b'"'
+                } else {
+                    b'\''
+                };
+                let mut i = start + 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' if quote == b'"' => i += 2,
+                        b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+                        c if c == quote => return Span::new(start, i + 1),
+                        _ => i += 1,
+                    }
+                }
+                return span;
+            }
+            ScalarStyle::Plain => return span,
+            _ => {}
         }
         let text = &self.source.text[span.start as usize..span.end as usize];
         let trimmed = text.trim_end();

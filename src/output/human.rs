@@ -8,6 +8,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, So
 
 use super::Summary;
 use crate::finding::{Finding, Label, Severity};
+use crate::fix::Applicability;
 use crate::lint::FileReport;
 use crate::source::SourceFile;
 
@@ -299,7 +300,8 @@ impl Diagnostic for Rendered<'_> {
     }
 }
 
-/// The help line followed by the suggested fix, indented as YAML.
+/// The help line followed by what the suggested fix does (its YAML is printed after
+/// the diagnostic, unwrapped: see [`fix_yaml`]).
 fn help_text(f: &Finding) -> Option<String> {
     let mut text = f.help.clone().unwrap_or_default();
     if let Some(fix) = &f.fix {
@@ -307,15 +309,30 @@ fn help_text(f: &Finding) -> Option<String> {
             text.push('\n');
         }
         text.push_str(&format!("suggested fix: {}", fix.description));
-        for line in fix.yaml.lines() {
-            text.push_str("\n    ");
-            text.push_str(line);
-        }
     }
     if let Some(reason) = &f.suppressed {
         text.push_str(&format!("\nsuppressed: {reason}"));
     }
     (!text.is_empty()).then_some(text)
+}
+
+/// The suggested fix's YAML under the help, indented as its text is, never wrapped:
+/// wrapped YAML is not YAML. A fix `--fix` applies says so.
+fn fix_yaml(f: &Finding) -> String {
+    let Some(fix) = &f.fix else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for line in fix.yaml.lines() {
+        out.push_str("\n            ");
+        out.push_str(line);
+    }
+    out.push_str(match fix.applicability {
+        Applicability::Safe => "\n        (`--fix` applies it)",
+        Applicability::Unsafe => "\n        (`--fix --unsafe-fixes` applies it)",
+        Applicability::None => "",
+    });
+    out
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -380,13 +397,28 @@ pub(super) fn write(
                 // No snippet to show where: name the file in the message line.
                 writeln!(out, "{}: {}", shown.name, text.trim_end())?;
             } else {
-                writeln!(out, "{}", text.trim_end())?;
+                writeln!(out, "{}{}", text.trim_end(), fix_yaml(finding))?;
             }
             writeln!(out)?;
         }
     }
     if !opts.quiet {
         writeln!(out, "{}", summary_line(&Summary::of(files), files.len()))?;
+        let fixable = |a: Applicability| {
+            files
+                .iter()
+                .flat_map(|f| &f.findings)
+                .filter(|f| f.suppressed.is_none())
+                .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == a))
+                .count()
+        };
+        let (safe, unsafe_) = (fixable(Applicability::Safe), fixable(Applicability::Unsafe));
+        if safe + unsafe_ > 0 {
+            writeln!(
+                out,
+                "{safe} fixable with `--fix` ({unsafe_} more with `--fix --unsafe-fixes`)"
+            )?;
+        }
     }
     Ok(())
 }

@@ -73,7 +73,7 @@ fn write_to_replica(cx: &Context, out: &mut Vec<Finding>) {
                 .help("make the pool read-only with `backend: { access: read }`, and send writes to the primary")
                 .subject(link.name(model))
                 .subject(replica.clone())
-                .fix(
+                .safe_fix(
                     format!("make `{from}`'s pool read-only"),
                     format!(
                         "components:\n  {from}:\n    balancing:\n      backend:\n        access: read\n"

@@ -169,18 +169,31 @@ pub(super) fn sibling_id(model: &Model, id: &str) -> String {
     fresh_id(model, stem(id))
 }
 
-/// The `host:` line of a fix's new component: a fresh host beside `c`'s, so the copy
-/// does not share its machine (nothing for a host-less component).
-pub(super) fn new_host_line(model: &Model, c: &ComponentDef) -> String {
+/// Where a fix's new copy of `c` runs: a new host beside `c`'s (in its zone), so the
+/// copy does not share its machine. Returns the copy's `host:` line and the `hosts:`
+/// section that adds the host (both empty for a host-less component).
+pub(super) fn new_host(model: &Model, c: &ComponentDef) -> (String, String) {
     match c.host {
-        Some(h) => format!("    host: {}\n", fresh_id(model, &model.host(h).id.value)),
-        None => String::new(),
+        Some(h) => {
+            let old = model.host(h);
+            let host = fresh_id(model, &old.id.value);
+            let zone = if old.zone_stated {
+                format!("zone: {}", model.zones[old.zone.index()].id.value)
+            } else {
+                String::new()
+            };
+            (
+                format!("    host: {host}\n"),
+                format!("hosts:\n  {host}: {{ {zone} }}\n"),
+            )
+        }
+        None => (String::new(), String::new()),
     }
 }
 
 pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     let peer = sibling_id(model, &c.id.value);
-    let host_line = new_host_line(model, c);
+    let (host_line, hosts) = new_host(model, c);
     let targets: Vec<&str> = c
         .load_balancer
         .as_ref()
@@ -197,7 +210,7 @@ pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, Str
         .map(|s| format!("    software: {s}\n"))
         .unwrap_or_default();
     let yaml = format!(
-        "components:\n  {id}:\n    peers: [{peer}]\n    failover: vrrp\n  {peer}:\n    kind: load_balancer\n{host_line}{software}    balancing: {{ targets: [{targets}] }}\n    peers: [{id}]\n    failover: vrrp\n",
+        "{hosts}components:\n  {id}:\n    peers: [{peer}]\n    failover: vrrp\n  {peer}:\n    kind: load_balancer\n{host_line}{software}    balancing: {{ targets: [{targets}] }}\n    peers: [{id}]\n    failover: vrrp\n",
         id = c.id.value,
         targets = targets.join(", "),
     );
@@ -215,9 +228,9 @@ pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, S
         .service
         .as_ref()
         .map_or_else(|| free_id(model, stem(&c.id.value)), |s| s.value.clone());
-    let host_line = new_host_line(model, c);
+    let (host_line, hosts) = new_host(model, c);
     let yaml = format!(
-        "components:\n  {id}:\n    service: {service}\n  {twin}:\n    kind: {kind}\n{host_line}    service: {service}\n",
+        "{hosts}components:\n  {id}:\n    service: {service}\n  {twin}:\n    kind: {kind}\n{host_line}    service: {service}\n",
         id = c.id.value,
         kind = c.kind.value.as_str(),
     );
@@ -232,10 +245,10 @@ pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, S
 
 pub(super) fn replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     let replica = free_id(model, &format!("{}-replica", stem(&c.id.value)));
-    let host_line = new_host_line(model, c);
+    let (host_line, hosts) = new_host(model, c);
     let engine = engine_line(c);
     let yaml = format!(
-        "components:\n  {id}:\n    role: primary\n    failover: automatic\n  {replica}:\n    kind: {kind}\n{host_line}{engine}    role: replica\n    replicates_from: {id}\n",
+        "{hosts}components:\n  {id}:\n    role: primary\n    failover: automatic\n  {replica}:\n    kind: {kind}\n{host_line}{engine}    role: replica\n    replicates_from: {id}\n",
         id = c.id.value,
         kind = c.kind.value.as_str(),
     );
