@@ -82,31 +82,6 @@ pub fn lint_inputs(
 ) -> Vec<FileReport> {
     let per_file = PerFile::new(config);
     inputs
-        .iter()
-        .filter_map(|input| match input {
-            discover::Input::File(path, _) => Some(path.clone()),
-            discover::Input::Error(..) => None,
-        })
-        .collect()
-}
-
-/// Lints files found by [`inputs`] with a configuration's per-file ignores.
-pub fn lint_inputs(
-    inputs: Vec<discover::Input>,
-    limits: &LintOptions,
-    config: &config::Config,
-) -> Vec<FileReport> {
-    let per_file: Vec<(globset::GlobMatcher, &[String])> = config
-        .per_file_ignores
-        .iter()
-        .filter_map(|(glob, selectors)| {
-            Some((
-                globset::Glob::new(glob).ok()?.compile_matcher(),
-                selectors.as_slice(),
-            ))
-        })
-        .collect();
-    inputs
         .into_iter()
         .map(|input| {
             let mut report = match input {

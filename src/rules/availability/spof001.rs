@@ -62,11 +62,18 @@ pub(super) fn component_outage(
             .graph
             .graph
             .edges_directed(crate::graph::node(c), petgraph::Direction::Incoming)
-            .any(|e| model.link(*petgraph::visit::EdgeRef::weight(&e)).access.writes());
+            .any(|e| {
+                model
+                    .link(*petgraph::visit::EdgeRef::weight(&e))
+                    .access
+                    .writes()
+            });
     if written {
         return f
             .help("it takes writes, which a replica cannot: send them to the primary (see DB001)")
-            .prose_fix("apply DB001's fix: writes go to the primary, the replica only serves reads");
+            .prose_fix(
+                "apply DB001's fix: writes go to the primary, the replica only serves reads",
+            );
     }
     // A store in a replication cycle (or copying a non-store) has no cluster to add
     // to: DB002/DB003 come first.
