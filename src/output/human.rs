@@ -300,38 +300,36 @@ impl Diagnostic for Rendered<'_> {
     }
 }
 
-/// The help line followed by what the suggested fix does (its YAML is printed after
-/// the diagnostic, unwrapped: see [`fix_yaml`]).
+/// The help line (and why a finding is suppressed). The fix comes after the
+/// diagnostic, unwrapped: see [`fix_text`].
 fn help_text(f: &Finding) -> Option<String> {
     let mut text = f.help.clone().unwrap_or_default();
-    if let Some(fix) = &f.fix {
+    if let Some(reason) = &f.suppressed {
         if !text.is_empty() {
             text.push('\n');
         }
-        text.push_str(&format!("suggested fix: {}", fix.description));
-    }
-    if let Some(reason) = &f.suppressed {
-        text.push_str(&format!("\nsuppressed: {reason}"));
+        text.push_str(&format!("suppressed: {reason}"));
     }
     (!text.is_empty()).then_some(text)
 }
 
-/// The suggested fix's YAML under the help, indented as its text is, never wrapped:
-/// wrapped YAML is not YAML. A fix `--fix` applies says so.
-fn fix_yaml(f: &Finding) -> String {
+/// The suggested fix after the diagnostic: what it does, whether `--fix` applies it,
+/// and its YAML, indented under the help's text and never wrapped (wrapped YAML is not
+/// YAML).
+fn fix_text(f: &Finding) -> String {
     let Some(fix) = &f.fix else {
         return String::new();
     };
-    let mut out = String::new();
-    for line in fix.yaml.lines() {
-        out.push_str("\n            ");
-        out.push_str(line);
-    }
+    let mut out = format!("\n  fix: {}", fix.description);
     out.push_str(match fix.applicability {
-        Applicability::Safe => "\n        (`--fix` applies it)",
-        Applicability::Unsafe => "\n        (`--fix --unsafe-fixes` applies it)",
+        Applicability::Safe => " (`--fix` applies it)",
+        Applicability::Unsafe => " (`--fix --unsafe-fixes` applies it)",
         Applicability::None => "",
     });
+    for line in fix.yaml.lines() {
+        out.push_str("\n        ");
+        out.push_str(line);
+    }
     out
 }
 
@@ -397,7 +395,7 @@ pub(super) fn write(
                 // No snippet to show where: name the file in the message line.
                 writeln!(out, "{}: {}", shown.name, text.trim_end())?;
             } else {
-                writeln!(out, "{}{}", text.trim_end(), fix_yaml(finding))?;
+                writeln!(out, "{}{}", text.trim_end(), fix_text(finding))?;
             }
             writeln!(out)?;
         }

@@ -38,7 +38,7 @@ pub(super) fn voters_fix(model: &Model, c: ComponentId, taken: usize) -> (String
             "{}    role: replica\n    replicates_from: {}\n",
             d.engine
                 .as_deref()
-                .map(|e| format!("    engine: {e}\n"))
+                .map(|e| format!("    engine: {}\n", crate::fix::scalar(e)))
                 .unwrap_or_default(),
             def.id.value
         ),
@@ -84,7 +84,7 @@ fn engine_line(c: &ComponentDef) -> String {
     c.data_store
         .as_ref()
         .and_then(|d| d.engine.as_deref())
-        .map(|e| format!("    engine: {e}\n"))
+        .map(|e| format!("    engine: {}\n", crate::fix::scalar(e)))
         .unwrap_or_default()
 }
 
@@ -113,21 +113,52 @@ fn added_replica(
 }
 
 /// Another replica of `head` beside the replica `r`, in the same replication mode, on a
-/// machine of its own: what a replica that is a single point of failure needs.
+/// machine of its own, and read by every component that reads `r` (a reader of two
+/// members of a cluster reads whichever is up): what a replica that is a single point
+/// of failure needs.
 pub(super) fn second_replica_fix(
-    model: &Model,
-    r: &ComponentDef,
-    head: &ComponentDef,
+    cx: &Context,
+    rc: ComponentId,
+    head: ComponentId,
 ) -> (String, String) {
+    let model = cx.model;
+    let (r, head) = (model.component(rc), model.component(head));
     let mode = r
         .data_store
         .as_ref()
         .map_or(crate::model::ReplicationMode::Async, |d| d.replication_mode);
-    let (replica, host, yaml) = added_replica(model, head, r, stem(&r.id.value), mode);
+    let (replica, host, mut yaml) = added_replica(model, head, r, stem(&r.id.value), mode);
+    let mut readers = std::collections::BTreeSet::new();
+    let mut links = String::new();
+    for edge in cx
+        .graph
+        .graph
+        .edges_directed(crate::graph::node(rc), petgraph::Direction::Incoming)
+    {
+        let link = model.link(*petgraph::visit::EdgeRef::weight(&edge));
+        if !link.access.reads() || link.origin != LinkOrigin::Declared || !readers.insert(link.from)
+        {
+            continue;
+        }
+        links.push_str(&format!(
+            "  - {{ from: {}, to: {replica}, protocol: {}, access: read }}\n",
+            model.component(link.from).id.value,
+            link.protocol.as_str()
+        ));
+    }
+    if !links.is_empty() {
+        yaml.push_str("links:\n");
+        yaml.push_str(&links);
+    }
     (
         format!(
-            "add `{replica}`, another replica of `{}`, on host `{host}`",
-            head.id.value
+            "add `{replica}`, another replica of `{}`, on host `{host}`{}",
+            head.id.value,
+            if links.is_empty() {
+                ""
+            } else {
+                ", read where the replica is read"
+            }
         ),
         yaml,
     )
@@ -178,13 +209,13 @@ pub(super) fn new_host(model: &Model, c: &ComponentDef) -> (String, String) {
             let old = model.host(h);
             let host = fresh_id(model, &old.id.value);
             let zone = if old.zone_stated {
-                format!("zone: {}", model.zones[old.zone.index()].id.value)
+                format!("{{ zone: {} }}", model.zones[old.zone.index()].id.value)
             } else {
-                String::new()
+                "{}".to_string()
             };
             (
                 format!("    host: {host}\n"),
-                format!("hosts:\n  {host}: {{ {zone} }}\n"),
+                format!("hosts:\n  {host}: {zone}\n"),
             )
         }
         None => (String::new(), String::new()),
@@ -207,7 +238,7 @@ pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, Str
     let software = c
         .software
         .as_deref()
-        .map(|s| format!("    software: {s}\n"))
+        .map(|s| format!("    software: {}\n", crate::fix::scalar(s)))
         .unwrap_or_default();
     let yaml = format!(
         "{hosts}components:\n  {id}:\n    peers: [{peer}]\n    failover: vrrp\n  {peer}:\n    kind: load_balancer\n{host_line}{software}    balancing: {{ targets: [{targets}] }}\n    peers: [{id}]\n    failover: vrrp\n",
@@ -224,13 +255,28 @@ pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, Str
 
 pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     let twin = sibling_id(model, &c.id.value);
-    let service = c
-        .service
-        .as_ref()
-        .map_or_else(|| free_id(model, stem(&c.id.value)), |s| s.value.clone());
+    // A service label is not an id, but one that is not also an id reads better.
+    let service = c.service.as_ref().map_or_else(
+        || {
+            let stem = stem(&c.id.value);
+            if model.lookup(stem).is_none() && stem != twin {
+                stem.to_string()
+            } else {
+                free_id(model, &format!("{stem}-group"))
+            }
+        },
+        |s| s.value.clone(),
+    );
     let (host_line, hosts) = new_host(model, c);
+    // Network firewalls stand in for each other only when they protect the same things
+    // (and the twin must admit what this one admits).
+    let network = c
+        .network_firewall
+        .as_deref()
+        .map(|fw| network_firewall_lines(model, fw))
+        .unwrap_or_default();
     let yaml = format!(
-        "{hosts}components:\n  {id}:\n    service: {service}\n  {twin}:\n    kind: {kind}\n{host_line}    service: {service}\n",
+        "{hosts}components:\n  {id}:\n    service: {service}\n  {twin}:\n    kind: {kind}\n{host_line}    service: {service}\n{network}",
         id = c.id.value,
         kind = c.kind.value.as_str(),
     );
@@ -241,6 +287,51 @@ pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, S
         ),
         yaml,
     )
+}
+
+/// A network firewall's `protects`, `default_inbound` and `allow`, as component keys.
+fn network_firewall_lines(model: &Model, fw: &crate::model::NetworkFirewallDef) -> String {
+    let name = |r: crate::model::Ref| -> String {
+        match r {
+            crate::model::Ref::Zone(z) => model.zone(z).id.value.clone(),
+            crate::model::Ref::Host(h) => model.host(h).id.value.clone(),
+            crate::model::Ref::Component(c) => model.component(c).id.value.clone(),
+            crate::model::Ref::Certificate(_) => String::new(),
+        }
+    };
+    let protects: Vec<String> = fw
+        .protects
+        .iter()
+        .map(|(r, _)| crate::fix::scalar(&name(*r)).into_owned())
+        .collect();
+    let mut out = format!("    protects: [{}]\n", protects.join(", "));
+    if fw.rules.default_allow {
+        out.push_str("    default_inbound: allow\n");
+    }
+    if !fw.rules.allow.is_empty() {
+        let rules: Vec<String> = fw
+            .rules
+            .allow
+            .iter()
+            .map(|a| {
+                let port = match a.port {
+                    crate::model::PortSpec::Any => "any".to_string(),
+                    crate::model::PortSpec::Range(lo, hi) if lo == hi => lo.to_string(),
+                    crate::model::PortSpec::Range(lo, hi) => format!("\"{lo}-{hi}\""),
+                };
+                let from = match &a.from {
+                    crate::model::Source::Any => "any".to_string(),
+                    crate::model::Source::Zone(z) => model.zone(*z).id.value.clone(),
+                    crate::model::Source::Component(c) => model.component(*c).id.value.clone(),
+                    crate::model::Source::Host(h) => model.host(*h).id.value.clone(),
+                    crate::model::Source::Cidr(cidr) => cidr.to_string(),
+                };
+                format!("{{ port: {port}, from: {} }}", crate::fix::scalar(&from))
+            })
+            .collect();
+        out.push_str(&format!("    allow: [{}]\n", rules.join(", ")));
+    }
+    out
 }
 
 pub(super) fn replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {

@@ -88,7 +88,7 @@ pub(super) fn component_outage(
         fix
     } else if let Place::Replica(head) = cx.availability.clusters.place[c.index()] {
         f = f.help("add another replica, so that this one is not the only one serving");
-        second_replica_fix(model, def, model.component(head))
+        second_replica_fix(cx, c, head)
     } else if !cx.availability.clusters.replicas_of(c).is_empty() && def.data_store.is_some() {
         f = f.help("promote a replica automatically when it fails, and let its readers read the replicas too");
         let (description, yaml) = failover_fix(cx, c);
