@@ -148,7 +148,7 @@ impl Finding {
             description: description.into(),
             applicability: crate::fix::Applicability::Unsafe,
             edits: Vec::new(),
-            yaml: yaml.into(),
+            yaml: crate::fix::quote::ids(&yaml.into()),
         });
         self
     }

@@ -7,7 +7,7 @@ use crate::source::SourceFile;
 
 /// Most rounds of fixes on one file: each round applies every fix that does not touch
 /// another's edits, so a file needs as many rounds as fixes touch one place.
-pub const MAX_ROUNDS: usize = 10;
+pub const MAX_ROUNDS: usize = 32;
 
 /// A fix that was applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,10 +31,45 @@ pub struct Fixed {
     pub rounds: usize,
 }
 
-/// Whether two edits touch: overlap, or meet at one point (two insertions there would
-/// depend on their order).
+/// Whether two edits touch: overlap, or meet at one point (an insertion at either end
+/// of a replacement would depend on the order). Two insertions at one point do not
+/// touch ([`super::apply`] orders them, deeper indentation first) unless they start
+/// with the same key at the same indentation: both would add it.
 fn touch(a: &Edit, b: &Edit) -> bool {
+    let first_key = |e: &Edit| {
+        let line = e.content.trim_start_matches('\n');
+        let line = line.split('\n').next().unwrap_or_default();
+        line.split_once(':')
+            .map_or(line, |(key, _)| key)
+            .to_string()
+    };
+    let insertions_at_one_point = a.start == a.end && b.start == b.end && a.start == b.start;
+    if insertions_at_one_point {
+        return first_key(a) == first_key(b);
+    }
     a.start <= b.end && b.start <= a.end
+}
+
+/// The edits a round has taken, by start: disjoint, so an edit touches one of them
+/// only if it touches the last that starts at or before its end, or one that starts
+/// exactly at its end.
+#[derive(Default)]
+struct Taken(std::collections::BTreeMap<usize, Vec<Edit>>);
+
+impl Taken {
+    fn touches(&self, e: &Edit) -> bool {
+        self.0
+            .range(..=e.end)
+            .next_back()
+            .into_iter()
+            .chain(self.0.range(..e.start).next_back())
+            .flat_map(|(_, edits)| edits)
+            .any(|t| touch(e, t))
+    }
+
+    fn insert(&mut self, e: &Edit) {
+        self.0.entry(e.start).or_default().push(e.clone());
+    }
 }
 
 /// Applies the fixes of `text`'s findings, safe ones (and unsafe ones when
@@ -65,7 +100,7 @@ pub fn fix_text(
             break;
         }
         let mut chosen: Vec<(Applied, &[Edit])> = Vec::new();
-        let mut taken: Vec<&Edit> = Vec::new();
+        let mut taken = Taken::default();
         for f in &report.findings {
             let Some(fix) = &f.fix else { continue };
             let key = (
@@ -78,11 +113,11 @@ pub fn fix_text(
                 || !allowed(fix.applicability)
                 || fix.edits.is_empty()
                 || broken.contains(&key)
-                || fix.edits.iter().any(|e| taken.iter().any(|t| touch(e, t)))
+                || fix.edits.iter().any(|e| taken.touches(e))
             {
                 continue;
             }
-            taken.extend(&fix.edits);
+            fix.edits.iter().for_each(|e| taken.insert(e));
             chosen.push((
                 Applied {
                     code: key.0,
@@ -102,15 +137,39 @@ pub fn fix_text(
             applied.extend(chosen.into_iter().map(|(a, _)| a));
             continue;
         }
-        // Some fix of the round breaks the file: try the first alone.
-        let (first, first_edits) = &chosen[0];
-        let alone = apply(&text, first_edits);
-        if lint_source(SourceFile::new(path, alone.clone()), limits).valid {
-            text = alone;
-            applied.push(first.clone());
-        } else {
-            broken.push((first.code, first.subject.clone(), first.description.clone()));
+        // Some fixes of the round break the file together or alone: keep the largest
+        // halves that do not (a few lints for a few bad fixes), leave the rest to the
+        // next round, and never retry a fix that breaks the file on its own.
+        let ok = |indices: &[usize]| {
+            let edits: Vec<Edit> = indices
+                .iter()
+                .flat_map(|&i| chosen[i].1.iter().cloned())
+                .collect();
+            lint_source(SourceFile::new(path, apply(&text, &edits)), limits).valid
+        };
+        let mut kept: Vec<usize> = Vec::new();
+        let mut pending: Vec<Vec<usize>> = vec![(0..chosen.len()).collect()];
+        while let Some(part) = pending.pop() {
+            let mut with: Vec<usize> = kept.clone();
+            with.extend(&part);
+            if ok(&with) {
+                kept = with;
+            } else if part.len() > 1 {
+                let (left, right) = part.split_at(part.len() / 2);
+                pending.push(right.to_vec());
+                pending.push(left.to_vec());
+            } else if !ok(&part) {
+                let a = &chosen[part[0]].0;
+                broken.push((a.code, a.subject.clone(), a.description.clone()));
+            }
         }
+        kept.sort_unstable();
+        let edits: Vec<Edit> = kept
+            .iter()
+            .flat_map(|&i| chosen[i].1.iter().cloned())
+            .collect();
+        text = apply(&text, &edits);
+        applied.extend(kept.iter().map(|&i| chosen[i].0.clone()));
     }
     Fixed {
         text,

@@ -40,10 +40,16 @@ pub enum Applicability {
 }
 
 /// Applies non-overlapping `edits` (any order) to `text`. Overlapping edits are a bug
-/// of the caller: the later one is skipped.
+/// of the caller: the later one is skipped. Insertions at one point go deeper
+/// indentation first: where a mapping ends, so may the one that holds it, and the
+/// inner one's new lines must come before the outer one's.
 pub fn apply(text: &str, edits: &[Edit]) -> String {
+    let indent = |e: &Edit| {
+        let first = e.content.trim_start_matches('\n');
+        first.len() - first.trim_start_matches(' ').len()
+    };
     let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by_key(|e| (e.start, e.end));
+    sorted.sort_by_key(|e| (e.start, e.end, std::cmp::Reverse(indent(e))));
     let mut out = String::with_capacity(text.len() + 256);
     let mut at = 0;
     for e in sorted {
