@@ -158,11 +158,17 @@ pub fn fix_files(
 ) -> Result<Vec<FileFix>, String> {
     let per_file = PerFile::new(config);
     let mut done = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
     for (report, real) in files.iter_mut().zip(paths) {
         let path = report.source.path.clone();
         let Some(real) = real.as_deref().filter(|p| p.is_file()) else {
             continue;
         };
+        // One file named twice (`t.yml ./t.yml`) is fixed once.
+        if seen.iter().any(|s| safe_write::same_file(s, real)) {
+            continue;
+        }
+        seen.push(real.to_path_buf());
         let has_fix = report
             .findings
             .iter()
@@ -178,6 +184,12 @@ pub fn fix_files(
         }
         let old = report.source.text.clone();
         if write {
+            // The new file replaces the old by a rename, which the file's own
+            // permissions do not stop: ask them first.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(real)
+                .map_err(|e| format!("cannot write the fixes to `{path}`: {e}"))?;
             safe_write::write_atomic(real, fixed.text.as_bytes())
                 .map_err(|e| format!("cannot write the fixes to `{path}`: {e}"))?;
             let mut after = lint::lint_source(

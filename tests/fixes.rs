@@ -317,3 +317,115 @@ fn sarif_fixes_applied_as_sarif_defines_give_what_fix_writes() {
     }
     assert!(compared >= 15, "only {compared} fixes compared");
 }
+
+const SMALL: &str = "version: 1\nname: t\nhosts:\n  h1: {}\ncomponents:\n  users:\n    kind: client\n  web:\n    kind: web_server\n    host: h1\nlinks:\n  - { from: users, to: web, protocol: http, port: 80 }\n";
+
+#[test]
+fn a_file_named_twice_is_fixed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.topology.yml", SMALL);
+    let o = infra_lint_in(
+        dir.path(),
+        &[
+            "--diff",
+            "--unsafe-fixes",
+            "t.topology.yml",
+            "./t.topology.yml",
+        ],
+    );
+    let patch = stdout(&o);
+    assert_eq!(patch.matches("--- a/").count(), 1, "{patch}");
+    assert!(stderr(&o).contains("would change 1 file"), "{}", stderr(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_does_not_replace_a_file_it_may_not_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.topology.yml", SMALL);
+    let path = dir.path().join("t.topology.yml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    // Root may write anything: the check is then moot.
+    if std::fs::OpenOptions::new().write(true).open(&path).is_ok() {
+        return;
+    }
+    let o = infra_lint_in(dir.path(), &["--fix", "--unsafe-fixes", "t.topology.yml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot write the fixes"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(dir.path(), "t.topology.yml"), SMALL);
+}
+
+#[test]
+fn a_diff_of_a_file_with_a_space_in_its_name_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "my shop.topology.yml";
+    write(dir.path(), name, SMALL);
+    let o = infra_lint_in(dir.path(), &["--diff", "--unsafe-fixes", name]);
+    let patch = stdout(&o);
+    assert!(patch.starts_with(&format!("--- a/{name}\t\n")), "{patch}");
+    let fixed = dir.path().join("fixed");
+    std::fs::create_dir(&fixed).unwrap();
+    write(&fixed, name, SMALL);
+    infra_lint_in(&fixed, &["--fix", "--unsafe-fixes", "--quiet", name]);
+    let mut apply = std::process::Command::new("patch")
+        .args(["-p1", "--quiet", "--batch"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("patch(1) is installed");
+    use std::io::Write;
+    apply
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(patch.as_bytes())
+        .unwrap();
+    assert!(apply.wait().unwrap().success());
+    assert_eq!(read(dir.path(), name), read(&fixed, name));
+}
+
+#[test]
+fn fixes_name_ids_that_fit_and_do_not_clash() {
+    // 63-character ids (the longest allowed): a fix's `-2` copies are cut to fit.
+    let host = "h".repeat(63);
+    let web = "w".repeat(63);
+    let text = SMALL
+        .replace("h1", &host)
+        .replace("  web:", &format!("  {web}:"))
+        .replace("to: web", &format!("to: {web}"));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.topology.yml", &text);
+    let o = infra_lint_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--format",
+            "json",
+            "t.topology.yml",
+        ],
+    );
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    let after = read(dir.path(), "t.topology.yml");
+    assert!(after.contains(&format!("{}-2", &web[..61])), "{after}");
+    // A zone named `users`: the client the fix adds is called something else.
+    let text = "version: 1\nname: t\nzones:\n  users: { trust: private }\ncomponents:\n  app: { kind: app_server }\n";
+    write(dir.path(), "z.topology.yml", text);
+    let o = infra_lint_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            "GR002",
+            "z.topology.yml",
+        ],
+    );
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(read(dir.path(), "z.topology.yml").contains("users-2:"));
+}

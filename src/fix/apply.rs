@@ -179,15 +179,48 @@ pub fn fix_text(
 }
 
 /// A unified diff from `old` to `new` for `path`, as `patch -p1` and `git apply` take
-/// it (`a/PATH`, `b/PATH`); empty when they are equal.
+/// it (`a/PATH`, `b/PATH`); empty when they are equal. A name with a space ends with a
+/// tab, and one with a quote, a backslash or a control character is quoted C-style, as
+/// git writes them, so that no file name can end a header line or forge another.
 pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
     }
     let path = path.trim_start_matches("./");
+    let name = |side: &str| {
+        let name = format!("{side}/{path}");
+        if name
+            .chars()
+            .any(|c| c.is_control() || c == '"' || c == '\\')
+        {
+            let mut quoted = String::from("\"");
+            for c in name.chars() {
+                match c {
+                    '"' => quoted.push_str("\\\""),
+                    '\\' => quoted.push_str("\\\\"),
+                    '\n' => quoted.push_str("\\n"),
+                    '\t' => quoted.push_str("\\t"),
+                    '\r' => quoted.push_str("\\r"),
+                    c if c.is_control() => {
+                        let mut buf = [0; 4];
+                        for b in c.encode_utf8(&mut buf).bytes() {
+                            quoted.push_str(&format!("\\{b:03o}"));
+                        }
+                    }
+                    c => quoted.push(c),
+                }
+            }
+            quoted.push('"');
+            quoted
+        } else if name.contains(' ') {
+            format!("{name}\t")
+        } else {
+            name
+        }
+    };
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .header(&name("a"), &name("b"))
         .to_string()
 }

@@ -73,21 +73,42 @@ pub fn merge_yaml(a: &str, b: &str) -> String {
     }
 }
 
-/// Plans the edits of every finding's fix against the file. A fix that cannot become
+/// Plans the edits of every finding's fix against the file, whose events the reader
+/// kept as `marks` (without them, the file is parsed again). A fix that cannot become
 /// edits (its path goes through an anchor or alias) keeps its YAML, with no edits and
 /// applicability `none`.
-pub fn attach_edits(source: &SourceFile, findings: &mut [Finding]) {
+pub fn attach_edits(
+    source: &SourceFile,
+    marks: Option<&crate::yaml::Marks>,
+    findings: &mut [Finding],
+) {
     if !findings.iter().any(|f| f.fix.is_some()) {
         return;
     }
-    let root = tree::build(source).ok();
+    let root = match marks {
+        Some(marks) => tree::build_from_marks(source, marks),
+        None => tree::build(source),
+    }
+    .ok();
+    // A file whose lines end in CRLF gets CRLF lines.
+    let crlf = source
+        .text
+        .find('\n')
+        .is_some_and(|i| source.text[..i].ends_with('\r'));
     for f in findings {
         let Some(fix) = &mut f.fix else { continue };
         if fix.applicability == Applicability::None {
             continue;
         }
         match root.as_ref().map(|r| plan::plan(source, r, &fix.yaml)) {
-            Some(Ok(edits)) if !edits.is_empty() => fix.edits = edits,
+            Some(Ok(mut edits)) if !edits.is_empty() => {
+                if crlf {
+                    for e in &mut edits {
+                        e.content = e.content.replace('\n', "\r\n");
+                    }
+                }
+                fix.edits = edits;
+            }
             _ => {
                 fix.edits.clear();
                 fix.applicability = Applicability::None;

@@ -70,11 +70,23 @@ impl Planner<'_> {
     }
 
     /// Where a new line after the content ending at `end` goes, and whether a line
-    /// break must come first (the file does not end with one).
-    fn line_after(&self, end: usize) -> (usize, bool) {
-        match self.text[end..].find('\n') {
-            Some(i) => (end + i + 1, false),
-            None => (self.text.len(), true),
+    /// break must come first (the file does not end with one). Comment lines after it
+    /// indented deeper than the new line's `indent` belong to what ends there: the new
+    /// line goes after them.
+    fn line_after(&self, end: usize, indent: usize) -> (usize, bool) {
+        let Some(i) = self.text[end..].find('\n') else {
+            return (self.text.len(), true);
+        };
+        let mut at = end + i + 1;
+        loop {
+            let rest = &self.text[at..];
+            let line = rest.split('\n').next().unwrap_or_default();
+            let body = line.trim_start_matches(' ');
+            let deeper = line.len() - body.len() > indent;
+            match rest.find('\n') {
+                Some(n) if deeper && body.starts_with('#') => at += n + 1,
+                _ => return (at, false),
+            }
         }
     }
 
@@ -88,7 +100,7 @@ impl Planner<'_> {
         for entry in &add.items {
             let (key, value) = entry;
             let here = format!("{path}.{}", key.text);
-            match into.items.iter().find(|(k, _)| k.text == key.text) {
+            match into.entry(&key.text) {
                 None => new_entries.push(entry),
                 Some((fk, fv)) => self.merge_value(fk, fv, value, !into.flow, &here)?,
             }
@@ -112,7 +124,7 @@ impl Planner<'_> {
                 .items
                 .first()
                 .map_or(0, |(k, _)| self.column(k.span.start as usize));
-            let (at, newline_first) = self.line_after(into.end);
+            let (at, newline_first) = self.line_after(into.end, indent);
             let mut content = String::new();
             if newline_first {
                 content.push('\n');
@@ -149,7 +161,7 @@ impl Planner<'_> {
                     content: ":".into(),
                 });
                 let indent = self.column(key.span.start as usize) + 2;
-                let (at, newline_first) = self.line_after(m.end);
+                let (at, newline_first) = self.line_after(m.end, indent);
                 let mut content = String::new();
                 if newline_first {
                     content.push('\n');
@@ -182,6 +194,12 @@ impl Planner<'_> {
                 self.insert(key.span.end as usize + 1, block_value(add, indent));
                 Ok(())
             }
+            // The value the fix wants is there already (perhaps quoted otherwise).
+            (Node::Scalar { value: have, .. }, Node::Scalar { value: want, .. })
+                if have == want =>
+            {
+                Ok(())
+            }
             (Node::Scalar { span, .. }, Node::Scalar { .. }) => {
                 self.edits.push(Edit {
                     start: span.start as usize,
@@ -206,39 +224,40 @@ impl Planner<'_> {
         add: &Collection<Node>,
         path: &str,
     ) -> Result<(), PlanError> {
-        let have: Vec<String> = into.items.iter().map(flow).collect();
+        // Items are found by their signature: a mapping of a list with an identity by
+        // its identity, an alias or anchored item as such, anything else as written.
+        let id = identity(key);
+        let signature = |item: &Node| -> Option<String> {
+            match (item, id) {
+                (Node::Map(m), Some(id)) => identity_of(m, id),
+                (Node::Opaque(_), _) => Some(OPAQUE.into()),
+                (other, _) => Some(format!("={}", flow(other))),
+            }
+        };
         let mut new: Vec<String> = Vec::new();
         for (n, item) in add.items.iter().enumerate() {
-            let mut same = None;
-            if let (Node::Map(a), Some(id)) = (item, identity(key)) {
-                for existing in &into.items {
-                    match existing {
-                        Node::Map(e) if same_identity(e, a, id) => {
-                            same = Some(Ok((e, a)));
-                            break;
-                        }
-                        // Inside an alias, an item cannot be told apart.
-                        Node::Opaque(_) => {
-                            same = Some(Err(()));
-                            break;
-                        }
-                        _ => {}
+            if let (Node::Map(a), Some(id)) = (item, id) {
+                let found = identity_of(a, id).and_then(|sig| into.position(&sig, signature));
+                match found {
+                    Some(i) => {
+                        let Node::Map(existing) = &into.items[i] else {
+                            unreachable!("an identity is a mapping's")
+                        };
+                        self.merge_map(existing, a, &format!("{path}[{n}]"))?;
+                        continue;
                     }
+                    // Inside an alias, an item cannot be told apart.
+                    None if into.position(OPAQUE, signature).is_some() => {
+                        return Err(PlanError::Conflict(format!(
+                            "{path} holds an alias or anchored item"
+                        )));
+                    }
+                    None => {}
                 }
             }
-            match same {
-                Some(Ok((existing, a))) => self.merge_map(existing, a, &format!("{path}[{n}]"))?,
-                Some(Err(())) => {
-                    return Err(PlanError::Conflict(format!(
-                        "{path} holds an alias or anchored item"
-                    )));
-                }
-                None => {
-                    let text = flow(item);
-                    if !have.contains(&text) && !new.contains(&text) {
-                        new.push(text);
-                    }
-                }
+            let text = flow(item);
+            if into.position(&format!("={text}"), signature).is_none() && !new.contains(&text) {
+                new.push(text);
             }
         }
         if new.is_empty() {
@@ -255,7 +274,7 @@ impl Planner<'_> {
             let first = into.items.first().map_or(into.start, Node::start);
             let dash = self.text[..first].rfind('-').unwrap_or(first);
             let indent = self.column(dash);
-            let (at, newline_first) = self.line_after(into.end);
+            let (at, newline_first) = self.line_after(into.end, indent);
             let mut content = String::new();
             if newline_first {
                 content.push('\n');
@@ -281,21 +300,22 @@ fn identity(list: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-fn same_identity(
-    file: &Collection<(Key, Node)>,
-    fix: &Collection<(Key, Node)>,
-    id: &[&str],
-) -> bool {
-    let value = |m: &Collection<(Key, Node)>, key: &str| {
-        m.items
-            .iter()
-            .find(|(k, _)| k.text == key)
-            .map(|(_, v)| flow(v))
-    };
-    id.iter().all(|k| {
-        let v = value(fix, k);
-        v.is_some() && v == value(file, k)
-    })
+/// The signature of an alias or anchored list item.
+const OPAQUE: &str = "\0opaque";
+
+/// A mapping's identity in a list (see [`identity`]): its identity keys' values, when
+/// it has them all.
+fn identity_of(m: &Collection<(Key, Node)>, id: &[&str]) -> Option<String> {
+    let mut sig = String::from("#");
+    for key in id {
+        match m.items.iter().find(|(k, _)| k.text == *key)? {
+            // `web` and `"web"` are one id.
+            (_, Node::Scalar { value, .. }) => sig.push_str(value),
+            (_, v) => sig.push_str(&flow(v)),
+        }
+        sig.push('\0');
+    }
+    Some(sig)
 }
 
 /// A node of the fix in flow style, on one line.
@@ -305,7 +325,7 @@ fn flow(node: &Node) -> String {
         // quoted as YAML needs.
         Node::Scalar {
             value, plain: true, ..
-        } => value.clone(),
+        } => value.to_string(),
         Node::Scalar { value, .. } => quote::scalar(value).into_owned(),
         Node::Map(m) if m.items.is_empty() => "{}".into(),
         Node::Map(m) => {

@@ -111,7 +111,7 @@ pub fn ids(yaml: &str) -> String {
         match node {
             Node::Map(m) => {
                 for (k, v) in &m.items {
-                    if REFERENCE_KEYS.contains(&k.text.as_str()) {
+                    if REFERENCE_KEYS.contains(&&*k.text) {
                         match v {
                             Node::Scalar {
                                 value,
@@ -142,7 +142,7 @@ pub fn ids(yaml: &str) -> String {
         }
     }
     for (key, value) in &root.items {
-        if let (true, Node::Map(section)) = (ID_SECTIONS.contains(&key.text.as_str()), value) {
+        if let (true, Node::Map(section)) = (ID_SECTIONS.contains(&&*key.text), value) {
             for (id, _) in &section.items {
                 if !yaml[id.span.start as usize..].starts_with(['"', '\'']) {
                     quote(&id.text, id.span);

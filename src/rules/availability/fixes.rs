@@ -4,10 +4,21 @@ use super::*;
 use crate::analysis::Context;
 use crate::model::{ComponentDef, ComponentId, LinkOrigin, Model};
 
+/// Longest id the format allows.
+const MAX_ID: usize = 63;
+
+/// `base-n`, with `base` cut so that the id fits the format's 63 characters (ids are
+/// ASCII, so bytes are characters).
+fn numbered(base: &str, n: usize) -> String {
+    let suffix = format!("-{n}");
+    let keep = base.len().min(MAX_ID - suffix.len());
+    format!("{}{suffix}", &base[..keep])
+}
+
 /// An id not yet used, for fixes that add something: `base-2`, `base-3`...
 pub(super) fn fresh_id(model: &Model, base: &str) -> String {
     (2..)
-        .map(|n| format!("{base}-{n}"))
+        .map(|n| numbered(base, n))
         .find(|c| model.lookup(c).is_none())
         .expect("some suffix is free")
 }
@@ -15,7 +26,7 @@ pub(super) fn fresh_id(model: &Model, base: &str) -> String {
 /// `count` distinct ids not yet used: `base-2`, `base-3`...
 pub(super) fn fresh_ids(model: &Model, base: &str, count: usize) -> Vec<String> {
     (2..)
-        .map(|n| format!("{base}-{n}"))
+        .map(|n| numbered(base, n))
         .filter(|c| model.lookup(c).is_none())
         .take(count)
         .collect()
@@ -180,7 +191,7 @@ pub(super) fn sync_replica_fix(model: &Model, c: &ComponentDef) -> (String, Stri
 
 /// `base` itself when it is free, else a fresh variant of it.
 pub(crate) fn free_id(model: &Model, base: &str) -> String {
-    if model.lookup(base).is_none() {
+    if base.len() <= MAX_ID && model.lookup(base).is_none() {
         base.to_string()
     } else {
         fresh_id(model, base)

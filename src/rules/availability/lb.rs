@@ -290,7 +290,8 @@ pub(super) fn peers_without_failover(cx: &Context, out: &mut Vec<Finding>) {
         for p in &peers {
             f = f.subject(p.clone());
         }
-        out.push(f.safe_fix(
+        // VRRP, DNS or anycast is the user's choice: not applied without asking.
+        out.push(f.fix(
             "take over through a shared virtual IP (keepalived/VRRP)",
             format!("components:\n  {}:\n    failover: vrrp\n", c.id.value),
         ));
