@@ -75,6 +75,9 @@ pub struct Fix {
     pub edits: Vec<crate::fix::Edit>,
     /// The YAML to add or change, as a fragment of a topology.
     pub yaml: String,
+    /// List items the fix deletes (where each is written): a link replaced by another.
+    #[serde(skip)]
+    pub remove: Vec<Span>,
 }
 
 /// One thing a rule found in one file.
@@ -149,6 +152,7 @@ impl Finding {
             applicability: crate::fix::Applicability::Unsafe,
             edits: Vec::new(),
             yaml: crate::fix::quote::ids(&yaml.into()),
+            remove: Vec::new(),
         });
         self
     }
@@ -161,6 +165,7 @@ impl Finding {
             applicability: crate::fix::Applicability::None,
             edits: Vec::new(),
             yaml: String::new(),
+            remove: Vec::new(),
         });
         self
     }
@@ -173,6 +178,14 @@ impl Finding {
             fix.applicability = crate::fix::Applicability::Safe;
         }
         f
+    }
+
+    /// Makes the fix also delete the list item written at `span` (a link).
+    pub fn removing(mut self, span: Span) -> Finding {
+        if let Some(fix) = &mut self.fix {
+            fix.remove.push(span);
+        }
+        self
     }
 
     /// Adds a subject id.

@@ -100,7 +100,19 @@ pub fn attach_edits(
         if fix.applicability == Applicability::None {
             continue;
         }
-        match root.as_ref().map(|r| plan::plan(source, r, &fix.yaml)) {
+        let planned = root.as_ref().map(|r| {
+            let mut edits = if fix.yaml.is_empty() {
+                Vec::new()
+            } else {
+                plan::plan(source, r, &fix.yaml)?
+            };
+            for span in &fix.remove {
+                edits.push(plan::remove_item(source, r, *span)?);
+            }
+            edits.sort_by_key(|e| (e.start, e.end));
+            Ok::<_, plan::PlanError>(edits)
+        });
+        match planned {
             Some(Ok(mut edits)) if !edits.is_empty() => {
                 if crlf {
                     for e in &mut edits {

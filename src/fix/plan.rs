@@ -49,6 +49,57 @@ pub fn plan(file: &SourceFile, root: &Node, fix: &str) -> Result<Vec<Edit>, Plan
     Ok(merged)
 }
 
+/// The edit that deletes the item of the top-level `links` list written at `span`:
+/// its whole line in a block list (when nothing else is on it), or the item and one
+/// comma in a flow list.
+pub fn remove_item(
+    file: &SourceFile,
+    root: &Node,
+    span: crate::source::Span,
+) -> Result<Edit, PlanError> {
+    let conflict = |why: &str| PlanError::Conflict(why.to_string());
+    let Some(Node::Seq(links)) = root.get("links") else {
+        return Err(conflict("no links list"));
+    };
+    let i = links
+        .items
+        .binary_search_by_key(&(span.start as usize), Node::start)
+        .map_err(|_| conflict("the link is not an item of the links list"))?;
+    let item = &links.items[i];
+    if matches!(item, Node::Opaque(_)) {
+        return Err(conflict("the link is an alias or anchored"));
+    }
+    let text = &file.text;
+    if links.flow {
+        let (start, end) = match (links.items.get(i + 1), i.checked_sub(1)) {
+            (Some(next), _) => (item.start(), next.start()),
+            (None, Some(prev)) => (links.items[prev].end(), item.end()),
+            (None, None) => (item.start(), item.end()),
+        };
+        return Ok(Edit {
+            start,
+            end,
+            content: String::new(),
+        });
+    }
+    let dash = text[..item.start()]
+        .rfind('-')
+        .ok_or_else(|| conflict("no dash"))?;
+    let line_start = text[..dash].rfind('\n').map_or(0, |n| n + 1);
+    let line_end = text[item.end()..]
+        .find('\n')
+        .map_or(text.len(), |n| item.end() + n + 1);
+    let after = text[item.end()..line_end].trim();
+    if !text[line_start..dash].trim().is_empty() || !(after.is_empty() || after.starts_with('#')) {
+        return Err(conflict("the link shares its lines"));
+    }
+    Ok(Edit {
+        start: line_start,
+        end: line_end,
+        content: String::new(),
+    })
+}
+
 struct Planner<'a> {
     text: &'a str,
     edits: Vec<Edit>,
