@@ -19,15 +19,16 @@ use infra_lint::lint::{FileReport, LintOptions, TEST_TODAY, analyse, lint_path, 
 use infra_lint::model::{Document, validate_with};
 use infra_lint::output::{self, Format, HumanOptions, Run};
 use infra_lint::source::SourceFile;
-use infra_lint::yaml::from_source;
+use infra_lint::yaml::from_source_marked;
 
-const STAGES: [&str; 7] = [
+const STAGES: [&str; 8] = [
     "read",
     "parse",
     "validate",
     "graph",
     "availability",
     "rules",
+    "fix edits",
     "render json",
 ];
 
@@ -109,7 +110,7 @@ fn stages(path: &Path) {
     let text = std::fs::read_to_string(path).expect("read");
     let source = SourceFile::new(path.to_string_lossy(), text);
     lap(&mut times);
-    let (doc, errors) = from_source::<Document>(&source, Default::default());
+    let (doc, errors, marks) = from_source_marked::<Document>(&source, Default::default());
     assert!(errors.is_empty(), "{:?}", errors.first());
     lap(&mut times);
     let options = options();
@@ -123,6 +124,8 @@ fn stages(path: &Path) {
     lap(&mut times);
     let mut findings = run_checks(&analysed, &options.rules.enabled, 2);
     infra_lint::suppress::apply(&model, &mut findings, &options.rules, options.today);
+    lap(&mut times);
+    infra_lint::fix::attach_edits(&source, Some(&marks), &mut findings);
     lap(&mut times);
     let count = render_json(FileReport {
         source,

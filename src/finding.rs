@@ -75,6 +75,9 @@ pub struct Fix {
     pub edits: Vec<crate::fix::Edit>,
     /// The YAML to add or change, as a fragment of a topology.
     pub yaml: String,
+    /// List items the fix deletes (where each is written): a link replaced by another.
+    #[serde(skip)]
+    pub remove: Vec<Span>,
 }
 
 /// One thing a rule found in one file.
@@ -148,7 +151,21 @@ impl Finding {
             description: description.into(),
             applicability: crate::fix::Applicability::Unsafe,
             edits: Vec::new(),
-            yaml: yaml.into(),
+            yaml: crate::fix::quote::ids(&yaml.into()),
+            remove: Vec::new(),
+        });
+        self
+    }
+
+    /// Adds a fix no edit can say (a choice of design, or another finding's fix to
+    /// apply first): shown, never applied.
+    pub fn prose_fix(mut self, description: impl Into<String>) -> Finding {
+        self.fix = Some(Fix {
+            description: description.into(),
+            applicability: crate::fix::Applicability::None,
+            edits: Vec::new(),
+            yaml: String::new(),
+            remove: Vec::new(),
         });
         self
     }
@@ -161,6 +178,14 @@ impl Finding {
             fix.applicability = crate::fix::Applicability::Safe;
         }
         f
+    }
+
+    /// Makes the fix also delete the list item written at `span` (a link).
+    pub fn removing(mut self, span: Span) -> Finding {
+        if let Some(fix) = &mut self.fix {
+            fix.remove.push(span);
+        }
+        self
     }
 
     /// Adds a subject id.

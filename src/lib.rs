@@ -80,16 +80,7 @@ pub fn lint_inputs(
     limits: &LintOptions,
     config: &config::Config,
 ) -> Vec<FileReport> {
-    let per_file: Vec<(globset::GlobMatcher, &[String])> = config
-        .per_file_ignores
-        .iter()
-        .filter_map(|(glob, selectors)| {
-            Some((
-                globset::Glob::new(glob).ok()?.compile_matcher(),
-                selectors.as_slice(),
-            ))
-        })
-        .collect();
+    let per_file = PerFile::new(config);
     inputs
         .into_iter()
         .map(|input| {
@@ -97,20 +88,125 @@ pub fn lint_inputs(
                 discover::Input::File(path, display) => lint::lint_path(&path, &display, limits),
                 discover::Input::Error(path, why) => FileReport::unreadable(path, why, None),
             };
-            let ignored: Vec<&String> = per_file
-                .iter()
-                .filter(|(m, _)| m.is_match(&report.source.path))
-                .flat_map(|(_, selectors)| selectors.iter())
-                .collect();
-            if !ignored.is_empty() {
-                report.findings.retain(|f| {
-                    f.rule.category == rules::Category::Input
-                        || !ignored.iter().any(|s| config::selects(s, f.rule))
-                });
-            }
+            per_file.apply(&mut report);
             report
         })
         .collect()
+}
+
+/// A configuration's per-file ignores, compiled once.
+struct PerFile<'a>(Vec<(globset::GlobMatcher, &'a [String])>);
+
+impl<'a> PerFile<'a> {
+    fn new(config: &'a config::Config) -> Self {
+        PerFile(
+            config
+                .per_file_ignores
+                .iter()
+                .filter_map(|(glob, selectors)| {
+                    Some((
+                        globset::Glob::new(glob).ok()?.compile_matcher(),
+                        selectors.as_slice(),
+                    ))
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether the per-file ignores drop `f` from the file at `path`.
+    fn ignores(&self, path: &str, f: &finding::Finding) -> bool {
+        f.rule.category != rules::Category::Input
+            && self
+                .0
+                .iter()
+                .filter(|(m, _)| m.is_match(path))
+                .flat_map(|(_, selectors)| selectors.iter())
+                .any(|s| config::selects(s, f.rule))
+    }
+
+    fn apply(&self, report: &mut FileReport) {
+        let path = report.source.path.clone();
+        report.findings.retain(|f| !self.ignores(&path, f));
+    }
+}
+
+/// What `--fix` or `--diff` did to one file.
+#[derive(Debug)]
+pub struct FileFix {
+    /// The file, as reported.
+    pub path: String,
+    /// Its text before.
+    pub old: String,
+    /// Its text after the fixes.
+    pub new: String,
+    /// The fixes applied.
+    pub applied: Vec<fix::apply::Applied>,
+}
+
+/// Applies the fixes of every valid file among `files` (safe ones, and unsafe ones
+/// with `unsafe_fixes`), honouring the configuration's per-file ignores. With `write`,
+/// each changed file is replaced atomically and its report becomes the fixed file's;
+/// without, nothing is written (`--diff`). `paths` holds, for each of `files`, the
+/// path it was read from (None for one that could not be read): only those are fixed.
+pub fn fix_files(
+    files: &mut [FileReport],
+    paths: &[Option<PathBuf>],
+    limits: &LintOptions,
+    config: &config::Config,
+    unsafe_fixes: bool,
+    write: bool,
+) -> Result<Vec<FileFix>, String> {
+    let per_file = PerFile::new(config);
+    let mut done = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for (report, real) in files.iter_mut().zip(paths) {
+        let path = report.source.path.clone();
+        let Some(real) = real.as_deref().filter(|p| p.is_file()) else {
+            continue;
+        };
+        // One file named twice (`t.yml ./t.yml`) is fixed once.
+        if seen.iter().any(|s| safe_write::same_file(s, real)) {
+            continue;
+        }
+        seen.push(real.to_path_buf());
+        let has_fix = report
+            .findings
+            .iter()
+            .any(|f| f.suppressed.is_none() && f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()));
+        if !report.valid || !has_fix {
+            continue;
+        }
+        let fixed = fix::apply::fix_text(&path, &report.source.text, limits, unsafe_fixes, &|f| {
+            per_file.ignores(&path, f)
+        });
+        if fixed.applied.is_empty() {
+            continue;
+        }
+        let old = report.source.text.clone();
+        if write {
+            // The new file replaces the old by a rename, which the file's own
+            // permissions do not stop: ask them first.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(real)
+                .map_err(|e| format!("cannot write the fixes to `{path}`: {e}"))?;
+            safe_write::write_atomic(real, fixed.text.as_bytes())
+                .map_err(|e| format!("cannot write the fixes to `{path}`: {e}"))?;
+            let mut after = lint::lint_source(
+                source::SourceFile::new(path.clone(), fixed.text.clone()),
+                limits,
+            );
+            per_file.apply(&mut after);
+            *report = after;
+        }
+        done.push(FileFix {
+            path,
+            old,
+            new: fixed.text,
+            applied: fixed.applied,
+        });
+    }
+    Ok(done)
 }
 
 /// The exit code of a run: 2 when a file is not a valid topology, 1 when a finding is

@@ -248,7 +248,30 @@ fn input_finding(e: yaml::Error) -> Finding {
 
 /// Reads and validates one file's text: the model, or every input error in it.
 pub fn load_model(source: &SourceFile, limits: &LintOptions) -> Result<model::Model, Vec<Finding>> {
-    let (document, errors) = yaml::from_source::<Document>(source, limits.yaml);
+    load(source, limits, false).0
+}
+
+/// [`load_model`], keeping the file's events as the reader met them when `marked`.
+fn load(
+    source: &SourceFile,
+    limits: &LintOptions,
+    marked: bool,
+) -> (Result<model::Model, Vec<Finding>>, yaml::Marks) {
+    let (document, errors, marks) = if marked {
+        yaml::from_source_marked::<Document>(source, limits.yaml)
+    } else {
+        let (document, errors) = yaml::from_source::<Document>(source, limits.yaml);
+        (document, errors, yaml::Marks::default())
+    };
+    (load_document(source, limits, document, errors), marks)
+}
+
+fn load_document(
+    source: &SourceFile,
+    limits: &LintOptions,
+    document: Option<Document>,
+    errors: Vec<yaml::Error>,
+) -> Result<model::Model, Vec<Finding>> {
     let mut findings: Vec<Finding> = errors.into_iter().map(input_finding).collect();
     let fatal = findings.iter().any(|f| f.rule.code == input::IL001.code);
     if let Some(doc) = document
@@ -475,7 +498,8 @@ fn sort(findings: &mut [Finding]) {
 
 /// Lints one file's text.
 pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
-    let model = match load_model(&source, limits) {
+    let (model, marks) = load(&source, limits, true);
+    let model = match model {
         Ok(model) => model,
         Err(findings) => {
             return FileReport {
@@ -508,7 +532,7 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
     };
     sort(&mut findings);
     if valid {
-        crate::fix::attach_edits(&source, &mut findings);
+        crate::fix::attach_edits(&source, Some(&marks), &mut findings);
     }
     FileReport {
         source,

@@ -139,6 +139,20 @@ struct CheckArgs {
     /// Counts per rule instead of findings.
     #[arg(long)]
     statistics: bool,
+    /// Apply the safe fixes to the files, then report what is left.
+    #[arg(long)]
+    fix: bool,
+    /// With --fix or --diff, apply the unsafe fixes too (they add machines, move
+    /// components, or state decisions).
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the fixes as a unified diff instead of applying them (exit 1 when there
+    /// is one); `patch -p1` and `git apply` take it.
+    #[arg(long)]
+    diff: bool,
+    /// With --fix, list the fixes applied.
+    #[arg(long)]
+    show_fixes: bool,
     /// Colour: auto honours NO_COLOR and non-terminal output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -503,7 +517,62 @@ fn check(args: CheckArgs) -> u8 {
             }
         }
     }
+    let read_from: Vec<Option<PathBuf>> = inputs
+        .iter()
+        .map(|input| match input {
+            infra_lint::discover::Input::File(path, _) => Some(path.clone()),
+            infra_lint::discover::Input::Error(..) => None,
+        })
+        .collect();
     let mut files = infra_lint::lint_inputs(inputs, &limits, &config);
+    if args.fix || args.diff {
+        let done = match infra_lint::fix_files(
+            &mut files,
+            &read_from,
+            &limits,
+            &config,
+            args.unsafe_fixes,
+            !args.diff,
+        ) {
+            Ok(done) => done,
+            Err(message) => {
+                eprintln!("infra-lint: {message}");
+                return 2;
+            }
+        };
+        let count: usize = done.iter().map(|d| d.applied.len()).sum();
+        if args.diff {
+            let mut patch = String::new();
+            for d in &done {
+                patch.push_str(&infra_lint::fix::apply::unified_diff(
+                    &d.path, &d.old, &d.new,
+                ));
+            }
+            if write_output(args.output.as_deref(), patch.as_bytes()) != 0 {
+                return 2;
+            }
+            eprintln!(
+                "infra-lint: {count} fix{} would change {} file{}",
+                if count == 1 { "" } else { "es" },
+                done.len(),
+                if done.len() == 1 { "" } else { "s" }
+            );
+            return u8::from(!done.is_empty());
+        }
+        if args.show_fixes {
+            for d in &done {
+                for a in &d.applied {
+                    eprintln!("  {}: {} {}: {}", d.path, a.code, a.subject, a.description);
+                }
+            }
+        }
+        eprintln!(
+            "infra-lint: applied {count} fix{} to {} file{}",
+            if count == 1 { "" } else { "es" },
+            done.len(),
+            if done.len() == 1 { "" } else { "s" }
+        );
+    }
     if let Some(path) = &args.baseline {
         match Baseline::load(path, limits.max_file_size) {
             Ok(baseline) => baseline.filter(&mut files),

@@ -98,6 +98,26 @@ impl SourceFile {
             .map_or(self.text.len(), |(b, _)| base as usize + b)
     }
 
+    /// Converts a byte offset to a character index (what SARIF's `charOffset` counts).
+    pub fn char_of_byte(&self, byte: usize) -> usize {
+        let byte = byte.min(self.text.len());
+        if self.ascii {
+            return byte;
+        }
+        let table = self.char_stride.get_or_init(|| {
+            self.text
+                .char_indices()
+                .step_by(STRIDE)
+                .map(|(b, _)| b as u32)
+                .collect()
+        });
+        let slot = table
+            .partition_point(|&b| b as usize <= byte)
+            .saturating_sub(1);
+        let base = table.get(slot).map_or(0, |&b| b as usize);
+        slot * STRIDE + self.text[base..byte].chars().count()
+    }
+
     fn line_starts(&self) -> &[u32] {
         self.line_starts.get_or_init(|| {
             // memchr scans a 400 MB file in a few tens of milliseconds.

@@ -5,28 +5,18 @@ use std::process::{Command, Output};
 
 use infra_lint::lint::TEST_TODAY;
 
-/// Lints (the default command) as of the tests' fixed date, so that no result depends
-/// on the day the tests run.
+mod common;
+use common::stdout;
+
+/// Lints (the default command) as of the tests' fixed date.
 fn infra_lint(args: &[&str]) -> Output {
-    let today = TEST_TODAY.to_string();
-    let mut all = vec!["--today", today.as_str()];
-    all.extend_from_slice(args);
-    run(&all)
+    common::infra_lint_in(Path::new("."), args)
 }
 
 /// Runs exactly `args`: for subcommands, and for the README's samples, which show the
-/// command a reader would type (system date on purpose: a sample whose output depends
-/// on the date says `--today` itself).
+/// command a reader would type.
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_infra-lint"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run infra-lint")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
+    common::run_in(Path::new("."), args)
 }
 
 fn json(args: &[&str]) -> (serde_json::Value, i32) {

@@ -158,19 +158,35 @@ fn sarif_of_the_examples_is_valid_and_has_what_code_scanning_needs() {
             r["relatedLocations"].as_array().map_or(0, Vec::len),
             f.related.len()
         );
-        if let Some(fix) = &f.fix {
-            let change = &r["fixes"][0]["artifactChanges"][0];
-            assert_eq!(
-                r["fixes"][0]["description"]["text"],
-                fix.description.as_str()
-            );
-            assert_eq!(
-                change["replacements"][0]["insertedContent"]["text"],
-                fix.yaml.as_str()
-            );
-            let deleted = &change["replacements"][0]["deletedRegion"];
-            assert_eq!(deleted["startLine"], deleted["endLine"]);
-            assert_eq!(deleted["startColumn"], deleted["endColumn"]);
+        match &f.fix {
+            Some(fix) if !fix.edits.is_empty() => {
+                assert_eq!(
+                    r["fixes"][0]["description"]["text"],
+                    fix.description.as_str()
+                );
+                let change = &r["fixes"][0]["artifactChanges"][0];
+                let replacements = change["replacements"].as_array().unwrap();
+                assert_eq!(replacements.len(), fix.edits.len());
+                let text = &file.source.text;
+                for (replacement, edit) in replacements.iter().zip(&fix.edits) {
+                    assert_eq!(
+                        replacement["insertedContent"]["text"],
+                        edit.content.as_str()
+                    );
+                    // Offsets in code points (the run's columnKind), counted here.
+                    let deleted = &replacement["deletedRegion"];
+                    assert_eq!(
+                        deleted["charOffset"],
+                        text[..edit.start].chars().count() as u64
+                    );
+                    assert_eq!(
+                        deleted["charLength"],
+                        text[edit.start..edit.end].chars().count() as u64
+                    );
+                }
+            }
+            // A fix no edit can say is no SARIF fix.
+            _ => assert!(r.get("fixes").is_none(), "{r}"),
         }
     }
 }
@@ -920,11 +936,16 @@ fn hostile_text_cannot_break_sarif_junit_github_or_gitlab() {
         .iter()
         .find(|r| r["ruleId"] == "SPOF001")
         .expect("the single load balancer");
+    // The user's string goes into the fix quoted as YAML needs.
+    let inserted: String = with_fix["fixes"][0]["artifactChanges"][0]["replacements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["insertedContent"]["text"].as_str().unwrap())
+        .collect();
     assert!(
-        with_fix["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("hap```roxy <script>x</script> | \"q\" %0A :: ] end")
+        inserted.contains(r#""hap```roxy <script>x</script> | \"q\" %0A :: ] end""#),
+        "{inserted}"
     );
 
     let xml = render(Format::Junit, &files);

@@ -13,35 +13,18 @@ fn input(name: &str) -> String {
     format!("{DIR}/{name}")
 }
 
+mod common;
+use common::{infra_lint_in, stdout};
+
 /// Lints as of the tests' fixed date.
 fn infra_lint(args: &[&str]) -> Output {
     infra_lint_in(Path::new("."), args)
 }
 
-/// Lints as of the tests' fixed date, from `dir`.
-fn infra_lint_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_infra-lint"))
-        .current_dir(dir)
-        .arg("--today")
-        .arg(TEST_TODAY.to_string())
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run infra-lint")
-}
-
 /// Runs a subcommand that takes no `--today` (what-if, graph, report's own).
 fn subcommand(args: &[&str]) -> Output {
     // The system date on purpose: these inputs hold no certificate and no suppression.
-    Command::new(env!("CARGO_BIN_EXE_infra-lint"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run infra-lint")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
+    common::run_in(Path::new("."), args)
 }
 
 fn stderr(o: &Output) -> String {

@@ -2,6 +2,7 @@
 //! ([`crate::finding::Fix::yaml`]); [`plan`] turns it into text edits of the actual
 //! file ([`Edit`]), which JSON, SARIF, `--fix` and `--diff` carry and apply.
 
+pub mod apply;
 pub mod plan;
 pub mod quote;
 pub mod tree;
@@ -39,10 +40,16 @@ pub enum Applicability {
 }
 
 /// Applies non-overlapping `edits` (any order) to `text`. Overlapping edits are a bug
-/// of the caller: the later one is skipped.
+/// of the caller: the later one is skipped. Insertions at one point go deeper
+/// indentation first: where a mapping ends, so may the one that holds it, and the
+/// inner one's new lines must come before the outer one's.
 pub fn apply(text: &str, edits: &[Edit]) -> String {
+    let indent = |e: &Edit| {
+        let first = e.content.trim_start_matches('\n');
+        first.len() - first.trim_start_matches(' ').len()
+    };
     let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by_key(|e| (e.start, e.end));
+    sorted.sort_by_key(|e| (e.start, e.end, std::cmp::Reverse(indent(e))));
     let mut out = String::with_capacity(text.len() + 256);
     let mut at = 0;
     for e in sorted {
@@ -57,21 +64,63 @@ pub fn apply(text: &str, edits: &[Edit]) -> String {
     out
 }
 
-/// Plans the edits of every finding's fix against the file. A fix that cannot become
+/// Two fix fragments as one: `b` merged into `a` as a fix is merged into a file.
+pub fn merge_yaml(a: &str, b: &str) -> String {
+    let source = SourceFile::new("fix", a.to_string());
+    match tree::build(&source).map(|root| plan::plan(&source, &root, b)) {
+        Ok(Ok(edits)) => apply(a, &edits),
+        _ => format!("{a}{b}"),
+    }
+}
+
+/// Plans the edits of every finding's fix against the file, whose events the reader
+/// kept as `marks` (without them, the file is parsed again). A fix that cannot become
 /// edits (its path goes through an anchor or alias) keeps its YAML, with no edits and
 /// applicability `none`.
-pub fn attach_edits(source: &SourceFile, findings: &mut [Finding]) {
+pub fn attach_edits(
+    source: &SourceFile,
+    marks: Option<&crate::yaml::Marks>,
+    findings: &mut [Finding],
+) {
     if !findings.iter().any(|f| f.fix.is_some()) {
         return;
     }
-    let root = tree::build(source).ok();
+    let root = match marks {
+        Some(marks) => tree::build_from_marks(source, marks),
+        None => tree::build(source),
+    }
+    .ok();
+    // A file whose lines end in CRLF gets CRLF lines.
+    let crlf = source
+        .text
+        .find('\n')
+        .is_some_and(|i| source.text[..i].ends_with('\r'));
     for f in findings {
         let Some(fix) = &mut f.fix else { continue };
         if fix.applicability == Applicability::None {
             continue;
         }
-        match root.as_ref().map(|r| plan::plan(source, r, &fix.yaml)) {
-            Some(Ok(edits)) if !edits.is_empty() => fix.edits = edits,
+        let planned = root.as_ref().map(|r| {
+            let mut edits = if fix.yaml.is_empty() {
+                Vec::new()
+            } else {
+                plan::plan(source, r, &fix.yaml)?
+            };
+            for span in &fix.remove {
+                edits.push(plan::remove_item(source, r, *span)?);
+            }
+            edits.sort_by_key(|e| (e.start, e.end));
+            Ok::<_, plan::PlanError>(edits)
+        });
+        match planned {
+            Some(Ok(mut edits)) if !edits.is_empty() => {
+                if crlf {
+                    for e in &mut edits {
+                        e.content = e.content.replace('\n', "\r\n");
+                    }
+                }
+                fix.edits = edits;
+            }
             _ => {
                 fix.edits.clear();
                 fix.applicability = Applicability::None;

@@ -49,6 +49,57 @@ pub fn plan(file: &SourceFile, root: &Node, fix: &str) -> Result<Vec<Edit>, Plan
     Ok(merged)
 }
 
+/// The edit that deletes the item of the top-level `links` list written at `span`:
+/// its whole line in a block list (when nothing else is on it), or the item and one
+/// comma in a flow list.
+pub fn remove_item(
+    file: &SourceFile,
+    root: &Node,
+    span: crate::source::Span,
+) -> Result<Edit, PlanError> {
+    let conflict = |why: &str| PlanError::Conflict(why.to_string());
+    let Some(Node::Seq(links)) = root.get("links") else {
+        return Err(conflict("no links list"));
+    };
+    let i = links
+        .items
+        .binary_search_by_key(&(span.start as usize), Node::start)
+        .map_err(|_| conflict("the link is not an item of the links list"))?;
+    let item = &links.items[i];
+    if matches!(item, Node::Opaque(_)) {
+        return Err(conflict("the link is an alias or anchored"));
+    }
+    let text = &file.text;
+    if links.flow {
+        let (start, end) = match (links.items.get(i + 1), i.checked_sub(1)) {
+            (Some(next), _) => (item.start(), next.start()),
+            (None, Some(prev)) => (links.items[prev].end(), item.end()),
+            (None, None) => (item.start(), item.end()),
+        };
+        return Ok(Edit {
+            start,
+            end,
+            content: String::new(),
+        });
+    }
+    let dash = text[..item.start()]
+        .rfind('-')
+        .ok_or_else(|| conflict("no dash"))?;
+    let line_start = text[..dash].rfind('\n').map_or(0, |n| n + 1);
+    let line_end = text[item.end()..]
+        .find('\n')
+        .map_or(text.len(), |n| item.end() + n + 1);
+    let after = text[item.end()..line_end].trim();
+    if !text[line_start..dash].trim().is_empty() || !(after.is_empty() || after.starts_with('#')) {
+        return Err(conflict("the link shares its lines"));
+    }
+    Ok(Edit {
+        start: line_start,
+        end: line_end,
+        content: String::new(),
+    })
+}
+
 struct Planner<'a> {
     text: &'a str,
     edits: Vec<Edit>,
@@ -70,11 +121,23 @@ impl Planner<'_> {
     }
 
     /// Where a new line after the content ending at `end` goes, and whether a line
-    /// break must come first (the file does not end with one).
-    fn line_after(&self, end: usize) -> (usize, bool) {
-        match self.text[end..].find('\n') {
-            Some(i) => (end + i + 1, false),
-            None => (self.text.len(), true),
+    /// break must come first (the file does not end with one). Comment lines after it
+    /// indented deeper than the new line's `indent` belong to what ends there: the new
+    /// line goes after them.
+    fn line_after(&self, end: usize, indent: usize) -> (usize, bool) {
+        let Some(i) = self.text[end..].find('\n') else {
+            return (self.text.len(), true);
+        };
+        let mut at = end + i + 1;
+        loop {
+            let rest = &self.text[at..];
+            let line = rest.split('\n').next().unwrap_or_default();
+            let body = line.trim_start_matches(' ');
+            let deeper = line.len() - body.len() > indent;
+            match rest.find('\n') {
+                Some(n) if deeper && body.starts_with('#') => at += n + 1,
+                _ => return (at, false),
+            }
         }
     }
 
@@ -88,9 +151,9 @@ impl Planner<'_> {
         for entry in &add.items {
             let (key, value) = entry;
             let here = format!("{path}.{}", key.text);
-            match into.items.iter().find(|(k, _)| k.text == key.text) {
+            match into.entry(&key.text) {
                 None => new_entries.push(entry),
-                Some((fk, fv)) => self.merge_value(fk, fv, value, &here)?,
+                Some((fk, fv)) => self.merge_value(fk, fv, value, !into.flow, &here)?,
             }
         }
         if new_entries.is_empty() {
@@ -112,7 +175,7 @@ impl Planner<'_> {
                 .items
                 .first()
                 .map_or(0, |(k, _)| self.column(k.span.start as usize));
-            let (at, newline_first) = self.line_after(into.end);
+            let (at, newline_first) = self.line_after(into.end, indent);
             let mut content = String::new();
             if newline_first {
                 content.push('\n');
@@ -134,9 +197,36 @@ impl Planner<'_> {
         key: &Key,
         into: &Node,
         add: &Node,
+        in_block: bool,
         path: &str,
     ) -> Result<(), PlanError> {
         match (into, add) {
+            // `h1: {}` in a block mapping becomes a block mapping: `h1:` and the new
+            // keys on the lines below (a comment after `{}` stays on the key's line).
+            (Node::Map(m), Node::Map(a))
+                if in_block && m.flow && m.items.is_empty() && !a.items.is_empty() =>
+            {
+                self.edits.push(Edit {
+                    start: key.span.end as usize,
+                    end: m.end,
+                    content: ":".into(),
+                });
+                let indent = self.column(key.span.start as usize) + 2;
+                let (at, newline_first) = self.line_after(m.end, indent);
+                let mut content = String::new();
+                if newline_first {
+                    content.push('\n');
+                }
+                for (k, v) in &a.items {
+                    content.push_str(&" ".repeat(indent));
+                    content.push_str(&quote::scalar(&k.text));
+                    content.push(':');
+                    content.push_str(&block_value(v, indent));
+                    content.push('\n');
+                }
+                self.insert(at, content);
+                Ok(())
+            }
             (Node::Opaque(_), _) => Err(PlanError::Conflict(format!(
                 "{path} goes through an anchor, an alias or a merge key"
             ))),
@@ -153,6 +243,12 @@ impl Planner<'_> {
             ) if value.is_empty() && span.is_empty() => {
                 let indent = self.column(key.span.start as usize);
                 self.insert(key.span.end as usize + 1, block_value(add, indent));
+                Ok(())
+            }
+            // The value the fix wants is there already (perhaps quoted otherwise).
+            (Node::Scalar { value: have, .. }, Node::Scalar { value: want, .. })
+                if have == want =>
+            {
                 Ok(())
             }
             (Node::Scalar { span, .. }, Node::Scalar { .. }) => {
@@ -179,39 +275,40 @@ impl Planner<'_> {
         add: &Collection<Node>,
         path: &str,
     ) -> Result<(), PlanError> {
-        let have: Vec<String> = into.items.iter().map(flow).collect();
+        // Items are found by their signature: a mapping of a list with an identity by
+        // its identity, an alias or anchored item as such, anything else as written.
+        let id = identity(key);
+        let signature = |item: &Node| -> Option<String> {
+            match (item, id) {
+                (Node::Map(m), Some(id)) => identity_of(m, id),
+                (Node::Opaque(_), _) => Some(OPAQUE.into()),
+                (other, _) => Some(format!("={}", flow(other))),
+            }
+        };
         let mut new: Vec<String> = Vec::new();
         for (n, item) in add.items.iter().enumerate() {
-            let mut same = None;
-            if let (Node::Map(a), Some(id)) = (item, identity(key)) {
-                for existing in &into.items {
-                    match existing {
-                        Node::Map(e) if same_identity(e, a, id) => {
-                            same = Some(Ok((e, a)));
-                            break;
-                        }
-                        // Inside an alias, an item cannot be told apart.
-                        Node::Opaque(_) => {
-                            same = Some(Err(()));
-                            break;
-                        }
-                        _ => {}
+            if let (Node::Map(a), Some(id)) = (item, id) {
+                let found = identity_of(a, id).and_then(|sig| into.position(&sig, signature));
+                match found {
+                    Some(i) => {
+                        let Node::Map(existing) = &into.items[i] else {
+                            unreachable!("an identity is a mapping's")
+                        };
+                        self.merge_map(existing, a, &format!("{path}[{n}]"))?;
+                        continue;
                     }
+                    // Inside an alias, an item cannot be told apart.
+                    None if into.position(OPAQUE, signature).is_some() => {
+                        return Err(PlanError::Conflict(format!(
+                            "{path} holds an alias or anchored item"
+                        )));
+                    }
+                    None => {}
                 }
             }
-            match same {
-                Some(Ok((existing, a))) => self.merge_map(existing, a, &format!("{path}[{n}]"))?,
-                Some(Err(())) => {
-                    return Err(PlanError::Conflict(format!(
-                        "{path} holds an alias or anchored item"
-                    )));
-                }
-                None => {
-                    let text = flow(item);
-                    if !have.contains(&text) && !new.contains(&text) {
-                        new.push(text);
-                    }
-                }
+            let text = flow(item);
+            if into.position(&format!("={text}"), signature).is_none() && !new.contains(&text) {
+                new.push(text);
             }
         }
         if new.is_empty() {
@@ -228,7 +325,7 @@ impl Planner<'_> {
             let first = into.items.first().map_or(into.start, Node::start);
             let dash = self.text[..first].rfind('-').unwrap_or(first);
             let indent = self.column(dash);
-            let (at, newline_first) = self.line_after(into.end);
+            let (at, newline_first) = self.line_after(into.end, indent);
             let mut content = String::new();
             if newline_first {
                 content.push('\n');
@@ -254,21 +351,22 @@ fn identity(list: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-fn same_identity(
-    file: &Collection<(Key, Node)>,
-    fix: &Collection<(Key, Node)>,
-    id: &[&str],
-) -> bool {
-    let value = |m: &Collection<(Key, Node)>, key: &str| {
-        m.items
-            .iter()
-            .find(|(k, _)| k.text == key)
-            .map(|(_, v)| flow(v))
-    };
-    id.iter().all(|k| {
-        let v = value(fix, k);
-        v.is_some() && v == value(file, k)
-    })
+/// The signature of an alias or anchored list item.
+const OPAQUE: &str = "\0opaque";
+
+/// A mapping's identity in a list (see [`identity`]): its identity keys' values, when
+/// it has them all.
+fn identity_of(m: &Collection<(Key, Node)>, id: &[&str]) -> Option<String> {
+    let mut sig = String::from("#");
+    for key in id {
+        match m.items.iter().find(|(k, _)| k.text == *key)? {
+            // `web` and `"web"` are one id.
+            (_, Node::Scalar { value, .. }) => sig.push_str(value),
+            (_, v) => sig.push_str(&flow(v)),
+        }
+        sig.push('\0');
+    }
+    Some(sig)
 }
 
 /// A node of the fix in flow style, on one line.
@@ -278,7 +376,7 @@ fn flow(node: &Node) -> String {
         // quoted as YAML needs.
         Node::Scalar {
             value, plain: true, ..
-        } => value.clone(),
+        } => value.to_string(),
         Node::Scalar { value, .. } => quote::scalar(value).into_owned(),
         Node::Map(m) if m.items.is_empty() => "{}".into(),
         Node::Map(m) => {

@@ -65,6 +65,95 @@ pub fn scalar(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The keys whose values are ids (or, for `from`, an id, a zone, `any` or a CIDR):
+/// references a fix writes from the model.
+const REFERENCE_KEYS: &[&str] = &[
+    "from",
+    "to",
+    "host",
+    "zone",
+    "certificate",
+    "targets",
+    "peers",
+    "replicates_from",
+    "reports_to",
+    "monitors",
+    "protects",
+    "voters",
+];
+
+/// The top-level sections whose keys are ids.
+const ID_SECTIONS: &[&str] = &["components", "hosts", "zones", "certificates"];
+
+/// A fix's YAML with every id in it (the keys of the id sections, the values of
+/// reference keys) written as YAML reads it back as that string: a component named
+/// `true`, `1.5` or `null` is quoted where a rule wrote its id as it is. Everything
+/// else is left as the rule wrote it. YAML that does not parse is returned unchanged
+/// (planning it fails, and the fix is then not applied).
+pub fn ids(yaml: &str) -> String {
+    use super::tree::{self, Node};
+    let source = crate::source::SourceFile::new("fix", yaml.to_string());
+    let Ok(Node::Map(root)) = tree::build(&source) else {
+        return yaml.to_string();
+    };
+    let mut edits = Vec::new();
+    let mut quote = |value: &str, span: crate::source::Span| {
+        let written = scalar(value);
+        if written != value {
+            edits.push(super::Edit {
+                start: span.start as usize,
+                end: span.end as usize,
+                content: written.into_owned(),
+            });
+        }
+    };
+    fn walk(node: &Node, quote: &mut dyn FnMut(&str, crate::source::Span)) {
+        match node {
+            Node::Map(m) => {
+                for (k, v) in &m.items {
+                    if REFERENCE_KEYS.contains(&&*k.text) {
+                        match v {
+                            Node::Scalar {
+                                value,
+                                plain: true,
+                                span,
+                            } if !span.is_empty() => quote(value, *span),
+                            Node::Seq(items) => {
+                                for item in &items.items {
+                                    if let Node::Scalar {
+                                        value,
+                                        plain: true,
+                                        span,
+                                    } = item
+                                    {
+                                        quote(value, *span);
+                                    }
+                                }
+                            }
+                            _ => walk(v, quote),
+                        }
+                    } else {
+                        walk(v, quote);
+                    }
+                }
+            }
+            Node::Seq(s) => s.items.iter().for_each(|i| walk(i, quote)),
+            Node::Scalar { .. } | Node::Opaque(_) => {}
+        }
+    }
+    for (key, value) in &root.items {
+        if let (true, Node::Map(section)) = (ID_SECTIONS.contains(&&*key.text), value) {
+            for (id, _) in &section.items {
+                if !yaml[id.span.start as usize..].starts_with(['"', '\'']) {
+                    quote(&id.text, id.span);
+                }
+            }
+        }
+        walk(value, &mut quote);
+    }
+    super::apply(yaml, &edits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::scalar;
@@ -130,6 +219,15 @@ mod tests {
         ] {
             assert_eq!(scalar(s), s);
         }
+    }
+
+    #[test]
+    fn ids_in_a_fix_are_quoted_where_yaml_would_read_another_type() {
+        let fix = "hosts:\n  \"1-2\": {}\ncomponents:\n  true:\n    peers: [true-2, true]\n    host: 1.5\n    tls: true\n    port: 80\nlinks:\n  - { from: null, to: web, protocol: http }\n";
+        assert_eq!(
+            super::ids(fix),
+            "hosts:\n  \"1-2\": {}\ncomponents:\n  \"true\":\n    peers: [true-2, \"true\"]\n    host: \"1.5\"\n    tls: true\n    port: 80\nlinks:\n  - { from: \"null\", to: web, protocol: http }\n"
+        );
     }
 
     proptest! {

@@ -22,12 +22,27 @@ fn a_key_goes_into_a_block_mapping_at_its_indentation_and_comments_stay() {
 }
 
 #[test]
-fn a_key_goes_into_a_flow_mapping_in_flow_style() {
-    let file = "hosts:\n  h1: {}   # 10.0.0.1\n  h2: { zone: dmz }\n";
-    let fix = "hosts:\n  h1:\n    monitoring: { agent: node_exporter }\n  h2:\n    firewall:\n      default_inbound: deny\n      allow:\n        - { port: 443, from: internet }\n";
+fn an_empty_flow_mapping_in_a_block_one_becomes_a_block_mapping() {
+    let file = "hosts:\n  h1:  {}   # 10.0.0.1\n  h2: {}\n";
+    let fix = "hosts:\n  h1:\n    monitoring: { agent: node_exporter }\n    firewall:\n      allow:\n        - { port: 443, from: internet }\n";
     assert_eq!(
         merged(file, fix),
-        "hosts:\n  h1: { monitoring: { agent: node_exporter } }   # 10.0.0.1\n  h2: { zone: dmz, firewall: { default_inbound: deny, allow: [{ port: 443, from: internet }] } }\n"
+        "hosts:\n  h1:   # 10.0.0.1\n    monitoring: { agent: node_exporter }\n    firewall:\n      allow:\n        - { port: 443, from: internet }\n  h2: {}\n"
+    );
+}
+
+#[test]
+fn a_key_goes_into_a_flow_mapping_in_flow_style() {
+    let file = "hosts:\n  h0: { zone: \"a, b\" }\n  h2: { zone: dmz }\n";
+    let fix = "hosts:\n  h0:\n    monitoring: { agent: node_exporter }\n  h2:\n    firewall:\n      default_inbound: deny\n      allow:\n        - { port: 443, from: internet }\n";
+    assert_eq!(
+        merged(file, fix),
+        "hosts:\n  h0: { zone: \"a, b\", monitoring: { agent: node_exporter } }\n  h2: { zone: dmz, firewall: { default_inbound: deny, allow: [{ port: 443, from: internet }] } }\n"
+    );
+    // Inside a flow mapping an empty one stays flow.
+    assert_eq!(
+        merged("m: { h1: {} }\n", "m:\n  h1:\n    zone: dmz\n"),
+        "m: { h1: { zone: dmz } }\n"
     );
 }
 
@@ -94,4 +109,121 @@ fn non_ascii_text_before_an_edit_keeps_byte_offsets_right() {
         merged(file, fix),
         "description: \"café ☃\"\ncomponents:\n  web: { kind: web_server, software: nginx }   # ünï\n"
     );
+}
+
+#[test]
+fn large_mappings_and_lists_are_searched_through_their_index() {
+    // Past the length searched item by item: the 30th component and the 30th link
+    // (written with a quoted id) are found, not added again.
+    let mut file = String::from("components:\n");
+    for i in 0..40 {
+        file.push_str(&format!("  c{i}: {{ kind: web_server }}\n"));
+    }
+    file.push_str("links:\n");
+    for i in 0..40 {
+        file.push_str(&format!(
+            "  - {{ from: \"c{i}\", to: c{}, protocol: http }}\n",
+            i + 1
+        ));
+    }
+    let fix = "components:\n  c30:\n    instances: 2\nlinks:\n  - { from: c30, to: c31, protocol: http, port: 80 }\n  - { from: c31, to: c30, protocol: http }\n";
+    let out = merged(&file, fix);
+    assert!(
+        out.contains("  c30: { kind: web_server, instances: 2 }\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - { from: \"c30\", to: c31, protocol: http, port: 80 }\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("  - { from: c31, to: c30, protocol: http }\n"),
+        "{out}"
+    );
+    assert_eq!(out.matches("c30:").count(), 1);
+}
+
+#[test]
+fn the_source_map_from_the_readers_events_is_the_one_a_parse_gives() {
+    let mut texts: Vec<String> = std::fs::read_dir("examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".topology.yml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    texts.sort();
+    texts.push(
+        "version: 1\nname: \"quoted: name\"\ndescription: >\n  folded\n  text\n\nbase: &b { kind: web_server }\ncomponents:\n  'w 1': *b\n  w2:\n    <<: *b\n    software: 'it''s'\n  w3: { kind: web_server, software: plain\n    over two lines }\nlinks: []\n"
+            .into(),
+    );
+    for text in texts {
+        let source = SourceFile::new("t.yml", text);
+        let (_, errors, marks) = crate::yaml::from_source_marked::<serde::de::IgnoredAny>(
+            &source,
+            crate::yaml::Limits::default(),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let parsed = format!("{:?}", tree::build(&source).expect("parsed"));
+        let kept = format!(
+            "{:?}",
+            tree::build_from_marks(&source, &marks).expect("kept")
+        );
+        assert_eq!(parsed, kept, "{}", source.text);
+    }
+}
+
+/// Whether planning `fix` into `file` is refused (no source map, or a conflict).
+fn refused(file: &str, fix: &str) -> bool {
+    let source = SourceFile::new("t.yml", file.to_string());
+    match tree::build(&source) {
+        Err(_) => true,
+        Ok(root) => plan(&source, &root, fix).is_err(),
+    }
+}
+
+#[test]
+fn a_new_sibling_goes_after_the_comments_of_the_entry_before_it() {
+    let file =
+        "components:\n  web:\n    kind: web_server\n    # TODO: pin the version\nlinks: []\n";
+    let fix = "components:\n  web-2:\n    kind: web_server\n";
+    assert_eq!(
+        merged(file, fix),
+        "components:\n  web:\n    kind: web_server\n    # TODO: pin the version\n  web-2:\n    kind: web_server\nlinks: []\n"
+    );
+}
+
+#[test]
+fn explicit_keys_tags_kept_line_breaks_and_lone_carriage_returns_are_not_edited() {
+    let fix = "hosts:\n  h2: {}\n";
+    assert!(refused("hosts:\n  ? h1\n  : { zone: private }\n", fix));
+    assert!(refused("hosts: !!map\n  h1: {}\n", fix));
+    assert!(refused(
+        "name: |+\n  keep\n\nhosts:\n  h1: {}\n",
+        "hosts:\n  h1:\n    zone: dmz\n"
+    ));
+    assert!(refused("hosts:\r  h1: {}\r", fix));
+    // What is not in the way is still edited.
+    assert!(!refused("name: |\n  strip\nhosts:\n  h1: {}\n", fix));
+}
+
+#[test]
+fn a_crlf_file_gets_crlf_lines() {
+    let file = "version: 1\r\nname: t\r\nhosts:\r\n  h1: {}\r\ncomponents:\r\n  users: { kind: client }\r\n  web: { kind: web_server, host: h1 }\r\nlinks:\r\n  - { from: users, to: web, protocol: https, port: 443 }\r\n";
+    let report = crate::rules::fixture::lint(file);
+    let edits: Vec<&super::Edit> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref())
+        .flat_map(|f| &f.edits)
+        .filter(|e| e.content.contains('\n'))
+        .collect();
+    assert!(!edits.is_empty());
+    for e in edits {
+        assert_eq!(
+            e.content.matches('\n').count(),
+            e.content.matches("\r\n").count(),
+            "{:?}",
+            e.content
+        );
+    }
 }

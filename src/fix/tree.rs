@@ -6,21 +6,25 @@
 //! them (so the file is valid YAML within the input limits); it still bounds its own
 //! depth, and refuses anchors and aliases on the way to an edit (see [`Node::Opaque`]).
 
+use std::borrow::Cow;
+
 use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use crate::yaml::{MarkKind, Marks};
 
 use crate::source::{SourceFile, Span};
 
 /// One node of the document.
 #[derive(Debug)]
-pub enum Node {
+pub enum Node<'a> {
     /// A mapping.
-    Map(Collection<(Key, Node)>),
+    Map(Collection<(Key<'a>, Node<'a>)>),
     /// A sequence.
-    Seq(Collection<Node>),
+    Seq(Collection<Node<'a>>),
     /// A scalar: its value, whether it was written plain, and its span.
     Scalar {
-        /// The value as the parser read it.
-        value: String,
+        /// The value as the parser read it (borrowed from the file where it is its text).
+        value: Cow<'a, str>,
         /// Written without quotes or block indicators.
         plain: bool,
         /// Where it is written (empty for an empty value).
@@ -33,9 +37,9 @@ pub enum Node {
 
 /// A mapping key: its text and span.
 #[derive(Debug)]
-pub struct Key {
+pub struct Key<'a> {
     /// The key's text.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Where it is written.
     pub span: Span,
 }
@@ -52,9 +56,63 @@ pub struct Collection<T> {
     /// For a flow collection, the offset just after its `}`/`]`; for a block one, the
     /// end of its last written content (a scalar, or a flow collection's end).
     pub end: usize,
+    /// Where each key (of a mapping) or signature (of a list's items, see
+    /// [`Collection::position`]) first occurs, built the first time a large collection
+    /// is searched: fixes look things up in lists of 100,000 components.
+    index: std::cell::OnceCell<Box<HashMap<String, usize>>>,
 }
 
-impl Node {
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Collections at most this long are searched item by item.
+const SCAN: usize = 16;
+
+impl<T> Collection<T> {
+    fn new(items: Vec<T>, flow: bool, start: usize, end: usize) -> Self {
+        Collection {
+            items,
+            flow,
+            start,
+            end,
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The first item whose signature is `wanted`; `signature` must be the same
+    /// function at every call on one collection (the index is built from it once).
+    pub fn position(
+        &self,
+        wanted: &str,
+        signature: impl Fn(&T) -> Option<String>,
+    ) -> Option<usize> {
+        if self.items.len() <= SCAN {
+            return self
+                .items
+                .iter()
+                .position(|item| signature(item).as_deref() == Some(wanted));
+        }
+        let index = self.index.get_or_init(|| {
+            let mut index = Box::new(HashMap::default());
+            for (i, item) in self.items.iter().enumerate() {
+                if let Some(sig) = signature(item) {
+                    index.entry(sig).or_insert(i);
+                }
+            }
+            index
+        });
+        index.get(wanted).copied()
+    }
+}
+
+impl<'a> Collection<(Key<'a>, Node<'a>)> {
+    /// The entry of `key`.
+    pub fn entry(&self, key: &str) -> Option<&(Key<'a>, Node<'a>)> {
+        self.position(key, |(k, _)| Some(k.text.to_string()))
+            .map(|i| &self.items[i])
+    }
+}
+
+impl<'a> Node<'a> {
     /// The end of the node's written content.
     pub fn end(&self) -> usize {
         match self {
@@ -74,9 +132,9 @@ impl Node {
     }
 
     /// The value of `key`, when this is a mapping that has it.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         match self {
-            Node::Map(m) => m.items.iter().find(|(k, _)| k.text == key).map(|(_, v)| v),
+            Node::Map(m) => m.entry(key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -89,41 +147,62 @@ pub struct Unreadable;
 /// Deepest nesting the source map follows.
 const MAX_DEPTH: usize = 128;
 
+/// Events with their spans in bytes; None on a parse error.
+type Events<'a> = Box<dyn Iterator<Item = Option<(Event<'a>, Span)>> + 'a>;
+
 struct Builder<'a> {
-    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    events: Events<'a>,
     source: &'a SourceFile,
     depth: usize,
 }
 
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), Unreadable> {
-        match self.parser.next_event() {
-            Some(Ok((event, span))) => Ok((
-                event,
-                Span::new(
-                    self.source.byte_of_char(span.start.index()),
-                    self.source.byte_of_char(span.end.index()),
-                ),
-            )),
-            _ => Err(Unreadable),
-        }
+        self.events.next().flatten().ok_or(Unreadable)
     }
 
     /// Reads the node that `event` starts.
-    fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, Unreadable> {
+    fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node<'a>, Unreadable> {
         match event {
-            Event::Scalar(value, style, anchor, _) => {
-                if anchor != 0 {
+            Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
                     return Ok(Node::Opaque(span));
                 }
+                // A block scalar that keeps its trailing line breaks (`|+`, `>+`) owns
+                // the blank lines after it, where an insertion would land: no fix is
+                // planned in such a file.
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    // The header (`|+`, `>2+`) is at the span's start or ends the last
+                    // written line before it.
+                    let text = &self.source.text;
+                    let token = |line: &str| {
+                        let line = line.split(" #").next().unwrap_or_default();
+                        line.split_whitespace()
+                            .find(|t| t.starts_with(['|', '>']))
+                            .is_some_and(|t| t.contains('+'))
+                    };
+                    let here = text[span.start as usize..]
+                        .lines()
+                        .next()
+                        .unwrap_or_default();
+                    let before = text[..span.start as usize]
+                        .trim_end()
+                        .rsplit('\n')
+                        .next()
+                        .unwrap_or_default();
+                    if token(here) || token(before) {
+                        return Err(Unreadable);
+                    }
+                }
                 Ok(Node::Scalar {
-                    value: value.into_owned(),
+                    value,
                     plain: style == ScalarStyle::Plain,
                     span: self.scalar_span(span, style),
                 })
             }
             Event::Alias(_) => Ok(Node::Opaque(span)),
-            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+            Event::MappingStart(anchor, ref tag) | Event::SequenceStart(anchor, ref tag) => {
+                let anchor = if tag.is_some() { anchor.max(1) } else { anchor };
                 let is_map = matches!(event, Event::MappingStart(..));
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
@@ -150,8 +229,29 @@ impl<'a> Builder<'a> {
     /// A scalar's written extent: the parser's span, less the line breaks a block
     /// scalar's span runs on over.
     fn scalar_span(&self, span: Span, style: ScalarStyle) -> Span {
-        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-            return span;
+        let start = span.start as usize;
+        let bytes = self.source.text.as_bytes();
+        match style {
+            // To the closing quote (the parser's span may run on past it).
+            ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted => {
+                let quote = if style == ScalarStyle::DoubleQuoted {
+                    b'"'
+                } else {
+                    b'\''
+                };
+                let mut i = start + 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' if quote == b'"' => i += 2,
+                        b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+                        c if c == quote => return Span::new(start, i + 1),
+                        _ => i += 1,
+                    }
+                }
+                return span;
+            }
+            ScalarStyle::Plain => return span,
+            _ => {}
         }
         let text = &self.source.text[span.start as usize..span.end as usize];
         let trimmed = text.trim_end();
@@ -178,8 +278,8 @@ impl<'a> Builder<'a> {
         Err(Unreadable)
     }
 
-    fn map(&mut self, start: usize, flow: bool) -> Result<Node, Unreadable> {
-        let mut items: Vec<(Key, Node)> = Vec::new();
+    fn map(&mut self, start: usize, flow: bool) -> Result<Node<'a>, Unreadable> {
+        let mut items: Vec<(Key<'a>, Node<'a>)> = Vec::new();
         let mut opaque = false;
         loop {
             let (event, span) = self.next()?;
@@ -194,19 +294,14 @@ impl<'a> Builder<'a> {
                             .last()
                             .map_or(start, |(k, v)| v.end().max(k.span.end as usize))
                     };
-                    let node = Node::Map(Collection {
-                        items,
-                        flow,
-                        start,
-                        end,
-                    });
+                    let node = Node::Map(Collection::new(items, flow, start, end));
                     return Ok(if opaque {
                         Node::Opaque(Span::new(start, end))
                     } else {
                         node
                     });
                 }
-                Event::Scalar(text, _, _, _) => (text.into_owned(), span),
+                Event::Scalar(text, _, _, _) => (text, span),
                 // A complex key: kept out of fixes.
                 other => {
                     let node = self.node(other, span)?;
@@ -217,7 +312,13 @@ impl<'a> Builder<'a> {
                     continue;
                 }
             };
-            if key == "<<" {
+            // A merge key, or an explicit key (`? key`), whose entries a fix could not
+            // place.
+            let line_start = self.source.text[..key_span.start as usize]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let before = self.source.text[line_start..key_span.start as usize].trim_end();
+            if key == "<<" || before.ends_with('?') {
                 opaque = true;
             }
             let (value, vspan) = self.next()?;
@@ -232,7 +333,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn seq(&mut self, start: usize, flow: bool) -> Result<Node, Unreadable> {
+    fn seq(&mut self, start: usize, flow: bool) -> Result<Node<'a>, Unreadable> {
         let mut items = Vec::new();
         loop {
             let (event, span) = self.next()?;
@@ -243,22 +344,68 @@ impl<'a> Builder<'a> {
                 } else {
                     items.last().map_or(start, Node::end)
                 };
-                return Ok(Node::Seq(Collection {
-                    items,
-                    flow,
-                    start,
-                    end,
-                }));
+                return Ok(Node::Seq(Collection::new(items, flow, start, end)));
             }
             items.push(self.node(event, span)?);
         }
     }
 }
 
-/// The source map of a file's one document.
-pub fn build(source: &SourceFile) -> Result<Node, Unreadable> {
+/// The source map of a file's one document, parsing it.
+pub fn build(source: &SourceFile) -> Result<Node<'_>, Unreadable> {
+    let mut parser = Parser::new_from_str(&source.text);
+    let events: Events<'_> = Box::new(std::iter::from_fn(move || {
+        Some(match parser.next_event()? {
+            Ok((event, span)) => Some((
+                event,
+                Span::new(
+                    source.byte_of_char(span.start.index()),
+                    source.byte_of_char(span.end.index()),
+                ),
+            )),
+            Err(_) => None,
+        })
+    }));
+    build_from(source, events)
+}
+
+/// The source map of a file from the events the reader kept ([`crate::yaml::Marks`]):
+/// the file is not parsed a second time.
+pub fn build_from_marks<'a>(
+    source: &'a SourceFile,
+    marks: &'a Marks,
+) -> Result<Node<'a>, Unreadable> {
+    let mut values = marks.values.iter().peekable();
+    let events: Events<'a> = Box::new(marks.marks.iter().enumerate().map(move |(i, m)| {
+        let anchor = usize::from(m.anchored);
+        let span = Span::new(m.start as usize, m.end as usize);
+        let event = match m.kind {
+            MarkKind::Scalar(style) => {
+                let value = match values.next_if(|(at, _)| *at as usize == i) {
+                    Some((_, v)) => Cow::Borrowed(&**v),
+                    None => Cow::Borrowed(source.text.get(m.start as usize..m.end as usize)?),
+                };
+                Event::Scalar(value, style, anchor, None)
+            }
+            MarkKind::MapStart => Event::MappingStart(anchor, None),
+            MarkKind::SeqStart => Event::SequenceStart(anchor, None),
+            MarkKind::MapEnd => Event::MappingEnd,
+            MarkKind::SeqEnd => Event::SequenceEnd,
+            MarkKind::Alias => Event::Alias(0),
+        };
+        Some((event, span))
+    }));
+    build_from(source, events)
+}
+
+fn build_from<'a>(source: &'a SourceFile, events: Events<'a>) -> Result<Node<'a>, Unreadable> {
+    // Lines that end in a lone CR (old Mac files): edits are planned by LF lines.
+    let bytes = source.text.as_bytes();
+    if memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n')) {
+        return Err(Unreadable);
+    }
     let mut b = Builder {
-        parser: Parser::new_from_str(&source.text),
+        events,
         source,
         depth: 0,
     };

@@ -8,6 +8,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, So
 
 use super::Summary;
 use crate::finding::{Finding, Label, Severity};
+use crate::fix::Applicability;
 use crate::lint::FileReport;
 use crate::source::SourceFile;
 
@@ -299,23 +300,37 @@ impl Diagnostic for Rendered<'_> {
     }
 }
 
-/// The help line followed by the suggested fix, indented as YAML.
+/// The help line (and why a finding is suppressed). The fix comes after the
+/// diagnostic, unwrapped: see [`fix_text`].
 fn help_text(f: &Finding) -> Option<String> {
     let mut text = f.help.clone().unwrap_or_default();
-    if let Some(fix) = &f.fix {
+    if let Some(reason) = &f.suppressed {
         if !text.is_empty() {
             text.push('\n');
         }
-        text.push_str(&format!("suggested fix: {}", fix.description));
-        for line in fix.yaml.lines() {
-            text.push_str("\n    ");
-            text.push_str(line);
-        }
-    }
-    if let Some(reason) = &f.suppressed {
-        text.push_str(&format!("\nsuppressed: {reason}"));
+        text.push_str(&format!("suppressed: {reason}"));
     }
     (!text.is_empty()).then_some(text)
+}
+
+/// The suggested fix after the diagnostic: what it does, whether `--fix` applies it,
+/// and its YAML, indented under the help's text and never wrapped (wrapped YAML is not
+/// YAML).
+fn fix_text(f: &Finding) -> String {
+    let Some(fix) = &f.fix else {
+        return String::new();
+    };
+    let mut out = format!("\n  fix: {}", fix.description);
+    out.push_str(match fix.applicability {
+        Applicability::Safe => " (`--fix` applies it)",
+        Applicability::Unsafe => " (`--fix --unsafe-fixes` applies it)",
+        Applicability::None => "",
+    });
+    for line in fix.yaml.lines() {
+        out.push_str("\n        ");
+        out.push_str(line);
+    }
+    out
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -380,13 +395,28 @@ pub(super) fn write(
                 // No snippet to show where: name the file in the message line.
                 writeln!(out, "{}: {}", shown.name, text.trim_end())?;
             } else {
-                writeln!(out, "{}", text.trim_end())?;
+                writeln!(out, "{}{}", text.trim_end(), fix_text(finding))?;
             }
             writeln!(out)?;
         }
     }
     if !opts.quiet {
         writeln!(out, "{}", summary_line(&Summary::of(files), files.len()))?;
+        let fixable = |a: Applicability| {
+            files
+                .iter()
+                .flat_map(|f| &f.findings)
+                .filter(|f| f.suppressed.is_none())
+                .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == a))
+                .count()
+        };
+        let (safe, unsafe_) = (fixable(Applicability::Safe), fixable(Applicability::Unsafe));
+        if safe + unsafe_ > 0 {
+            writeln!(
+                out,
+                "{safe} fixable with `--fix` ({unsafe_} more with `--fix --unsafe-fixes`)"
+            )?;
+        }
     }
     Ok(())
 }

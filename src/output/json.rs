@@ -6,8 +6,10 @@ use serde::Serialize;
 
 use super::Summary;
 use crate::finding::Fix;
+use crate::fix::Applicability;
 use crate::lint::FileReport;
 use crate::source::LineCol;
+use crate::source::SourceFile;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -42,6 +44,55 @@ struct LabelEntry<'a> {
     text: &'a str,
 }
 
+/// A place in the file: line and column (characters, from 1) and byte offset.
+#[derive(Serialize)]
+struct Position {
+    line: usize,
+    column: usize,
+    offset: usize,
+}
+
+#[derive(Serialize)]
+struct EditEntry<'a> {
+    start: Position,
+    end: Position,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct FixEntry<'a> {
+    description: &'a str,
+    applicability: Applicability,
+    edits: Vec<EditEntry<'a>>,
+    yaml: &'a str,
+}
+
+fn position(src: &SourceFile, offset: usize) -> Position {
+    let at = src.line_col(offset);
+    Position {
+        line: at.line,
+        column: at.column,
+        offset,
+    }
+}
+
+fn fix_entry<'a>(src: &SourceFile, fix: &'a Fix) -> FixEntry<'a> {
+    FixEntry {
+        description: &fix.description,
+        applicability: fix.applicability,
+        edits: fix
+            .edits
+            .iter()
+            .map(|e| EditEntry {
+                start: position(src, e.start),
+                end: position(src, e.end),
+                content: &e.content,
+            })
+            .collect(),
+        yaml: &fix.yaml,
+    }
+}
+
 #[derive(Serialize)]
 struct FindingEntry<'a> {
     code: &'static str,
@@ -55,7 +106,7 @@ struct FindingEntry<'a> {
     labels: Vec<LabelEntry<'a>>,
     subjects: &'a [String],
     help: Option<&'a str>,
-    fix: Option<&'a Fix>,
+    fix: Option<FixEntry<'a>>,
     fingerprint: String,
     suppressed: Option<Suppressed<'a>>,
 }
@@ -87,7 +138,7 @@ pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()>
                 labels,
                 subjects: &f.subjects,
                 help: f.help.as_deref(),
-                fix: f.fix.as_ref(),
+                fix: f.fix.as_ref().map(|fix| fix_entry(src, fix)),
                 fingerprint: f.fingerprint(src),
                 suppressed: f.suppressed.as_deref().map(|reason| Suppressed { reason }),
             });

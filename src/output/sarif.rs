@@ -137,29 +137,36 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         .build()
 }
 
-/// The suggested fix as a SARIF fix: the YAML is a snippet to merge into the file, not
-/// an exact edit, so it is offered as text inserted at the finding (a zero-length
-/// deleted region) for a person to apply, which is how viewers show it.
+/// The suggested fix as a SARIF fix: its edits as replacements, each a deleted region
+/// (character offset and length, and line and column) and the content inserted there.
+/// A fix without edits (applicability `none`) is no SARIF fix.
 fn fix(source: &SourceFile, finding: &Finding) -> Option<Fix> {
     let suggested = finding.fix.as_ref()?;
-    let mut at = region(source, finding.span);
-    at.end_line = at.start_line;
-    at.end_column = at.start_column;
-    let replacement = serde_sarif::sarif::Replacement::builder()
-        .deleted_region(at)
-        .inserted_content(
-            ArtifactContent::builder()
-                .text(suggested.yaml.as_str())
-                .build(),
-        )
-        .build();
+    if suggested.edits.is_empty() {
+        return None;
+    }
+    let replacements: Vec<serde_sarif::sarif::Replacement> = suggested
+        .edits
+        .iter()
+        .map(|e| {
+            let start = source.char_of_byte(e.start);
+            let end = source.char_of_byte(e.end);
+            let mut deleted = region(source, Span::new(e.start, e.end));
+            deleted.char_offset = Some(start as i64);
+            deleted.char_length = Some((end - start) as i64);
+            serde_sarif::sarif::Replacement::builder()
+                .deleted_region(deleted)
+                .inserted_content(ArtifactContent::builder().text(e.content.as_str()).build())
+                .build()
+        })
+        .collect();
     let change = ArtifactChange::builder()
         .artifact_location(
             ArtifactLocation::builder()
                 .uri(artifact_uri(&source.path))
                 .build(),
         )
-        .replacements(vec![replacement])
+        .replacements(replacements)
         .build();
     Some(
         Fix::builder()

@@ -73,7 +73,7 @@ fn write_to_replica(cx: &Context, out: &mut Vec<Finding>) {
                 .help("make the pool read-only with `backend: { access: read }`, and send writes to the primary")
                 .subject(link.name(model))
                 .subject(replica.clone())
-                .fix(
+                .safe_fix(
                     format!("make `{from}`'s pool read-only"),
                     format!(
                         "components:\n  {from}:\n    balancing:\n      backend:\n        access: read\n"
@@ -299,12 +299,20 @@ fn unused_replica(cx: &Context, out: &mut Vec<Finding>) {
         }
         if let Some(l) = reader {
             let from = &model.component(l.from).id.value;
+            // A link that is there already keeps its protocol: only its access changes.
+            let linked = cx
+                .graph
+                .outgoing(l.from)
+                .iter()
+                .any(|x| model.link(*x).to == replicas[0]);
+            let protocol = if linked {
+                String::new()
+            } else {
+                format!(", protocol: {}", l.protocol.as_str())
+            };
             f = f.fix(
                 format!("let `{from}` read from `{replica}`"),
-                format!(
-                    "links:\n  - {{ from: {from}, to: {replica}, protocol: {}, access: read }}\n",
-                    l.protocol.as_str()
-                ),
+                format!("links:\n  - {{ from: {from}, to: {replica}{protocol}, access: read }}\n"),
             );
         }
         out.push(f);

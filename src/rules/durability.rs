@@ -265,13 +265,11 @@ fn untested_restore(cx: &Context, out: &mut Vec<Finding>) {
                     "restore a backup into a scratch instance, check the data, and record the day",
                 )
                 .subject(def.id.value.clone())
-                .fix(
-                    "record the day of a successful restore test",
-                    format!(
-                        "components:\n  {}:\n    backup:\n      restore_tested: {}\n",
-                        def.id.value, cx.today
-                    ),
-                ),
+                // Only the user knows that a restore worked: no edit may state it.
+                .prose_fix(format!(
+                    "restore a backup, and when it works record the day under `{}`: `backup: {{ restore_tested: YYYY-MM-DD }}`",
+                    def.id.value
+                )),
         );
     }
 }
@@ -468,7 +466,16 @@ components:
                 VAULT_H2,
             )],
         );
-        assert_fix_resolves(&shop(", backup: { to: vault }", VAULT_H2), "DUR003", "db");
+        // Only the user can say a restore worked: the fix says what to do, no edit.
+        let report = lint(&shop(", backup: { to: vault }", VAULT_H2));
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule.code == "DUR003")
+            .unwrap();
+        let fix = f.fix.as_ref().unwrap();
+        assert_eq!(fix.applicability, crate::fix::Applicability::None);
+        assert!(fix.edits.is_empty() && fix.description.contains("restore_tested"));
     }
 
     #[test]

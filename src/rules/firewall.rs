@@ -406,7 +406,7 @@ fn load_balancer_bypass(cx: &Context, out: &mut Vec<Finding>) {
                 ),
             )
         };
-        let mut finding = Finding::new(
+        let finding = Finding::new(
             &FW005,
             link.span,
             format!(
@@ -418,14 +418,8 @@ fn load_balancer_bypass(cx: &Context, out: &mut Vec<Finding>) {
         .help("clients that skip the balancer skip its TLS and health checks: send them through it")
         .subject(target.clone())
         .subject(lbs[0].to_string());
-        // Replacing a link takes a deletion the fix YAML cannot say: shown, not applied.
-        finding.fix = Some(crate::finding::Fix {
-            description,
-            applicability: crate::fix::Applicability::None,
-            edits: Vec::new(),
-            yaml,
-        });
-        out.push(finding);
+        // The link is deleted, and the one through the balancer added when missing.
+        out.push(finding.fix(description, yaml).removing(link.span));
     }
 }
 
@@ -596,6 +590,35 @@ mod tests {
                 comps,
                 "  - { from: users, to: lb, protocol: https }\n",
             )],
+        );
+        // The bypassing link is deleted (its whole lines in a block list, one item and
+        // a comma in a flow list), and replaced by one to the balancer when missing.
+        let fixed = crate::rules::fixture::assert_fix_resolves(
+            &topo(
+                "  h1: {}\n",
+                comps,
+                "  - { from: users, to: lb, protocol: https }\n  # direct\n  - from: users\n    to: web\n    protocol: https\n  - { from: web, to: lb, protocol: http }\n",
+            ),
+            "FW005",
+            "web",
+        );
+        assert!(
+            fixed.ends_with("links:\n  - { from: users, to: lb, protocol: https }\n  # direct\n  - { from: web, to: lb, protocol: http }\n"),
+            "{fixed}"
+        );
+        let fixed = crate::rules::fixture::assert_fix_resolves(
+            &topo("  h1: {}\n", comps, "").replace(
+                "links:\n",
+                "links: [{ from: users, to: web, protocol: https }, { from: web, to: lb }]\n",
+            ),
+            "FW005",
+            "web",
+        );
+        assert!(
+            fixed.contains(
+                "links: [{ from: web, to: lb }, { from: users, to: lb, protocol: https }]"
+            ),
+            "{fixed}"
         );
     }
 }

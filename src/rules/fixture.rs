@@ -79,6 +79,7 @@ pub fn check_rule(code: &str, fail: &[&str], pass: &[&str]) {
             has(&report, code),
             "{code} did not fire on fail #{i}:\n{yaml}"
         );
+        assert_every_fix_applies(yaml, &format!("{code} fail #{i}"));
         let text = render(report, code);
         insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!(format!("rule__{code}__{i}"), text);
@@ -138,4 +139,71 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
         config.rng_seed = proptest::test_runner::RngSeed::Fixed(0x1f5a_2026);
     }
     config
+}
+
+/// Applies each fix of each finding of `yaml`, one at a time, through its edits, and
+/// asserts the result is a valid topology with no input error in which that finding
+/// (its rule and first subject) occurs once less. A fix with applicability `none` has
+/// no edits and is skipped. Returns how many fixes were applied.
+pub fn assert_every_fix_applies(yaml: &str, origin: &str) -> usize {
+    let report = lint(yaml);
+    assert!(report.valid, "{origin}: not a valid topology");
+    let count = |r: &crate::lint::FileReport, code: &str, subject: Option<&String>| {
+        r.findings
+            .iter()
+            .filter(|f| {
+                f.suppressed.is_none() && f.rule.code == code && f.subjects.first() == subject
+            })
+            .count()
+    };
+    let mut applied = 0;
+    for f in &report.findings {
+        let Some(fix) = &f.fix else { continue };
+        if f.suppressed.is_some() {
+            continue;
+        }
+        if fix.applicability == crate::fix::Applicability::None {
+            // A fix written as YAML that could not become edits is a bug, unless the
+            // file shares nodes (anchors, aliases) that no fix may edit.
+            let shares = yaml.contains('&') || yaml.contains('*');
+            assert!(
+                fix.yaml.is_empty() || shares,
+                "{origin}: the fix of {} on {:?} could not be planned:\n{}",
+                f.rule.code,
+                f.subjects.first(),
+                fix.yaml
+            );
+            continue;
+        }
+        assert!(
+            !fix.edits.is_empty(),
+            "{origin}: the fix of {} on {:?} has no edits:\n{}",
+            f.rule.code,
+            f.subjects.first(),
+            fix.yaml
+        );
+        let fixed = crate::fix::apply(yaml, &fix.edits);
+        let after = lint(&fixed);
+        let input_errors: Vec<&String> = after
+            .findings
+            .iter()
+            .filter(|x| x.rule.category == crate::rules::Category::Input)
+            .map(|x| &x.message)
+            .collect();
+        assert!(
+            after.valid && input_errors.is_empty(),
+            "{origin}: the fix of {} on {:?} gives input errors {input_errors:?}:\n{fixed}",
+            f.rule.code,
+            f.subjects.first()
+        );
+        let subject = f.subjects.first();
+        assert!(
+            count(&after, f.rule.code, subject) < count(&report, f.rule.code, subject),
+            "{origin}: the fix of {} on {:?} leaves it:\n{fixed}",
+            f.rule.code,
+            subject
+        );
+        applied += 1;
+    }
+    applied
 }

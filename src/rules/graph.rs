@@ -85,10 +85,11 @@ fn no_entrypoint(cx: &Context, out: &mut Vec<Finding>) {
     .label("no traffic starts anywhere in this topology")
     .help("add a component of kind `client` (your users) linked to what they connect to");
     let target = first.map_or("lb-1", |c| c.id.value.as_str());
+    let users = crate::rules::availability::fixes::free_id(model, "users");
     f = f.fix(
         "add the users as a client and link them to the entry of the system",
         format!(
-            "components:\n  users:\n    kind: client\nlinks:\n  - {{ from: users, to: {target}, protocol: https, port: 443 }}\n"
+            "components:\n  {users}:\n    kind: client\nlinks:\n  - {{ from: {users}, to: {target}, protocol: https, port: 443 }}\n"
         ),
     );
     out.push(f);

@@ -319,6 +319,30 @@ mod tests {
     }
 
     #[test]
+    fn every_fix_of_every_page_example_and_example_applies() {
+        let mut applied = 0;
+        for rule in RULES {
+            let yaml = yaml_under(rule.doc, "## Example");
+            if fixture::lint(yaml).valid {
+                applied +=
+                    fixture::assert_every_fix_applies(yaml, &format!("rules/{}.md", rule.code));
+            }
+        }
+        let mut examples: Vec<_> = std::fs::read_dir("examples")
+            .expect("examples/")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(".topology.yml"))
+            .collect();
+        examples.sort();
+        assert!(examples.len() >= 5);
+        for path in examples {
+            let yaml = std::fs::read_to_string(&path).expect("read");
+            applied += fixture::assert_every_fix_applies(&yaml, &path.display().to_string());
+        }
+        assert!(applied > 100, "only {applied} fixes applied");
+    }
+
+    #[test]
     fn every_page_example_triggers_its_rule_and_its_fix_does_not() {
         for rule in RULES {
             let example = fixture::lint(yaml_under(rule.doc, "## Example"));

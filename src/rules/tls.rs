@@ -317,7 +317,7 @@ fn http_without_redirect(cx: &Context, out: &mut Vec<Finding>) {
                     .label("serves plaintext beside an https listener")
                     .help("redirect plain HTTP to HTTPS so a mistyped http:// link does not stay unencrypted")
                     .subject(c.id.value.clone())
-                    .fix(
+                    .safe_fix(
                         "redirect the http listener to https",
                         format!("components:\n  {}:\n    listeners:\n      - {{ port: {}, protocol: http, redirect_to_https: true }}\n", c.id.value, l.port),
                     ),

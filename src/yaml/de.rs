@@ -74,6 +74,78 @@ struct OpenAnchor {
 /// type, which matters when millions of them cross to the reading thread).
 type RawEvent<'de> = Result<Ev<'de>, ScanError>;
 
+/// One event of the file as the reader met it, kept so that a source map of the file
+/// (for planning fixes, [`crate::fix::tree`]) is rebuilt without parsing it again:
+/// twelve bytes an event; the few scalar values that are not the text of their span
+/// (quoted, folded) are kept beside them, in [`Marks::values`].
+#[derive(Clone, Copy, Debug)]
+pub struct Mark {
+    /// Its span, in bytes.
+    pub start: u32,
+    /// Where its span ends.
+    pub end: u32,
+    /// What the event is.
+    pub kind: MarkKind,
+    /// Whether it carries an anchor or a tag (no fix edits such a node).
+    pub anchored: bool,
+}
+
+/// The kinds of [`Mark`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A scalar, in its style.
+    Scalar(ScalarStyle),
+    /// The start of a mapping.
+    MapStart,
+    /// The end of a mapping.
+    MapEnd,
+    /// The start of a sequence.
+    SeqStart,
+    /// The end of a sequence.
+    SeqEnd,
+    /// An alias.
+    Alias,
+}
+
+/// A file's events as [`Mark`]s.
+#[derive(Debug, Default)]
+pub struct Marks {
+    /// The events, in file order.
+    pub marks: Vec<Mark>,
+    /// The values of the scalars whose value is not their span's text, by the index of
+    /// their mark, in order.
+    pub values: Vec<(u32, Box<str>)>,
+}
+
+impl Marks {
+    fn push(&mut self, event: &Event<'_>, span: Span) {
+        let (kind, anchored) = match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                // A plain scalar borrowed from the file is the text of its span.
+                if !matches!((value, style), (Cow::Borrowed(_), ScalarStyle::Plain)) {
+                    self.values
+                        .push((self.marks.len() as u32, value.as_ref().into()));
+                }
+                (MarkKind::Scalar(*style), *anchor != 0 || tag.is_some())
+            }
+            Event::MappingStart(anchor, tag) => (MarkKind::MapStart, *anchor != 0 || tag.is_some()),
+            Event::SequenceStart(anchor, tag) => {
+                (MarkKind::SeqStart, *anchor != 0 || tag.is_some())
+            }
+            Event::MappingEnd => (MarkKind::MapEnd, false),
+            Event::SequenceEnd => (MarkKind::SeqEnd, false),
+            Event::Alias(_) => (MarkKind::Alias, false),
+            _ => return,
+        };
+        self.marks.push(Mark {
+            start: span.start,
+            end: span.end,
+            kind,
+            anchored,
+        });
+    }
+}
+
 /// Events come in batches from the scanning thread.
 const BATCH: usize = 4096;
 
@@ -174,6 +246,8 @@ pub struct YamlDeserializer<'de> {
     limits: Limits,
     /// Errors recorded while going on.
     pub errors: Vec<Error>,
+    /// The file's events, when asked for (see [`from_source_marked`]).
+    marks: Option<Marks>,
 }
 
 impl<'de> YamlDeserializer<'de> {
@@ -203,6 +277,7 @@ impl<'de> YamlDeserializer<'de> {
             last_key: Span::default(),
             limits,
             errors: Vec::new(),
+            marks: None,
         }
     }
 
@@ -232,6 +307,9 @@ impl<'de> YamlDeserializer<'de> {
             }
             Some(Ok(ev)) => ev,
         };
+        if let Some(marks) = &mut self.marks {
+            marks.push(&event, span);
+        }
         let anchor = match &event {
             Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) => {
                 *a
@@ -1178,8 +1256,35 @@ pub fn from_source<'de, T: de::Deserialize<'de>>(
     source: &'de SourceFile,
     limits: Limits,
 ) -> (Option<T>, Vec<Error>) {
+    let (value, errors, _) = read_source(source, limits, false);
+    (value, errors)
+}
+
+/// [`from_source`], and the file's events as [`Mark`]s, for a source map.
+pub fn from_source_marked<'de, T: de::Deserialize<'de>>(
+    source: &'de SourceFile,
+    limits: Limits,
+) -> (Option<T>, Vec<Error>, Marks) {
+    read_source(source, limits, true)
+}
+
+fn read_source<'de, T: de::Deserialize<'de>>(
+    source: &'de SourceFile,
+    limits: Limits,
+    marked: bool,
+) -> (Option<T>, Vec<Error>, Marks) {
+    let reader = |events: Option<EventSource<'de>>| {
+        let mut de = match events {
+            Some(events) => YamlDeserializer::with_events(source, limits, events),
+            None => YamlDeserializer::new(source, limits),
+        };
+        if marked {
+            de.marks = Some(Marks::default());
+        }
+        de
+    };
     if limits.threads_for(source.text.len()) < 2 {
-        return read(YamlDeserializer::new(source, limits));
+        return read(reader(None));
     }
     std::thread::scope(|scope| {
         // A few batches ahead bound the memory the scanner may run ahead with.
@@ -1189,7 +1294,7 @@ pub fn from_source<'de, T: de::Deserialize<'de>>(
             .spawn_scoped(scope, move || scan(source, tx));
         // No thread to be had: scan here.
         let Ok(_) = scanner else {
-            return read(YamlDeserializer::new(source, limits));
+            return read(reader(None));
         };
         let events = EventSource::Threaded {
             batches: rx,
@@ -1197,11 +1302,13 @@ pub fn from_source<'de, T: de::Deserialize<'de>>(
         };
         // The reader (and with it the receiver) is dropped before the scope joins the
         // scanner, so a scanner blocked on a full channel always wakes up and ends.
-        read(YamlDeserializer::with_events(source, limits, events))
+        read(reader(Some(events)))
     })
 }
 
-fn read<'de, T: de::Deserialize<'de>>(mut de: YamlDeserializer<'de>) -> (Option<T>, Vec<Error>) {
+fn read<'de, T: de::Deserialize<'de>>(
+    mut de: YamlDeserializer<'de>,
+) -> (Option<T>, Vec<Error>, Marks) {
     let value = read_document(&mut de);
     let mut errors = std::mem::take(&mut de.errors);
     let value = match value {
@@ -1219,7 +1326,7 @@ fn read<'de, T: de::Deserialize<'de>>(mut de: YamlDeserializer<'de>) -> (Option<
             None
         }
     };
-    (value, errors)
+    (value, errors, de.marks.take().unwrap_or_default())
 }
 
 fn read_document<'de, T: de::Deserialize<'de>>(

@@ -5,7 +5,7 @@ mod error;
 pub(crate) mod scalar;
 mod spanned;
 
-pub use de::{Limits, from_source};
+pub use de::{Limits, Mark, MarkKind, Marks, from_source, from_source_marked};
 pub use error::{Error, ErrorKind};
 pub use spanned::{Recover, Spanned};
 

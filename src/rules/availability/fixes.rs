@@ -4,10 +4,21 @@ use super::*;
 use crate::analysis::Context;
 use crate::model::{ComponentDef, ComponentId, LinkOrigin, Model};
 
+/// Longest id the format allows.
+const MAX_ID: usize = 63;
+
+/// `base-n`, with `base` cut so that the id fits the format's 63 characters (ids are
+/// ASCII, so bytes are characters).
+fn numbered(base: &str, n: usize) -> String {
+    let suffix = format!("-{n}");
+    let keep = base.len().min(MAX_ID - suffix.len());
+    format!("{}{suffix}", &base[..keep])
+}
+
 /// An id not yet used, for fixes that add something: `base-2`, `base-3`...
 pub(super) fn fresh_id(model: &Model, base: &str) -> String {
     (2..)
-        .map(|n| format!("{base}-{n}"))
+        .map(|n| numbered(base, n))
         .find(|c| model.lookup(c).is_none())
         .expect("some suffix is free")
 }
@@ -15,7 +26,7 @@ pub(super) fn fresh_id(model: &Model, base: &str) -> String {
 /// `count` distinct ids not yet used: `base-2`, `base-3`...
 pub(super) fn fresh_ids(model: &Model, base: &str, count: usize) -> Vec<String> {
     (2..)
-        .map(|n| format!("{base}-{n}"))
+        .map(|n| numbered(base, n))
         .filter(|c| model.lookup(c).is_none())
         .take(count)
         .collect()
@@ -38,7 +49,7 @@ pub(super) fn voters_fix(model: &Model, c: ComponentId, taken: usize) -> (String
             "{}    role: replica\n    replicates_from: {}\n",
             d.engine
                 .as_deref()
-                .map(|e| format!("    engine: {e}\n"))
+                .map(|e| format!("    engine: {}\n", crate::fix::scalar(e)))
                 .unwrap_or_default(),
             def.id.value
         ),
@@ -84,7 +95,7 @@ fn engine_line(c: &ComponentDef) -> String {
     c.data_store
         .as_ref()
         .and_then(|d| d.engine.as_deref())
-        .map(|e| format!("    engine: {e}\n"))
+        .map(|e| format!("    engine: {}\n", crate::fix::scalar(e)))
         .unwrap_or_default()
 }
 
@@ -113,21 +124,52 @@ fn added_replica(
 }
 
 /// Another replica of `head` beside the replica `r`, in the same replication mode, on a
-/// machine of its own: what a replica that is a single point of failure needs.
+/// machine of its own, and read by every component that reads `r` (a reader of two
+/// members of a cluster reads whichever is up): what a replica that is a single point
+/// of failure needs.
 pub(super) fn second_replica_fix(
-    model: &Model,
-    r: &ComponentDef,
-    head: &ComponentDef,
+    cx: &Context,
+    rc: ComponentId,
+    head: ComponentId,
 ) -> (String, String) {
+    let model = cx.model;
+    let (r, head) = (model.component(rc), model.component(head));
     let mode = r
         .data_store
         .as_ref()
         .map_or(crate::model::ReplicationMode::Async, |d| d.replication_mode);
-    let (replica, host, yaml) = added_replica(model, head, r, stem(&r.id.value), mode);
+    let (replica, host, mut yaml) = added_replica(model, head, r, stem(&r.id.value), mode);
+    let mut readers = std::collections::BTreeSet::new();
+    let mut links = String::new();
+    for edge in cx
+        .graph
+        .graph
+        .edges_directed(crate::graph::node(rc), petgraph::Direction::Incoming)
+    {
+        let link = model.link(*petgraph::visit::EdgeRef::weight(&edge));
+        if !link.access.reads() || link.origin != LinkOrigin::Declared || !readers.insert(link.from)
+        {
+            continue;
+        }
+        links.push_str(&format!(
+            "  - {{ from: {}, to: {replica}, protocol: {}, access: read }}\n",
+            model.component(link.from).id.value,
+            link.protocol.as_str()
+        ));
+    }
+    if !links.is_empty() {
+        yaml.push_str("links:\n");
+        yaml.push_str(&links);
+    }
     (
         format!(
-            "add `{replica}`, another replica of `{}`, on host `{host}`",
-            head.id.value
+            "add `{replica}`, another replica of `{}`, on host `{host}`{}",
+            head.id.value,
+            if links.is_empty() {
+                ""
+            } else {
+                ", read where the replica is read"
+            }
         ),
         yaml,
     )
@@ -149,7 +191,7 @@ pub(super) fn sync_replica_fix(model: &Model, c: &ComponentDef) -> (String, Stri
 
 /// `base` itself when it is free, else a fresh variant of it.
 pub(crate) fn free_id(model: &Model, base: &str) -> String {
-    if model.lookup(base).is_none() {
+    if base.len() <= MAX_ID && model.lookup(base).is_none() {
         base.to_string()
     } else {
         fresh_id(model, base)
@@ -169,18 +211,31 @@ pub(super) fn sibling_id(model: &Model, id: &str) -> String {
     fresh_id(model, stem(id))
 }
 
-/// The `host:` line of a fix's new component: a fresh host beside `c`'s, so the copy
-/// does not share its machine (nothing for a host-less component).
-pub(super) fn new_host_line(model: &Model, c: &ComponentDef) -> String {
+/// Where a fix's new copy of `c` runs: a new host beside `c`'s (in its zone), so the
+/// copy does not share its machine. Returns the copy's `host:` line and the `hosts:`
+/// section that adds the host (both empty for a host-less component).
+pub(super) fn new_host(model: &Model, c: &ComponentDef) -> (String, String) {
     match c.host {
-        Some(h) => format!("    host: {}\n", fresh_id(model, &model.host(h).id.value)),
-        None => String::new(),
+        Some(h) => {
+            let old = model.host(h);
+            let host = fresh_id(model, &old.id.value);
+            let zone = if old.zone_stated {
+                format!("{{ zone: {} }}", model.zones[old.zone.index()].id.value)
+            } else {
+                "{}".to_string()
+            };
+            (
+                format!("    host: {host}\n"),
+                format!("hosts:\n  {host}: {zone}\n"),
+            )
+        }
+        None => (String::new(), String::new()),
     }
 }
 
 pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     let peer = sibling_id(model, &c.id.value);
-    let host_line = new_host_line(model, c);
+    let (host_line, hosts) = new_host(model, c);
     let targets: Vec<&str> = c
         .load_balancer
         .as_ref()
@@ -194,10 +249,10 @@ pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, Str
     let software = c
         .software
         .as_deref()
-        .map(|s| format!("    software: {s}\n"))
+        .map(|s| format!("    software: {}\n", crate::fix::scalar(s)))
         .unwrap_or_default();
     let yaml = format!(
-        "components:\n  {id}:\n    peers: [{peer}]\n    failover: vrrp\n  {peer}:\n    kind: load_balancer\n{host_line}{software}    balancing: {{ targets: [{targets}] }}\n    peers: [{id}]\n    failover: vrrp\n",
+        "{hosts}components:\n  {id}:\n    peers: [{peer}]\n    failover: vrrp\n  {peer}:\n    kind: load_balancer\n{host_line}{software}    balancing: {{ targets: [{targets}] }}\n    peers: [{id}]\n    failover: vrrp\n",
         id = c.id.value,
         targets = targets.join(", "),
     );
@@ -211,13 +266,28 @@ pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, Str
 
 pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     let twin = sibling_id(model, &c.id.value);
-    let service = c
-        .service
-        .as_ref()
-        .map_or_else(|| free_id(model, stem(&c.id.value)), |s| s.value.clone());
-    let host_line = new_host_line(model, c);
+    // A service label is not an id, but one that is not also an id reads better.
+    let service = c.service.as_ref().map_or_else(
+        || {
+            let stem = stem(&c.id.value);
+            if model.lookup(stem).is_none() && stem != twin {
+                stem.to_string()
+            } else {
+                free_id(model, &format!("{stem}-group"))
+            }
+        },
+        |s| s.value.clone(),
+    );
+    let (host_line, hosts) = new_host(model, c);
+    // Network firewalls stand in for each other only when they protect the same things
+    // (and the twin must admit what this one admits).
+    let network = c
+        .network_firewall
+        .as_deref()
+        .map(|fw| network_firewall_lines(model, fw))
+        .unwrap_or_default();
     let yaml = format!(
-        "components:\n  {id}:\n    service: {service}\n  {twin}:\n    kind: {kind}\n{host_line}    service: {service}\n",
+        "{hosts}components:\n  {id}:\n    service: {service}\n  {twin}:\n    kind: {kind}\n{host_line}    service: {service}\n{network}",
         id = c.id.value,
         kind = c.kind.value.as_str(),
     );
@@ -230,12 +300,57 @@ pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, S
     )
 }
 
+/// A network firewall's `protects`, `default_inbound` and `allow`, as component keys.
+fn network_firewall_lines(model: &Model, fw: &crate::model::NetworkFirewallDef) -> String {
+    let name = |r: crate::model::Ref| -> String {
+        match r {
+            crate::model::Ref::Zone(z) => model.zone(z).id.value.clone(),
+            crate::model::Ref::Host(h) => model.host(h).id.value.clone(),
+            crate::model::Ref::Component(c) => model.component(c).id.value.clone(),
+            crate::model::Ref::Certificate(_) => String::new(),
+        }
+    };
+    let protects: Vec<String> = fw
+        .protects
+        .iter()
+        .map(|(r, _)| crate::fix::scalar(&name(*r)).into_owned())
+        .collect();
+    let mut out = format!("    protects: [{}]\n", protects.join(", "));
+    if fw.rules.default_allow {
+        out.push_str("    default_inbound: allow\n");
+    }
+    if !fw.rules.allow.is_empty() {
+        let rules: Vec<String> = fw
+            .rules
+            .allow
+            .iter()
+            .map(|a| {
+                let port = match a.port {
+                    crate::model::PortSpec::Any => "any".to_string(),
+                    crate::model::PortSpec::Range(lo, hi) if lo == hi => lo.to_string(),
+                    crate::model::PortSpec::Range(lo, hi) => format!("\"{lo}-{hi}\""),
+                };
+                let from = match &a.from {
+                    crate::model::Source::Any => "any".to_string(),
+                    crate::model::Source::Zone(z) => model.zone(*z).id.value.clone(),
+                    crate::model::Source::Component(c) => model.component(*c).id.value.clone(),
+                    crate::model::Source::Host(h) => model.host(*h).id.value.clone(),
+                    crate::model::Source::Cidr(cidr) => cidr.to_string(),
+                };
+                format!("{{ port: {port}, from: {} }}", crate::fix::scalar(&from))
+            })
+            .collect();
+        out.push_str(&format!("    allow: [{}]\n", rules.join(", ")));
+    }
+    out
+}
+
 pub(super) fn replica_fix(model: &Model, c: &ComponentDef) -> (String, String) {
     let replica = free_id(model, &format!("{}-replica", stem(&c.id.value)));
-    let host_line = new_host_line(model, c);
+    let (host_line, hosts) = new_host(model, c);
     let engine = engine_line(c);
     let yaml = format!(
-        "components:\n  {id}:\n    role: primary\n    failover: automatic\n  {replica}:\n    kind: {kind}\n{host_line}{engine}    role: replica\n    replicates_from: {id}\n",
+        "{hosts}components:\n  {id}:\n    role: primary\n    failover: automatic\n  {replica}:\n    kind: {kind}\n{host_line}{engine}    role: replica\n    replicates_from: {id}\n",
         id = c.id.value,
         kind = c.kind.value.as_str(),
     );

@@ -93,7 +93,7 @@ pub(super) fn no_health_check(cx: &Context, out: &mut Vec<Finding>) {
                 .label("no `health_check` in this block")
                 .help("add a health check so a failed target is taken out of rotation")
                 .subject(c.id.value.clone())
-                .fix(
+                .safe_fix(
                     "probe each target and take failed ones out of rotation",
                     format!("components:\n  {}:\n    balancing:\n      health_check: {{ path: /health, interval_s: 5 }}\n", c.id.value),
                 ),
@@ -290,6 +290,7 @@ pub(super) fn peers_without_failover(cx: &Context, out: &mut Vec<Finding>) {
         for p in &peers {
             f = f.subject(p.clone());
         }
+        // VRRP, DNS or anycast is the user's choice: not applied without asking.
         out.push(f.fix(
             "take over through a shared virtual IP (keepalived/VRRP)",
             format!("components:\n  {}:\n    failover: vrrp\n", c.id.value),

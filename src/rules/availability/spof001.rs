@@ -55,16 +55,53 @@ pub(super) fn component_outage(
     if let Some((span, text)) = impact.last_link {
         f = f.related(span, text);
     }
+    // A replica that something writes to stands in for nothing: DB001's fix sends
+    // those writes to the primary, and a second replica would not help.
+    let written = matches!(cx.availability.clusters.place[c.index()], Place::Replica(_))
+        && cx
+            .graph
+            .graph
+            .edges_directed(crate::graph::node(c), petgraph::Direction::Incoming)
+            .any(|e| {
+                model
+                    .link(*petgraph::visit::EdgeRef::weight(&e))
+                    .access
+                    .writes()
+            });
+    if written {
+        return f
+            .help("it takes writes, which a replica cannot: send them to the primary (see DB001)")
+            .prose_fix(
+                "apply DB001's fix: writes go to the primary, the replica only serves reads",
+            );
+    }
+    // A store in a replication cycle (or copying a non-store) has no cluster to add
+    // to: DB002/DB003 come first.
+    if cx.availability.clusters.place[c.index()] == Place::Unclustered {
+        return f
+            .help("its replication has no primary to start from: fix that first (see DB002, DB003)")
+            .prose_fix("apply DB002's or DB003's fix, then give the cluster a replica");
+    }
     let (description, yaml) = if let Some(stuck) = &stuck {
         let (help, fix) = stuck_fix(cx, c, stuck);
         f = f.help(help);
         fix
     } else if let Place::Replica(head) = cx.availability.clusters.place[c.index()] {
         f = f.help("add another replica, so that this one is not the only one serving");
-        second_replica_fix(model, def, model.component(head))
+        second_replica_fix(cx, c, head)
     } else if !cx.availability.clusters.replicas_of(c).is_empty() && def.data_store.is_some() {
         f = f.help("promote a replica automatically when it fails, and let its readers read the replicas too");
-        failover_fix(cx, c)
+        let (description, yaml) = failover_fix(cx, c);
+        // With one synchronous replica, failover would leave it waiting on itself.
+        if cx.availability.clusters.synchronous(model, c).len() == 1 {
+            let (more, replica) = sync_replica_fix(model, def);
+            (
+                format!("{description}; {more}"),
+                crate::fix::merge_yaml(&yaml, &replica),
+            )
+        } else {
+            (description, yaml)
+        }
     } else if rule == &SPOF003 {
         f = f.help("give it a replica and automatic failover, so writes have somewhere to go when it fails");
         replica_fix(model, def)
