@@ -151,7 +151,7 @@ impl Finding {
             description: description.into(),
             applicability: crate::fix::Applicability::Unsafe,
             edits: Vec::new(),
-            yaml: crate::fix::quote::ids(&yaml.into()),
+            yaml: yaml.into(),
             remove: Vec::new(),
         });
         self

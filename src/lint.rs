@@ -531,13 +531,28 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
         Err(e) => (false, vec![*work_limit_finding(&model, e)]),
     };
     sort(&mut findings);
+    let outline = limits.outline.then(|| Outline::of(&model));
+    // Ids YAML would read as another type (`true`, `1.5`) are quoted in the fixes that
+    // name them; a file with none (nearly every file) skips the pass.
+    let quote_ids = valid && model.ids().any(|id| crate::fix::scalar(id) != id);
+    // Planning the fixes needs the file and its events, not the model: let the model
+    // go first, so the two are never in memory together.
+    drop(cx);
+    drop(graph);
+    drop(model);
     if valid {
+        if quote_ids {
+            for fix in findings.iter_mut().filter_map(|f| f.fix.as_mut()) {
+                fix.yaml = crate::fix::quote::ids(&fix.yaml);
+            }
+        }
         crate::fix::attach_edits(&source, Some(&marks), &mut findings);
     }
+    drop(marks);
     FileReport {
         source,
         valid,
         findings,
-        outline: limits.outline.then(|| Outline::of(&model)),
+        outline,
     }
 }

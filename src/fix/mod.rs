@@ -67,7 +67,7 @@ pub fn apply(text: &str, edits: &[Edit]) -> String {
 /// Two fix fragments as one: `b` merged into `a` as a fix is merged into a file.
 pub fn merge_yaml(a: &str, b: &str) -> String {
     let source = SourceFile::new("fix", a.to_string());
-    match tree::build(&source).map(|root| plan::plan(&source, &root, b)) {
+    match tree::build(&source).map(|tree| plan::plan(&source, &tree, b)) {
         Ok(Ok(edits)) => apply(a, &edits),
         _ => format!("{a}{b}"),
     }

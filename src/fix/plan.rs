@@ -6,7 +6,7 @@
 
 use super::Edit;
 use super::quote;
-use super::tree::{self, Collection, Key, Node};
+use super::tree::{self, Collection, Key, Node, Tree};
 use crate::source::SourceFile;
 
 /// Why a fix's YAML could not become edits of the file.
@@ -19,18 +19,19 @@ pub enum PlanError {
     Conflict(String),
 }
 
-/// The edits that merge `fix` (YAML text) into `file`, whose source map is `root`.
-pub fn plan(file: &SourceFile, root: &Node, fix: &str) -> Result<Vec<Edit>, PlanError> {
+/// The edits that merge `fix` (YAML text) into `file`, whose source map is `tree`.
+pub fn plan(file: &SourceFile, tree: &Tree, fix: &str) -> Result<Vec<Edit>, PlanError> {
     let snippet = SourceFile::new("fix", fix.to_string());
     let add = tree::build(&snippet).map_err(|_| PlanError::BadFix)?;
-    let Node::Map(add) = &add else {
+    let Node::Map(add) = &add.root else {
         return Err(PlanError::BadFix);
     };
-    let Node::Map(into) = root else {
+    let Node::Map(into) = &tree.root else {
         return Err(PlanError::Conflict("the file is not a mapping".into()));
     };
     let mut planner = Planner {
         text: &file.text,
+        tree,
         edits: Vec::new(),
     };
     planner.merge_map(into, add, "")?;
@@ -54,11 +55,11 @@ pub fn plan(file: &SourceFile, root: &Node, fix: &str) -> Result<Vec<Edit>, Plan
 /// comma in a flow list.
 pub fn remove_item(
     file: &SourceFile,
-    root: &Node,
+    tree: &Tree,
     span: crate::source::Span,
 ) -> Result<Edit, PlanError> {
     let conflict = |why: &str| PlanError::Conflict(why.to_string());
-    let Some(Node::Seq(links)) = root.get("links") else {
+    let Some(Node::Seq(links)) = tree.root.get("links") else {
         return Err(conflict("no links list"));
     };
     let i = links
@@ -66,7 +67,8 @@ pub fn remove_item(
         .binary_search_by_key(&(span.start as usize), Node::start)
         .map_err(|_| conflict("the link is not an item of the links list"))?;
     let item = &links.items[i];
-    if matches!(item, Node::Opaque(_)) {
+    let read = tree.expanded(item).map_err(|_| conflict("unreadable"))?;
+    if matches!(read.as_ref().unwrap_or(item), Node::Opaque(_)) {
         return Err(conflict("the link is an alias or anchored"));
     }
     let text = &file.text;
@@ -100,12 +102,20 @@ pub fn remove_item(
     })
 }
 
-struct Planner<'a> {
+struct Planner<'a, 't> {
     text: &'a str,
+    tree: &'t Tree<'a>,
     edits: Vec<Edit>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a, '_> {
+    /// `node` read, when it is lazy.
+    fn read(&self, node: &Node<'a>) -> Result<Option<Node<'a>>, PlanError> {
+        self.tree
+            .expanded(node)
+            .map_err(|_| PlanError::Conflict("a part of the file could not be read".into()))
+    }
+
     fn insert(&mut self, at: usize, content: String) {
         self.edits.push(Edit {
             start: at,
@@ -143,7 +153,7 @@ impl Planner<'_> {
 
     fn merge_map(
         &mut self,
-        into: &Collection<(Key, Node)>,
+        into: &Collection<(Key<'a>, Node<'a>)>,
         add: &Collection<(Key, Node)>,
         path: &str,
     ) -> Result<(), PlanError> {
@@ -195,11 +205,14 @@ impl Planner<'_> {
     fn merge_value(
         &mut self,
         key: &Key,
-        into: &Node,
+        into: &Node<'a>,
         add: &Node,
         in_block: bool,
         path: &str,
     ) -> Result<(), PlanError> {
+        if let Some(read) = self.read(into)? {
+            return self.merge_value(key, &read, add, in_block, path);
+        }
         match (into, add) {
             // `h1: {}` in a block mapping becomes a block mapping: `h1:` and the new
             // keys on the lines below (a comment after `{}` stays on the key's line).
@@ -271,15 +284,17 @@ impl Planner<'_> {
     fn append(
         &mut self,
         key: &str,
-        into: &Collection<Node>,
+        into: &Collection<Node<'a>>,
         add: &Collection<Node>,
         path: &str,
     ) -> Result<(), PlanError> {
         // Items are found by their signature: a mapping of a list with an identity by
         // its identity, an alias or anchored item as such, anything else as written.
         let id = identity(key);
-        let signature = |item: &Node| -> Option<String> {
-            match (item, id) {
+        let tree = self.tree;
+        let signature = |item: &Node<'a>| -> Option<String> {
+            let read = tree.expanded(item).ok()?;
+            match (read.as_ref().unwrap_or(item), id) {
                 (Node::Map(m), Some(id)) => identity_of(m, id),
                 (Node::Opaque(_), _) => Some(OPAQUE.into()),
                 (other, _) => Some(format!("={}", flow(other))),
@@ -291,7 +306,8 @@ impl Planner<'_> {
                 let found = identity_of(a, id).and_then(|sig| into.position(&sig, signature));
                 match found {
                     Some(i) => {
-                        let Node::Map(existing) = &into.items[i] else {
+                        let read = self.read(&into.items[i])?;
+                        let Node::Map(existing) = read.as_ref().unwrap_or(&into.items[i]) else {
                             unreachable!("an identity is a mapping's")
                         };
                         self.merge_map(existing, a, &format!("{path}[{n}]"))?;
@@ -391,7 +407,7 @@ fn flow(node: &Node) -> String {
             let body: Vec<String> = s.items.iter().map(flow).collect();
             format!("[{}]", body.join(", "))
         }
-        Node::Opaque(_) => "null".into(),
+        Node::Opaque(_) | Node::Lazy(_) => "null".into(),
     }
 }
 

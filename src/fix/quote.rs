@@ -93,7 +93,11 @@ const ID_SECTIONS: &[&str] = &["components", "hosts", "zones", "certificates"];
 pub fn ids(yaml: &str) -> String {
     use super::tree::{self, Node};
     let source = crate::source::SourceFile::new("fix", yaml.to_string());
-    let Ok(Node::Map(root)) = tree::build(&source) else {
+    let Ok(tree::Tree {
+        root: Node::Map(root),
+        ..
+    }) = tree::build(&source)
+    else {
         return yaml.to_string();
     };
     let mut edits = Vec::new();
@@ -138,7 +142,7 @@ pub fn ids(yaml: &str) -> String {
                 }
             }
             Node::Seq(s) => s.items.iter().for_each(|i| walk(i, quote)),
-            Node::Scalar { .. } | Node::Opaque(_) => {}
+            Node::Scalar { .. } | Node::Opaque(_) | Node::Lazy(_) => {}
         }
     }
     for (key, value) in &root.items {

@@ -33,6 +33,48 @@ pub enum Node<'a> {
     /// An alias, or a node that carries an anchor or a merge key: editing it would edit
     /// every place that shares it, so no fix goes through it.
     Opaque(Span),
+    /// A collection not yet read into nodes (see [`Tree::expanded`]): the bodies of
+    /// components, hosts and links, which a fix rarely touches, are read when it does.
+    Lazy(Lazy),
+}
+
+/// Where a [`Node::Lazy`] is: the index of its first event among the marks, and its
+/// extent.
+#[derive(Debug)]
+pub struct Lazy {
+    first: usize,
+    start: usize,
+    end: usize,
+}
+
+/// A file's source map.
+pub struct Tree<'a> {
+    /// The document's root node.
+    pub root: Node<'a>,
+    source: &'a SourceFile,
+    marks: Option<&'a Marks>,
+}
+
+impl<'a> Tree<'a> {
+    /// The nodes of `node` when it is [`Node::Lazy`], read now (None for any other
+    /// node, which is read already).
+    pub fn expanded(&self, node: &Node<'a>) -> Result<Option<Node<'a>>, Unreadable> {
+        let (Node::Lazy(lazy), Some(marks)) = (node, self.marks) else {
+            return Ok(None);
+        };
+        let values = marks
+            .values
+            .partition_point(|(i, _)| (*i as usize) < lazy.first);
+        let mut b = Builder {
+            events: mark_events(self.source, marks, lazy.first, values),
+            source: self.source,
+            depth: 0,
+            consumed: 0,
+            lazy_at: None,
+        };
+        let (event, span) = b.next()?;
+        b.node(event, span).map(Some)
+    }
 }
 
 /// A mapping key: its text and span.
@@ -119,6 +161,7 @@ impl<'a> Node<'a> {
             Node::Map(m) => m.end,
             Node::Seq(s) => s.end,
             Node::Scalar { span, .. } | Node::Opaque(span) => span.end as usize,
+            Node::Lazy(lazy) => lazy.end,
         }
     }
 
@@ -128,6 +171,7 @@ impl<'a> Node<'a> {
             Node::Map(m) => m.start,
             Node::Seq(s) => s.start,
             Node::Scalar { span, .. } | Node::Opaque(span) => span.start as usize,
+            Node::Lazy(lazy) => lazy.start,
         }
     }
 
@@ -154,11 +198,99 @@ struct Builder<'a> {
     events: Events<'a>,
     source: &'a SourceFile,
     depth: usize,
+    /// Events read so far.
+    consumed: usize,
+    /// The depth whose collections are left [`Node::Lazy`] (only with marks to read
+    /// them from later).
+    lazy_at: Option<usize>,
 }
 
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), Unreadable> {
+        self.consumed += 1;
         self.events.next().flatten().ok_or(Unreadable)
+    }
+
+    /// A block scalar that keeps its trailing line breaks (`|+`, `>+`) owns the blank
+    /// lines after it, where an insertion would land: no fix is planned in such a file.
+    fn check_block_scalar(&self, span: Span, style: ScalarStyle) -> Result<(), Unreadable> {
+        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            return Ok(());
+        }
+        // The header (`|+`, `>2+`) is at the span's start or ends the last written line
+        // before it.
+        let text = &self.source.text;
+        let token = |line: &str| {
+            let line = line.split(" #").next().unwrap_or_default();
+            line.split_whitespace()
+                .find(|t| t.starts_with(['|', '>']))
+                .is_some_and(|t| t.contains('+'))
+        };
+        let here = text[span.start as usize..]
+            .lines()
+            .next()
+            .unwrap_or_default();
+        let before = text[..span.start as usize]
+            .trim_end()
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default();
+        if token(here) || token(before) {
+            return Err(Unreadable);
+        }
+        Ok(())
+    }
+
+    /// Reads past the node that `event` starts, checking it as [`Builder::node`] does
+    /// but keeping nothing: returns where its written content ends.
+    fn skip(&mut self, event: Event<'a>, span: Span) -> Result<usize, Unreadable> {
+        match event {
+            Event::Scalar(_, style, _, _) => {
+                self.check_block_scalar(span, style)?;
+                Ok(self.scalar_span(span, style).end as usize)
+            }
+            Event::Alias(_) => Ok(span.end as usize),
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_map = matches!(event, Event::MappingStart(..));
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(Unreadable);
+                }
+                let start = span.start as usize;
+                let flow = matches!(self.source.text.as_bytes().get(start), Some(b'{' | b'['));
+                // The end of the last value, and of the last entry (its key included).
+                let (mut last_value, mut last_entry) = (None, None);
+                loop {
+                    let (event, span) = self.next()?;
+                    if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+                        break;
+                    }
+                    if is_map {
+                        // As [`Builder::map`] measures an entry: from its key as written.
+                        let key_end = match event {
+                            Event::Scalar(..) => span.end as usize,
+                            other => self.skip(other, span)?,
+                        };
+                        let (value, vspan) = self.next()?;
+                        let value_end = self.skip(value, vspan)?;
+                        last_value = Some(value_end);
+                        last_entry = Some(value_end.max(key_end));
+                    } else {
+                        let end = self.skip(event, span)?;
+                        last_value = Some(end);
+                        last_entry = Some(end);
+                    }
+                }
+                self.depth -= 1;
+                if flow {
+                    let close = if is_map { b'}' } else { b']' };
+                    self.closing(last_value.unwrap_or(start + 1), close)
+                } else {
+                    Ok(last_entry.unwrap_or(start))
+                }
+            }
+            _ => Err(Unreadable),
+        }
     }
 
     /// Reads the node that `event` starts.
@@ -168,32 +300,7 @@ impl<'a> Builder<'a> {
                 if anchor != 0 || tag.is_some() {
                     return Ok(Node::Opaque(span));
                 }
-                // A block scalar that keeps its trailing line breaks (`|+`, `>+`) owns
-                // the blank lines after it, where an insertion would land: no fix is
-                // planned in such a file.
-                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-                    // The header (`|+`, `>2+`) is at the span's start or ends the last
-                    // written line before it.
-                    let text = &self.source.text;
-                    let token = |line: &str| {
-                        let line = line.split(" #").next().unwrap_or_default();
-                        line.split_whitespace()
-                            .find(|t| t.starts_with(['|', '>']))
-                            .is_some_and(|t| t.contains('+'))
-                    };
-                    let here = text[span.start as usize..]
-                        .lines()
-                        .next()
-                        .unwrap_or_default();
-                    let before = text[..span.start as usize]
-                        .trim_end()
-                        .rsplit('\n')
-                        .next()
-                        .unwrap_or_default();
-                    if token(here) || token(before) {
-                        return Err(Unreadable);
-                    }
-                }
+                self.check_block_scalar(span, style)?;
                 Ok(Node::Scalar {
                     value,
                     plain: style == ScalarStyle::Plain,
@@ -209,6 +316,13 @@ impl<'a> Builder<'a> {
                     return Err(Unreadable);
                 }
                 let start = span.start as usize;
+                // Checked and measured, not kept: read again if a fix needs it.
+                if self.lazy_at == Some(self.depth) {
+                    let first = self.consumed - 1;
+                    self.depth -= 1;
+                    let end = self.skip(event, span)?;
+                    return Ok(Node::Lazy(Lazy { first, start, end }));
+                }
                 let flow = matches!(self.source.text.as_bytes().get(start), Some(b'{' | b'['));
                 let node = if is_map {
                     self.map(start, flow)?
@@ -352,7 +466,7 @@ impl<'a> Builder<'a> {
 }
 
 /// The source map of a file's one document, parsing it.
-pub fn build(source: &SourceFile) -> Result<Node<'_>, Unreadable> {
+pub fn build(source: &SourceFile) -> Result<Tree<'_>, Unreadable> {
     let mut parser = Parser::new_from_str(&source.text);
     let events: Events<'_> = Box::new(std::iter::from_fn(move || {
         Some(match parser.next_event()? {
@@ -366,17 +480,43 @@ pub fn build(source: &SourceFile) -> Result<Node<'_>, Unreadable> {
             Err(_) => None,
         })
     }));
-    build_from(source, events)
+    let root = build_from(source, events, None)?;
+    Ok(Tree {
+        root,
+        source,
+        marks: None,
+    })
 }
 
+/// The depth (the root mapping is 1) whose collections a source map from marks leaves
+/// lazy: a component's, host's or link's body.
+const LAZY_DEPTH: usize = 3;
+
 /// The source map of a file from the events the reader kept ([`crate::yaml::Marks`]):
-/// the file is not parsed a second time.
+/// the file is not parsed a second time, and the bodies of its entries are read only
+/// when a fix needs them.
 pub fn build_from_marks<'a>(
     source: &'a SourceFile,
     marks: &'a Marks,
-) -> Result<Node<'a>, Unreadable> {
-    let mut values = marks.values.iter().peekable();
-    let events: Events<'a> = Box::new(marks.marks.iter().enumerate().map(move |(i, m)| {
+) -> Result<Tree<'a>, Unreadable> {
+    let root = build_from(source, mark_events(source, marks, 0, 0), Some(LAZY_DEPTH))?;
+    Ok(Tree {
+        root,
+        source,
+        marks: Some(marks),
+    })
+}
+
+/// The events of `marks` from the `first`, the scalar values from the `values`th.
+fn mark_events<'a>(
+    source: &'a SourceFile,
+    marks: &'a Marks,
+    first: usize,
+    values: usize,
+) -> Events<'a> {
+    let mut values = marks.values[values..].iter().peekable();
+    Box::new(marks.marks[first..].iter().enumerate().map(move |(n, m)| {
+        let i = first + n;
         let anchor = usize::from(m.anchored);
         let span = Span::new(m.start as usize, m.end as usize);
         let event = match m.kind {
@@ -394,11 +534,14 @@ pub fn build_from_marks<'a>(
             MarkKind::Alias => Event::Alias(0),
         };
         Some((event, span))
-    }));
-    build_from(source, events)
+    }))
 }
 
-fn build_from<'a>(source: &'a SourceFile, events: Events<'a>) -> Result<Node<'a>, Unreadable> {
+fn build_from<'a>(
+    source: &'a SourceFile,
+    events: Events<'a>,
+    lazy_at: Option<usize>,
+) -> Result<Node<'a>, Unreadable> {
     // Lines that end in a lone CR (old Mac files): edits are planned by LF lines.
     let bytes = source.text.as_bytes();
     if memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n')) {
@@ -408,6 +551,8 @@ fn build_from<'a>(source: &'a SourceFile, events: Events<'a>) -> Result<Node<'a>
         events,
         source,
         depth: 0,
+        consumed: 0,
+        lazy_at,
     };
     loop {
         let (event, span) = b.next()?;
