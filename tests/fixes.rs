@@ -204,6 +204,31 @@ fn safe_fixes_alone_apply_only_safe_fixes() {
     }
 }
 
+/// Applies `patch` in `dir` with `patch -p1`, or `git apply` where patch(1) is not
+/// installed; whether it applied.
+fn apply_patch(dir: &Path, patch: &str) -> bool {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let spawn = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .spawn()
+    };
+    let mut child = match spawn("patch", &["-p1", "--quiet", "--batch"]) {
+        Ok(child) => child,
+        Err(_) => spawn("git", &["apply", "-"]).expect("git is installed"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(patch.as_bytes())
+        .unwrap();
+    child.wait().unwrap().success()
+}
+
 #[test]
 fn diff_is_a_patch_that_gives_what_fix_writes() {
     for (name, before) in inputs() {
@@ -224,20 +249,7 @@ fn diff_is_a_patch_that_gives_what_fix_writes() {
         assert!(patch.starts_with(&format!("--- a/{name}\n+++ b/{name}\n")));
 
         infra_lint_in(&fixed, &["--fix", "--unsafe-fixes", "--quiet", &name]);
-        let mut apply = std::process::Command::new("patch")
-            .args(["-p1", "--quiet", "--batch"])
-            .current_dir(&diffed)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .expect("patch(1) is installed");
-        use std::io::Write;
-        apply
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(patch.as_bytes())
-            .unwrap();
-        assert!(apply.wait().unwrap().success(), "{name}: patch -p1 failed");
+        assert!(apply_patch(&diffed, &patch), "{name}: the patch does not apply");
         assert_eq!(read(&diffed, &name), read(&fixed, &name), "{name}");
     }
 }
@@ -372,20 +384,7 @@ fn a_diff_of_a_file_with_a_space_in_its_name_applies() {
     std::fs::create_dir(&fixed).unwrap();
     write(&fixed, name, SMALL);
     infra_lint_in(&fixed, &["--fix", "--unsafe-fixes", "--quiet", name]);
-    let mut apply = std::process::Command::new("patch")
-        .args(["-p1", "--quiet", "--batch"])
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("patch(1) is installed");
-    use std::io::Write;
-    apply
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(patch.as_bytes())
-        .unwrap();
-    assert!(apply.wait().unwrap().success());
+    assert!(apply_patch(dir.path(), &patch));
     assert_eq!(read(dir.path(), name), read(&fixed, name));
 }
 
