@@ -249,7 +249,10 @@ fn diff_is_a_patch_that_gives_what_fix_writes() {
         assert!(patch.starts_with(&format!("--- a/{name}\n+++ b/{name}\n")));
 
         infra_lint_in(&fixed, &["--fix", "--unsafe-fixes", "--quiet", &name]);
-        assert!(apply_patch(&diffed, &patch), "{name}: the patch does not apply");
+        assert!(
+            apply_patch(&diffed, &patch),
+            "{name}: the patch does not apply"
+        );
         assert_eq!(read(&diffed, &name), read(&fixed, &name), "{name}");
     }
 }

@@ -320,12 +320,7 @@ fn fix_text(f: &Finding) -> String {
     let Some(fix) = &f.fix else {
         return String::new();
     };
-    let mut out = format!("\n  fix: {}", fix.description);
-    out.push_str(match fix.applicability {
-        Applicability::Safe => " (`--fix` applies it)",
-        Applicability::Unsafe => " (`--fix --unsafe-fixes` applies it)",
-        Applicability::None => "",
-    });
+    let mut out = format!("\n  fix: {}{}", fix.description, super::applies(fix));
     for line in fix.yaml.lines() {
         out.push_str("\n        ");
         out.push_str(line);

@@ -32,8 +32,11 @@ fn details(file: &FileReport, f: &Finding) -> String {
     if let Some(fix) = &f.fix {
         text.push_str("\nsuggested fix: ");
         text.push_str(&fix.description);
-        text.push('\n');
-        text.push_str(&fix.yaml);
+        text.push_str(super::applies(fix));
+        if !fix.yaml.is_empty() {
+            text.push('\n');
+            text.push_str(&fix.yaml);
+        }
     }
     text
 }

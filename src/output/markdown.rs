@@ -217,9 +217,16 @@ fn finding(file: &FileReport, f: &Finding, out: &mut String) {
     }
     match &f.fix {
         Some(fix) => {
-            let _ = writeln!(out, "- **Suggested fix:** {}\n", prose(&fix.description));
-            out.push_str(&fenced(&fix.yaml, "yaml"));
-            out.push('\n');
+            let _ = writeln!(
+                out,
+                "- **Suggested fix:** {}{}\n",
+                prose(&fix.description),
+                super::applies(fix)
+            );
+            if !fix.yaml.is_empty() {
+                out.push_str(&fenced(&fix.yaml, "yaml"));
+                out.push('\n');
+            }
         }
         None => out.push('\n'),
     }

@@ -135,3 +135,12 @@ pub fn write(format: Format, run: &Run, out: &mut dyn Write) -> io::Result<()> {
         Format::Markdown => markdown::write(run, out),
     }
 }
+
+/// Whether `--fix` applies a fix, as the text formats say it after its description.
+pub(super) fn applies(fix: &crate::finding::Fix) -> &'static str {
+    match fix.applicability {
+        crate::fix::Applicability::Safe => " (`--fix` applies it)",
+        crate::fix::Applicability::Unsafe => " (`--fix --unsafe-fixes` applies it)",
+        crate::fix::Applicability::None => "",
+    }
+}
