@@ -28,6 +28,8 @@ pub struct Context<'a> {
     pub today: crate::model::Date,
     /// Network firewalls by what they protect.
     pub guards: Guards,
+    /// The `service` labels in use, gathered the first time a fix needs a new one.
+    labels: std::sync::OnceLock<std::collections::HashSet<Box<str>, foldhash::fast::RandomState>>,
 }
 
 /// The context of the rules that read the availability analysis: the [`Context`]
@@ -89,6 +91,19 @@ impl<'a> Analysed<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// Whether a component carries the `service` label `label`.
+    pub fn label_used(&self, label: &str) -> bool {
+        self.labels
+            .get_or_init(|| {
+                self.model
+                    .components
+                    .iter()
+                    .filter_map(|c| c.service.as_ref().map(|s| s.value.as_str().into()))
+                    .collect()
+            })
+            .contains(label)
+    }
+
     /// What every rule reads about a model and its graph; `today` is the date
     /// certificate checks compare against.
     pub fn new(model: &'a Model, graph: &'a Graph, today: crate::model::Date) -> Context<'a> {
@@ -101,6 +116,7 @@ impl<'a> Context<'a> {
             }
         }
         Context {
+            labels: std::sync::OnceLock::new(),
             groups,
             replicas,
             today,

@@ -141,6 +141,8 @@ pub struct FileFix {
     pub new: String,
     /// The fixes applied.
     pub applied: Vec<fix::apply::Applied>,
+    /// Whether fixes were still applying when the round limit stopped them.
+    pub stopped: bool,
 }
 
 /// Applies the fixes of every valid file among `files` (safe ones, and unsafe ones
@@ -204,6 +206,7 @@ pub fn fix_files(
             old,
             new: fixed.text,
             applied: fixed.applied,
+            stopped: fixed.stopped,
         });
     }
     Ok(done)

@@ -541,6 +541,13 @@ fn check(args: CheckArgs) -> u8 {
             }
         };
         let count: usize = done.iter().map(|d| d.applied.len()).sum();
+        for d in done.iter().filter(|d| d.stopped) {
+            eprintln!(
+                "infra-lint: {}: fixes were still applying after {} rounds; run again to go on",
+                output::escape_control(&d.path, false),
+                infra_lint::fix::apply::MAX_ROUNDS
+            );
+        }
         if args.diff {
             let mut patch = String::new();
             for d in &done {

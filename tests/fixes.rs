@@ -431,3 +431,90 @@ fn fixes_name_ids_that_fit_and_do_not_clash() {
     assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(read(dir.path(), "z.topology.yml").contains("users-2:"));
 }
+
+#[test]
+fn a_second_instance_gets_a_service_label_of_its_own_quoted_as_yaml_needs() {
+    // `app-2` must not join the existing group `app` (it would change the design and
+    // make app-1's firewall speak for it), and `null-1`'s group is not `null`.
+    let text = "version: 1\nname: s\ncomponents:\n  users: { kind: client }\n  shop: { kind: web_server, service: null }\n  shop-b: { kind: web_server, service: null }\n  app-1: { kind: app_server, service: app }\n  app-9: { kind: app_server, service: app }\n  app-2: { kind: app_server }\nlinks:\n  - { from: users, to: shop, protocol: https, port: 443 }\n  - { from: users, to: shop-b, protocol: https, port: 443 }\n  - { from: shop, to: app-1, protocol: https, port: 8443 }\n  - { from: shop, to: app-9, protocol: https, port: 8443 }\n  - { from: shop-b, to: app-2, protocol: https, port: 8443 }\n";
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.topology.yml", text);
+    let o = infra_lint_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            "SPOF001",
+            "--format",
+            "json",
+            "s.topology.yml",
+        ],
+    );
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    let after = read(dir.path(), "s.topology.yml");
+    assert!(
+        after.contains("app-2: { kind: app_server, service: app-group }"),
+        "{after}"
+    );
+    assert_eq!(
+        after.matches("service: app\n").count() + after.matches("service: app }").count(),
+        2,
+        "{after}"
+    );
+    let left: Vec<String> = json(&o)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["code"], f["subjects"][0]))
+        .collect();
+    assert!(left.is_empty(), "{left:?}\n{after}");
+
+    let text = "version: 1\nname: q\ncomponents:\n  users: { kind: client }\n  null-1: { kind: web_server }\nlinks:\n  - { from: users, to: null-1, protocol: https, port: 443 }\n";
+    write(dir.path(), "q.topology.yml", text);
+    infra_lint_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            "SPOF001",
+            "q.topology.yml",
+        ],
+    );
+    let after = read(dir.path(), "q.topology.yml");
+    assert!(after.contains("service: \"null\""), "{after}");
+    let again = infra_lint_in(
+        dir.path(),
+        &[
+            "--diff",
+            "--unsafe-fixes",
+            "--select",
+            "SPOF001",
+            "q.topology.yml",
+        ],
+    );
+    assert_eq!(stdout(&again), "", "a second run adds more copies");
+}
+
+#[test]
+fn a_list_without_indent_whose_first_item_is_a_flow_mapping_takes_fixes() {
+    let text = "version: 1\nname: s\ncomponents:\n  users:\n    kind: client\n  web-1:\n    kind: web_server\nlinks:\n- {from: users, to: web-1, protocol: http, port: 80}\n";
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "m.topology.yml", text);
+    let o = infra_lint_in(
+        dir.path(),
+        &[
+            "--diff",
+            "--unsafe-fixes",
+            "--select",
+            "TLS001",
+            "m.topology.yml",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("+- {from: users, to: web-1, protocol: https, port: 443, tls: true}"),
+        "{}",
+        stdout(&o)
+    );
+}

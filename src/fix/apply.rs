@@ -29,6 +29,8 @@ pub struct Fixed {
     pub applied: Vec<Applied>,
     /// Rounds run (a round that applied nothing included).
     pub rounds: usize,
+    /// Whether the rounds stopped at [`MAX_ROUNDS`] with fixes still applying.
+    pub stopped: bool,
 }
 
 /// Whether two edits touch: overlap, or meet at one point (an insertion at either end
@@ -93,10 +95,12 @@ pub fn fix_text(
     let mut applied = Vec::new();
     let mut broken: Vec<(&'static str, String, String)> = Vec::new();
     let mut rounds = 0;
+    let mut stopped = true;
     while rounds < MAX_ROUNDS {
         rounds += 1;
         let report = lint_source(SourceFile::new(path, text.clone()), limits);
         if !report.valid {
+            stopped = false;
             break;
         }
         let mut chosen: Vec<(Applied, &[Edit])> = Vec::new();
@@ -128,6 +132,7 @@ pub fn fix_text(
             ));
         }
         if chosen.is_empty() {
+            stopped = false;
             break;
         }
         let edits: Vec<Edit> = chosen.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
@@ -175,6 +180,7 @@ pub fn fix_text(
         text,
         applied,
         rounds,
+        stopped,
     }
 }
 

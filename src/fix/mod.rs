@@ -110,6 +110,19 @@ pub fn attach_edits(
                 edits.push(plan::remove_item(source, r, *span)?);
             }
             edits.sort_by_key(|e| (e.start, e.end));
+            // The only item of a flow list deleted and one appended after it: the
+            // new one is the first, with no comma before it.
+            for i in 1..edits.len() {
+                let (deleted, added) = (&edits[i - 1], &edits[i]);
+                if deleted.content.is_empty()
+                    && added.start == deleted.end
+                    && added.end == added.start
+                    && added.content.starts_with(", ")
+                    && source.text[..deleted.start].trim_end().ends_with('[')
+                {
+                    edits[i].content.drain(..2);
+                }
+            }
             Ok::<_, plan::PlanError>(edits)
         });
         match planned {

@@ -257,7 +257,10 @@ impl<'a> Builder<'a> {
                     return Err(Unreadable);
                 }
                 let start = span.start as usize;
-                let flow = matches!(self.source.text.as_bytes().get(start), Some(b'{' | b'['));
+                // Flow when written `{`/`[` there: a block list with no indent may start
+                // at its first item's `{`.
+                let open = if is_map { b'{' } else { b'[' };
+                let flow = self.source.text.as_bytes().get(start) == Some(&open);
                 // The end of the last value, and of the last entry (its key included).
                 let (mut last_value, mut last_entry) = (None, None);
                 loop {
@@ -323,7 +326,10 @@ impl<'a> Builder<'a> {
                     let end = self.skip(event, span)?;
                     return Ok(Node::Lazy(Lazy { first, start, end }));
                 }
-                let flow = matches!(self.source.text.as_bytes().get(start), Some(b'{' | b'['));
+                // Flow when written `{`/`[` there: a block list with no indent may start
+                // at its first item's `{`.
+                let open = if is_map { b'{' } else { b'[' };
+                let flow = self.source.text.as_bytes().get(start) == Some(&open);
                 let node = if is_map {
                     self.map(start, flow)?
                 } else {

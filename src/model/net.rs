@@ -11,6 +11,17 @@ pub enum PortSpec {
     Range(u16, u16),
 }
 
+impl std::fmt::Display for PortSpec {
+    /// As written in a topology: `any`, `443` or `8000-8100`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortSpec::Any => f.write_str("any"),
+            PortSpec::Range(lo, hi) if lo == hi => write!(f, "{lo}"),
+            PortSpec::Range(lo, hi) => write!(f, "{lo}-{hi}"),
+        }
+    }
+}
+
 impl PortSpec {
     /// Parses a written port: an integer, `"8000-8100"` or `any`.
     pub fn parse(text: &str) -> Option<PortSpec> {

@@ -620,5 +620,18 @@ mod tests {
             ),
             "{fixed}"
         );
+        // The only item of a flow list, replaced.
+        let fixed = crate::rules::fixture::assert_fix_resolves(
+            &topo("  h1: {}\n", comps, "").replace(
+                "links:\n",
+                "links: [ { from: users, to: web, protocol: https } ]\n",
+            ),
+            "FW005",
+            "web",
+        );
+        assert!(
+            fixed.contains("links: [ { from: users, to: lb, protocol: https } ]"),
+            "{fixed}"
+        );
     }
 }

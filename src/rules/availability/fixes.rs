@@ -264,20 +264,30 @@ pub(super) fn load_balancer_fix(model: &Model, c: &ComponentDef) -> (String, Str
     )
 }
 
-pub(super) fn second_instance_fix(model: &Model, c: &ComponentDef) -> (String, String) {
+pub(super) fn second_instance_fix(cx: &Context, c: &ComponentDef) -> (String, String) {
+    let model = cx.model;
     let twin = sibling_id(model, &c.id.value);
-    // A service label is not an id, but one that is not also an id reads better.
+    // A new label: one no component carries (joining another group would change the
+    // design), and, though labels are not ids, not an id either (it reads better).
+    let free =
+        |label: &str| model.lookup(label).is_none() && !cx.label_used(label) && label != twin;
     let service = c.service.as_ref().map_or_else(
         || {
             let stem = stem(&c.id.value);
-            if model.lookup(stem).is_none() && stem != twin {
-                stem.to_string()
-            } else {
-                free_id(model, &format!("{stem}-group"))
-            }
+            let group = format!("{stem}-group");
+            [stem.to_string(), group.clone()]
+                .into_iter()
+                .find(|l| free(l))
+                .unwrap_or_else(|| {
+                    (2..)
+                        .map(|n| numbered(&group, n))
+                        .find(|l| free(l))
+                        .expect("some label is free")
+                })
         },
         |s| s.value.clone(),
     );
+    let service = crate::fix::scalar(&service).into_owned();
     let (host_line, hosts) = new_host(model, c);
     // Network firewalls stand in for each other only when they protect the same things
     // (and the twin must admit what this one admits).

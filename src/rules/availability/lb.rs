@@ -152,7 +152,7 @@ pub(super) fn target_profile(
                         crate::model::Source::Host(h) => model.host(*h).id.value.clone(),
                         crate::model::Source::Cidr(cidr) => cidr.to_string(),
                     };
-                    format!("{:?} from {from}", r.port)
+                    format!("port {} from {from}", r.port)
                 })
                 .collect();
             rules.sort();

@@ -113,7 +113,7 @@ pub(super) fn component_outage(
         load_balancer_fix(model, def)
     } else {
         f = f.help("run a second one on another machine and put both behind what calls them");
-        second_instance_fix(model, def)
+        second_instance_fix(cx, def)
     };
     f.fix(description, yaml)
 }
