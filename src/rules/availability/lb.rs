@@ -56,7 +56,10 @@ pub(super) fn single_target_pool(cx: &Context, out: &mut Vec<Finding>) {
                 Finding::new(
                     &LB001,
                     lb.targets_span,
-                    format!("load balancer `{}` has no target: requests through it reach nothing", c.id.value),
+                    format!(
+                        "load balancer `{}` has no target: requests through it reach nothing",
+                        c.id.value
+                    ),
                 )
                 .label("an empty pool")
                 .help("list the components it sends requests to")
