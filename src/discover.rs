@@ -10,6 +10,41 @@ pub enum Input {
     File(PathBuf, String),
     /// A path that could not be read, with why.
     Error(String, String),
+    /// A file a directory walk found through the configuration's `include` patterns
+    /// that is not a topology (a Kubernetes manifest beside them, say): skipped, with
+    /// a note. Named on the command line, the same file is linted.
+    Skipped(String),
+}
+
+/// Takes the skipped files out of `inputs`: the notes to show, one per file.
+pub fn take_skipped(inputs: &mut Vec<Input>) -> Vec<String> {
+    let mut notes = Vec::new();
+    inputs.retain(|input| match input {
+        Input::Skipped(shown) => {
+            notes.push(format!(
+                "skipped `{shown}`: not a topology (no top-level `components:`); name it to lint it anyway"
+            ));
+            false
+        }
+        _ => true,
+    });
+    notes
+}
+
+/// Whether a file an `include` pattern found reads as a topology: a top-level
+/// `components:` key, or a flow mapping for the whole document. A file that cannot be
+/// read counts as one (linting it says why); only the first 64 MiB are looked at.
+fn looks_like_topology(path: &Path) -> bool {
+    use std::io::Read;
+    let mut text = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(64 << 20).read_to_end(&mut text));
+    if read.is_err() {
+        return true;
+    }
+    let body = text.trim_ascii_start();
+    body.starts_with(b"{")
+        || body.starts_with(b"components:")
+        || memchr::memmem::find(&text, b"\ncomponents:").is_some()
 }
 
 /// Whether a file name is one of the topology patterns.
@@ -147,7 +182,15 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
                         && walk.included(e.path())
                         && !walk.excluded(e.path())
                     {
-                        found.push(Input::File(e.path().to_path_buf(), display(e.path())));
+                        let named = e
+                            .path()
+                            .file_name()
+                            .is_some_and(|n| is_topology_name(&n.to_string_lossy()));
+                        if named || looks_like_topology(e.path()) {
+                            found.push(Input::File(e.path().to_path_buf(), display(e.path())));
+                        } else {
+                            found.push(Input::Skipped(display(e.path())));
+                        }
                     }
                 }
                 Err(err) => {
@@ -158,14 +201,24 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
         }
         inputs.extend(found);
     }
-    inputs.sort_by(|a, b| key(a).cmp(key(b)));
+    inputs.sort_by(|a, b| key(a).cmp(key(b)).then(rank(a).cmp(&rank(b))));
     inputs.dedup_by(|a, b| key(a) == key(b));
     inputs
 }
 
 fn key(input: &Input) -> &str {
     match input {
-        Input::File(_, d) | Input::Error(d, _) => d,
+        Input::File(_, d) | Input::Error(d, _) | Input::Skipped(d) => d,
+    }
+}
+
+/// Which of two inputs for one file is kept: a file named on the command line over the
+/// same file skipped by a walk.
+fn rank(input: &Input) -> u8 {
+    match input {
+        Input::File(..) => 0,
+        Input::Error(..) => 1,
+        Input::Skipped(_) => 2,
     }
 }
 

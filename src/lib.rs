@@ -69,7 +69,7 @@ pub fn input_paths(inputs: &[discover::Input]) -> Vec<PathBuf> {
         .iter()
         .filter_map(|input| match input {
             discover::Input::File(path, _) => Some(path.clone()),
-            discover::Input::Error(..) => None,
+            discover::Input::Error(..) | discover::Input::Skipped(_) => None,
         })
         .collect()
 }
@@ -83,13 +83,14 @@ pub fn lint_inputs(
     let per_file = PerFile::new(config);
     inputs
         .into_iter()
-        .map(|input| {
+        .filter_map(|input| {
             let mut report = match input {
                 discover::Input::File(path, display) => lint::lint_path(&path, &display, limits),
                 discover::Input::Error(path, why) => FileReport::unreadable(path, why, None),
+                discover::Input::Skipped(_) => return None,
             };
             per_file.apply(&mut report);
-            report
+            Some(report)
         })
         .collect()
 }

@@ -491,7 +491,10 @@ fn check(args: CheckArgs) -> u8 {
     } else {
         args.paths
     };
-    let inputs = infra_lint::inputs(&paths, &config);
+    let mut inputs = infra_lint::inputs(&paths, &config);
+    for note in infra_lint::discover::take_skipped(&mut inputs) {
+        eprintln!("infra-lint: {}", output::escape_control(&note, false));
+    }
     // No output may replace an input: a topology, the configuration, or (for `-o`) the
     // baseline read. `--write-baseline` may name the baseline read, to refresh it.
     let mut read = infra_lint::input_paths(&inputs);
@@ -521,7 +524,9 @@ fn check(args: CheckArgs) -> u8 {
         .iter()
         .map(|input| match input {
             infra_lint::discover::Input::File(path, _) => Some(path.clone()),
-            infra_lint::discover::Input::Error(..) => None,
+            infra_lint::discover::Input::Error(..) | infra_lint::discover::Input::Skipped(_) => {
+                None
+            }
         })
         .collect();
     let mut files = infra_lint::lint_inputs(inputs, &limits, &config);

@@ -450,6 +450,44 @@ fn a_directory_walk_respects_gitignore_and_the_file_name_patterns() {
 }
 
 #[test]
+fn a_walk_skips_files_an_include_pattern_finds_that_are_not_topologies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "infra-lint.toml", b"include = [\"infra/*.yml\"]\n");
+    std::fs::create_dir(d.join("infra")).unwrap();
+    let infra = d.join("infra");
+    write(
+        &infra,
+        "site.yml",
+        b"version: 1\nname: x\ncomponents:\n  users: { kind: client }\n",
+    );
+    write(
+        &infra,
+        "deploy.yml",
+        b"apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\n",
+    );
+    let o = common::infra_lint_in(d, &["--format", "json", "infra"]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["infra/site.yml"]);
+    let note = common::stderr(&o);
+    assert!(
+        note.contains("skipped `infra/deploy.yml`: not a topology"),
+        "{note}"
+    );
+    // Named, it is linted: not a topology is an input error.
+    let o = common::infra_lint_in(d, &["infra", "infra/deploy.yml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!common::stderr(&o).contains("skipped"));
+}
+
+#[test]
 fn color_follows_the_flag_and_no_color() {
     let p = "examples/invalid/version-2.yml";
     let colored = stdout(&infra_lint(&["--color", "always", p]));

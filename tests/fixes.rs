@@ -330,6 +330,7 @@ fn sarif_fixes_applied_as_sarif_defines_give_what_fix_writes() {
             compared += 1;
         }
     }
+    eprintln!("{compared} SARIF fixes compared with --fix");
     assert!(compared >= 15, "only {compared} fixes compared");
 }
 

@@ -40,6 +40,9 @@ fn unreachable_component(cx: &Context, out: &mut Vec<Finding>) {
                 Kind::Service,
             ],
             Kind::WebServer => &[Kind::LoadBalancer, Kind::Cdn],
+            // The front of the system is called by the users (its targets behind it
+            // calling it would make a loop).
+            Kind::LoadBalancer | Kind::Cdn | Kind::Dns => &[Kind::Client],
             _ => &[Kind::LoadBalancer, Kind::WebServer, Kind::AppServer],
         };
         let caller = callers
@@ -108,6 +111,9 @@ mod tests {
                 "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server }\n  db: { kind: database }\nlinks:\n  - { from: users, to: web }\n",
                 // A link into the app exists, but from a component no entrypoint reaches.
                 "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  web: { kind: web_server }\n  batch: { kind: service }\n  app: { kind: app_server }\nlinks:\n  - { from: users, to: web }\n  - { from: batch, to: app }\n",
+                // A load balancer the users skip: linked from the users by the fix, not
+                // from its own target.
+                "version: 1\nname: t\ncomponents:\n  users: { kind: client }\n  lb: { kind: load_balancer, balancing: { targets: [web] } }\n  web: { kind: web_server }\nlinks:\n  - { from: users, to: web }\n",
             ],
             &[
                 // Reached through a load balancer's targets and a service group.

@@ -32,6 +32,22 @@ impl Validator {
                     if repeated.binary_search(&i).is_ok() {
                         continue;
                     }
+                    // An empty level or value names nothing that could fail.
+                    let empty = [(level, "level"), (value, "value")]
+                        .into_iter()
+                        .find(|(s, _)| s.value.trim().is_empty());
+                    if let Some((at, what)) = empty {
+                        self.error(
+                            Finding::new(
+                                &crate::rules::input::IL006,
+                                at.span,
+                                format!("an empty failure-domain {what}"),
+                            )
+                            .label(format!("empty {what}"))
+                            .help("name the level (`rack`, `datacenter`) and its value (`rack: dc1-r1`)"),
+                        );
+                        continue;
+                    }
                     let values = match domain_numbers.get_mut(level.value.as_str()) {
                         Some(values) => values,
                         None => domain_numbers.entry(level.value.clone()).or_default(),

@@ -720,6 +720,57 @@ impl Validator {
                 }
             }
         }
+        // A top-level suppression's subject `level:value` names a failure-domain value
+        // that exists (a typo would make it match nothing, silently but for SUP004).
+        for sup in &doc.suppress {
+            let Some(subject) = &sup.value.subject else {
+                continue;
+            };
+            if subject.value.trim().is_empty() {
+                self.error(
+                    Finding::new(&IL006, subject.span, "an empty suppression subject")
+                        .label("names nothing")
+                        .help("name a failure-domain value as `level:value` (`rack:dc1-r1`), or leave `subject` out"),
+                );
+                continue;
+            }
+            let Some((level, value)) = subject.value.split_once(':') else {
+                continue;
+            };
+            // Sorted by level, then value: the level's values are one run.
+            let lo = failure_domains.partition_point(|d| d.level.as_str() < level);
+            let hi = failure_domains.partition_point(|d| d.level.as_str() <= level);
+            let at_level = &failure_domains[lo..hi];
+            if at_level.is_empty() {
+                let levels: Vec<&str> = failure_domains.iter().map(|d| d.level.as_str()).collect();
+                let mut f = Finding::new(
+                    &IL003,
+                    subject.span,
+                    format!("no host has a failure domain at level `{level}`"),
+                )
+                .label("no such level");
+                if let Some(near) = crate::spelling::closest(level, levels) {
+                    f.help = Some(format!("did you mean `{near}:{value}`?"));
+                }
+                self.error(f);
+            } else if at_level
+                .binary_search_by(|d| d.value.as_str().cmp(value))
+                .is_err()
+            {
+                let mut f = Finding::new(
+                    &IL003,
+                    subject.span,
+                    format!("no host is in `{level}: {value}`"),
+                )
+                .label("no such value");
+                if let Some(near) =
+                    crate::spelling::closest(value, at_level.iter().map(|d| d.value.as_str()))
+                {
+                    f.help = Some(format!("did you mean `{level}:{near}`?"));
+                }
+                self.error(f);
+            }
+        }
         Model {
             name_span: doc.name.span,
             name: doc.name.value,

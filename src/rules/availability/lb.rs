@@ -50,6 +50,24 @@ pub(super) fn single_target_pool(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     for c in load_balancers(model) {
         let lb = c.load_balancer.as_ref().expect("filtered");
+        // An empty pool (`targets: []`) sends requests nowhere.
+        if lb.targets.is_empty() && !lb.targets_span.is_empty() {
+            out.push(
+                Finding::new(
+                    &LB001,
+                    lb.targets_span,
+                    format!(
+                        "load balancer `{}` has no target: requests through it reach nothing",
+                        c.id.value
+                    ),
+                )
+                .label("an empty pool")
+                .help("list the components it sends requests to")
+                .subject(c.id.value.clone())
+                .prose_fix("list its targets: which components serve it is the design's choice"),
+            );
+            continue;
+        }
         // One target balances nothing unless it stands for several: instances, a
         // `service` group or a peer cluster behind it.
         let [(t, _)] = lb.targets[..] else { continue };

@@ -244,7 +244,8 @@ fn rule_fixtures() {
     };
     check_rule(
         "LB001",
-        &[&lb_pool("web-1", "")],
+        // One target, and none at all (`targets: []`: an empty pool is no silence).
+        &[&lb_pool("web-1", ""), &lb_pool("", "")],
         &[&lb_pool("web-1, web-2", "")],
     );
     check_rule(
