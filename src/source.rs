@@ -75,18 +75,23 @@ impl SourceFile {
         }
     }
 
-    /// Converts a character index (what the YAML parser reports) to a byte offset.
-    pub fn byte_of_char(&self, char_index: usize) -> usize {
-        if self.ascii {
-            return char_index.min(self.text.len());
-        }
-        let table = self.char_stride.get_or_init(|| {
+    /// The byte offset of every `STRIDE`th character, built once (non-ASCII files only).
+    fn stride_table(&self) -> &[u32] {
+        self.char_stride.get_or_init(|| {
             self.text
                 .char_indices()
                 .step_by(STRIDE)
                 .map(|(b, _)| b as u32)
                 .collect()
-        });
+        })
+    }
+
+    /// Converts a character index (what the YAML parser reports) to a byte offset.
+    pub fn byte_of_char(&self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.text.len());
+        }
+        let table = self.stride_table();
         let slot = char_index / STRIDE;
         let Some(&base) = table.get(slot) else {
             return self.text.len();
@@ -104,13 +109,7 @@ impl SourceFile {
         if self.ascii {
             return byte;
         }
-        let table = self.char_stride.get_or_init(|| {
-            self.text
-                .char_indices()
-                .step_by(STRIDE)
-                .map(|(b, _)| b as u32)
-                .collect()
-        });
+        let table = self.stride_table();
         let slot = table
             .partition_point(|&b| b as usize <= byte)
             .saturating_sub(1);

@@ -186,18 +186,7 @@ impl<'a> Planner<'a, '_> {
                 .first()
                 .map_or(0, |(k, _)| self.column(k.span.start as usize));
             let (at, newline_first) = self.line_after(into.end, indent);
-            let mut content = String::new();
-            if newline_first {
-                content.push('\n');
-            }
-            for (k, v) in new_entries {
-                content.push_str(&" ".repeat(indent));
-                content.push_str(&quote::scalar(&k.text));
-                content.push(':');
-                content.push_str(&block_value(v, indent));
-                content.push('\n');
-            }
-            self.insert(at, content);
+            self.insert(at, block_entries(new_entries, indent, newline_first));
         }
         Ok(())
     }
@@ -226,18 +215,7 @@ impl<'a> Planner<'a, '_> {
                 });
                 let indent = self.column(key.span.start as usize) + 2;
                 let (at, newline_first) = self.line_after(m.end, indent);
-                let mut content = String::new();
-                if newline_first {
-                    content.push('\n');
-                }
-                for (k, v) in &a.items {
-                    content.push_str(&" ".repeat(indent));
-                    content.push_str(&quote::scalar(&k.text));
-                    content.push(':');
-                    content.push_str(&block_value(v, indent));
-                    content.push('\n');
-                }
-                self.insert(at, content);
+                self.insert(at, block_entries(&a.items, indent, newline_first));
                 Ok(())
             }
             (Node::Opaque(_), _) => Err(PlanError::Conflict(format!(
@@ -409,6 +387,27 @@ fn flow(node: &Node) -> String {
         }
         Node::Opaque(_) | Node::Lazy(_) => "null".into(),
     }
+}
+
+/// Entries of the fix as block-style lines with their keys at column `indent`, after a
+/// line break when the file does not end with one.
+fn block_entries<'e, 'n: 'e>(
+    entries: impl IntoIterator<Item = &'e (Key<'n>, Node<'n>)>,
+    indent: usize,
+    newline_first: bool,
+) -> String {
+    let mut content = String::new();
+    if newline_first {
+        content.push('\n');
+    }
+    for (k, v) in entries {
+        content.push_str(&" ".repeat(indent));
+        content.push_str(&quote::scalar(&k.text));
+        content.push(':');
+        content.push_str(&block_value(v, indent));
+        content.push('\n');
+    }
+    content
 }
 
 /// The text after `key:` for a value of the fix, its key at column `indent`: block

@@ -155,6 +155,17 @@ impl Model {
         &self.links[id.index()]
     }
 
+    /// A firewall rule's source as written: `any`, an id or a CIDR.
+    pub fn source_name(&self, source: &Source) -> String {
+        match source {
+            Source::Any => "any".to_string(),
+            Source::Zone(z) => self.zone(*z).id.value.clone(),
+            Source::Component(c) => self.component(*c).id.value.clone(),
+            Source::Host(h) => self.host(*h).id.value.clone(),
+            Source::Cidr(cidr) => cidr.to_string(),
+        }
+    }
+
     /// The id of a component's failure unit: its host's id, or its own.
     pub fn host_name(&self, id: ComponentId) -> &str {
         let c = self.component(id);

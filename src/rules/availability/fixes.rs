@@ -335,19 +335,15 @@ fn network_firewall_lines(model: &Model, fw: &crate::model::NetworkFirewallDef) 
             .allow
             .iter()
             .map(|a| {
+                // A range (`8000-8100`) is written as a string; `any` and a port plain.
                 let port = match a.port {
-                    crate::model::PortSpec::Any => "any".to_string(),
-                    crate::model::PortSpec::Range(lo, hi) if lo == hi => lo.to_string(),
-                    crate::model::PortSpec::Range(lo, hi) => format!("\"{lo}-{hi}\""),
+                    crate::model::PortSpec::Range(lo, hi) if lo != hi => format!("\"{}\"", a.port),
+                    _ => a.port.to_string(),
                 };
-                let from = match &a.from {
-                    crate::model::Source::Any => "any".to_string(),
-                    crate::model::Source::Zone(z) => model.zone(*z).id.value.clone(),
-                    crate::model::Source::Component(c) => model.component(*c).id.value.clone(),
-                    crate::model::Source::Host(h) => model.host(*h).id.value.clone(),
-                    crate::model::Source::Cidr(cidr) => cidr.to_string(),
-                };
-                format!("{{ port: {port}, from: {} }}", crate::fix::scalar(&from))
+                format!(
+                    "{{ port: {port}, from: {} }}",
+                    crate::fix::scalar(&model.source_name(&a.from))
+                )
             })
             .collect();
         out.push_str(&format!("    allow: [{}]\n", rules.join(", ")));

@@ -162,16 +162,7 @@ pub(super) fn target_profile(
                 .allow
                 .iter()
                 .filter(|r| ports.is_empty() || ports.iter().any(|p| r.port.admits(*p)))
-                .map(|r| {
-                    let from = match &r.from {
-                        crate::model::Source::Any => "any".to_string(),
-                        crate::model::Source::Zone(z) => model.zone(*z).id.value.clone(),
-                        crate::model::Source::Component(x) => model.component(*x).id.value.clone(),
-                        crate::model::Source::Host(h) => model.host(*h).id.value.clone(),
-                        crate::model::Source::Cidr(cidr) => cidr.to_string(),
-                    };
-                    format!("port {} from {from}", r.port)
-                })
+                .map(|r| format!("port {} from {}", r.port, model.source_name(&r.from)))
                 .collect();
             rules.sort();
             format!(
