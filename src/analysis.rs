@@ -164,49 +164,63 @@ impl<'a> Context<'a> {
                 stack.push(ComponentId(i as u32));
             }
         }
-        while let Some(c) = stack.pop() {
-            let next = self
-                .graph
-                .graph
-                .neighbors(crate::graph::node(c))
-                .map(|n| self.graph.graph[n])
-                .chain(self.group_of(c).iter().copied())
-                .chain(self.replicas_of(c).iter().copied())
-                // Backups are reached with what they keep a copy of.
-                .chain(model.component(c).backup.iter().map(|b| b.to))
-                // Quorum voters are reached with what they vote for.
-                .chain(
-                    model
-                        .component(c)
-                        .quorum
-                        .iter()
-                        .flat_map(|q| q.voters.iter().copied()),
-                )
-                // Peers are reached with their load balancer whatever its failover.
-                .chain(
-                    model
-                        .component(c)
-                        .load_balancer
-                        .iter()
-                        .flat_map(|lb| lb.peers.iter().map(|(p, _)| *p)),
-                );
-            for n in next.collect::<Vec<_>>() {
-                // A link to a member that is down still reaches the members that stand
-                // in for it (a peer that took over, the rest of a service group).
-                let reached: Vec<ComponentId> = if up(n) {
-                    vec![n]
-                } else {
-                    self.group_of(n)
-                        .iter()
-                        .copied()
-                        .filter(|m| up(*m))
-                        .collect()
-                };
-                for m in reached {
-                    if !seen[m.index()] {
+        // Each redundancy group is expanded once, by the first of its members reached
+        // (or the first link to a member that is down): a member reached later adds
+        // nothing, so a group of n members costs n, not n squared.
+        let mut expanded = vec![false; self.groups.count()];
+        let visit = |n: ComponentId,
+                     seen: &mut [bool],
+                     stack: &mut Vec<ComponentId>,
+                     expanded: &mut [bool]| {
+            if up(n) {
+                if !seen[n.index()] {
+                    seen[n.index()] = true;
+                    stack.push(n);
+                }
+                return;
+            }
+            // A link to a member that is down still reaches the members that stand in
+            // for it (a peer that took over, the rest of a service group).
+            if let Some(g) = self.groups.index(n)
+                && !std::mem::replace(&mut expanded[g], true)
+            {
+                for &m in self.groups.members(g) {
+                    if up(m) && !seen[m.index()] {
                         seen[m.index()] = true;
                         stack.push(m);
                     }
+                }
+            }
+        };
+        while let Some(c) = stack.pop() {
+            let component = model.component(c);
+            for n in self.graph.graph.neighbors(crate::graph::node(c)) {
+                visit(self.graph.graph[n], &mut seen, &mut stack, &mut expanded);
+            }
+            if let Some(g) = self.groups.index(c)
+                && !std::mem::replace(&mut expanded[g], true)
+            {
+                for &m in self.groups.members(g) {
+                    visit(m, &mut seen, &mut stack, &mut expanded);
+                }
+            }
+            for &r in self.replicas_of(c) {
+                visit(r, &mut seen, &mut stack, &mut expanded);
+            }
+            // Backups are reached with what they keep a copy of.
+            if let Some(b) = &component.backup {
+                visit(b.to, &mut seen, &mut stack, &mut expanded);
+            }
+            // Quorum voters are reached with what they vote for.
+            if let Some(q) = &component.quorum {
+                for &v in &q.voters {
+                    visit(v, &mut seen, &mut stack, &mut expanded);
+                }
+            }
+            // Peers are reached with their load balancer whatever its failover.
+            if let Some(lb) = &component.load_balancer {
+                for (p, _) in &lb.peers {
+                    visit(*p, &mut seen, &mut stack, &mut expanded);
                 }
             }
         }
@@ -250,6 +264,24 @@ impl RedundancyGroups {
             u32::MAX => std::slice::from_ref(&self.all[c.index()]),
             g => &self.members[g as usize],
         }
+    }
+
+    /// How many groups of two or more members there are.
+    pub fn count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The group of `c`, when it has one of two or more members.
+    pub fn index(&self, c: ComponentId) -> Option<usize> {
+        match self.group[c.index()] {
+            u32::MAX => None,
+            g => Some(g as usize),
+        }
+    }
+
+    /// The members of group `g`, sorted.
+    pub fn members(&self, g: usize) -> &[ComponentId] {
+        &self.members[g]
     }
 }
 
