@@ -138,6 +138,12 @@ impl SourceFile {
             .map_or(self.text.len(), |&s| s as usize)
     }
 
+    /// The line (from 1) that holds a byte offset.
+    pub fn line_of(&self, byte: usize) -> usize {
+        let byte = byte.min(self.text.len());
+        self.line_starts().partition_point(|&s| s as usize <= byte)
+    }
+
     /// The line and column of a byte offset.
     pub fn line_col(&self, byte: usize) -> LineCol {
         let byte = byte.min(self.text.len());
@@ -148,13 +154,17 @@ impl SourceFile {
         if line == 0 && self.text.starts_with('\u{feff}') && byte >= 3 {
             start = 3;
         }
-        let mut column = 1;
-        for (b, _) in self.text[start..].char_indices() {
-            if start + b >= byte {
-                break;
-            }
-            column += 1;
+        // Characters from the line's start up to the one holding `byte`, through the
+        // stride table: a long line (a file written on one line) costs no more.
+        let mut end = byte.max(start);
+        while !self.text.is_char_boundary(end) {
+            end += 1;
         }
+        let column = 1 + if self.ascii {
+            end - start
+        } else {
+            self.char_of_byte(end) - self.char_of_byte(start)
+        };
         LineCol {
             line: line + 1,
             column,
@@ -272,5 +282,25 @@ mod tests {
         assert_eq!(at("\u{feff}a: x", 3), (1, 1));
         assert_eq!(at("\u{feff}a: x", 6), (1, 4));
         assert_eq!(at("\u{feff}a\nb", 5), (2, 1));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::rules::fixture::proptest_config(512))]
+
+        /// The column through the stride table is the count a reader makes: one plus
+        /// the characters before the one holding the byte, on any line of any text.
+        #[test]
+        fn columns_through_the_stride_table_count_characters(
+            text in "\u{feff}?([a-c\r\né€😀\t]{0,40}){0,40}",
+            at_byte in 0usize..2000,
+        ) {
+            let file = SourceFile::new("t", text.clone());
+            let byte = at_byte.min(text.len());
+            let lc = file.line_col(byte);
+            let start = file.line_start(lc.line);
+            let start = if lc.line == 1 && text.starts_with('\u{feff}') && byte >= 3 { 3 } else { start };
+            let naive = 1 + text[start..].char_indices().take_while(|(b, _)| start + b < byte).count();
+            proptest::prop_assert_eq!(lc.column, naive);
+        }
     }
 }

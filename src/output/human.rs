@@ -4,7 +4,9 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode, SpanContents,
+};
 
 use super::Summary;
 use crate::finding::{Finding, Label, Severity};
@@ -112,10 +114,41 @@ impl SourceCode for Shown<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
-        let inner =
-            self.text
-                .as_ref()
-                .read_span(span, context_lines_before, context_lines_after)?;
+        // miette finds the lines around a span by scanning from the start of the text:
+        // a cost per label that grows with the file. It is given only the lines it will
+        // show (the span's, its context and a spare line after), found through the line
+        // index, and its answer is moved back to the whole file's offsets and lines.
+        let text = self.text.as_ref();
+        let start = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len());
+        let first = self.source.line_of(start);
+        let last = self.source.line_of(end.saturating_sub(1).max(start));
+        // One line more before than it shows: miette treats a span at the very start of
+        // its text apart, so the window starts there only when the file does.
+        let from_line = first
+            .saturating_sub(context_lines_before)
+            .saturating_sub(1)
+            .max(1);
+        let window_start = self.source.line_start(from_line);
+        let window_end = self
+            .source
+            .line_start(last.saturating_add(context_lines_after).saturating_add(2));
+        let window = &text.as_bytes()[window_start..window_end.max(window_start)];
+        let shifted = miette::SourceSpan::new(
+            (span.offset().saturating_sub(window_start)).into(),
+            span.len(),
+        );
+        let inner = window.read_span(&shifted, context_lines_before, context_lines_after)?;
+        let inner = miette::MietteSpanContents::new(
+            inner.data(),
+            miette::SourceSpan::new(
+                (inner.span().offset() + window_start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + from_line - 1,
+            inner.column(),
+            inner.line_count() + from_line - 1,
+        );
         // miette counts the column in bytes; the format counts characters.
         let column = self.source.line_col(inner.span().offset()).column - 1;
         Ok(Box::new(
@@ -414,4 +447,64 @@ pub(super) fn write(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use miette::SourceCode;
+
+    use super::Shown;
+    use crate::source::SourceFile;
+
+    /// The windowed snippet source answers as miette's own scan of the whole text
+    /// does, for spans anywhere in files with every kind of line end, a byte order
+    /// mark, long lines and characters of several bytes.
+    #[test]
+    fn windowed_snippets_equal_a_scan_of_the_whole_file() {
+        let mut texts: Vec<String> = std::fs::read_dir("examples")
+            .expect("examples")
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        texts.sort();
+        texts.push("\u{feff}a: é\r\nb:\r\n  - x\rc: 😀😀\n\n\nd: [1, 2]\n".to_string());
+        texts.push("{a: 1, b: [x, y, z], c: {d: é}}".to_string());
+        texts.push("a\n\n\n\nb".to_string());
+        for text in &texts {
+            let file = SourceFile::new("t.yml", text.clone());
+            let shown = Shown::new(&file);
+            let whole = shown.text.as_ref();
+            let starts: Vec<usize> = (0..=text.len())
+                .filter(|&b| text.is_char_boundary(b))
+                .step_by(if text.len() > 2000 { 37 } else { 1 })
+                .collect();
+            for &start in &starts {
+                for len in [0usize, 1, 5, 40] {
+                    let len = len.min(text.len() - start);
+                    let span = miette::SourceSpan::new(start.into(), len);
+                    for context in [0, 1, 2] {
+                        let ours = shown.read_span(&span, context, context);
+                        let theirs = whole.read_span(&span, context, context);
+                        match (ours, theirs) {
+                            (Ok(o), Ok(t)) => {
+                                assert_eq!(o.data(), t.data(), "{start}+{len} ctx {context}");
+                                assert_eq!(o.span(), t.span(), "{start}+{len} ctx {context}");
+                                assert_eq!(o.line(), t.line(), "{start}+{len} ctx {context}");
+                                assert_eq!(
+                                    o.line_count(),
+                                    t.line_count(),
+                                    "{start}+{len} ctx {context}"
+                                );
+                            }
+                            (Err(_), Err(_)) => {}
+                            (o, t) => panic!(
+                                "{start}+{len} ctx {context}: {:?} against {:?}",
+                                o.is_ok(),
+                                t.is_ok()
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
