@@ -434,11 +434,15 @@ impl<'a> Builder<'a> {
             };
             // A merge key, or an explicit key (`? key`), whose entries a fix could not
             // place.
-            let line_start = self.source.text[..key_span.start as usize]
-                .rfind('\n')
-                .map_or(0, |i| i + 1);
-            let before = self.source.text[line_start..key_span.start as usize].trim_end();
-            if key == "<<" || before.ends_with('?') {
+            // What is written before the key on its line, back over blanks only: a
+            // search for the line's start would cost the line's length for every key
+            // of a file written on one line.
+            let explicit = self.source.text[..key_span.start as usize]
+                .chars()
+                .rev()
+                .find(|c| *c == '\n' || !c.is_whitespace())
+                == Some('?');
+            if key == "<<" || explicit {
                 opaque = true;
             }
             let (value, vspan) = self.next()?;
