@@ -106,6 +106,9 @@ pub struct Model {
     /// The top-level suppressions.
     pub suppress: Vec<Spanned<Suppression>>,
     pub(crate) ids: IdTable,
+    /// For each `base` of the ids written `base-N`, the smallest N from 2 that no id
+    /// uses: built once, when a fix first asks for a fresh id.
+    pub(crate) free_suffix: std::sync::OnceLock<HashMap<compact_str::CompactString, usize>>,
 }
 
 /// Every id, keyed inline (ids are short): one cache miss per lookup, no second copy.
@@ -125,6 +128,43 @@ impl Model {
     /// What an id names.
     pub fn lookup(&self, id: &str) -> Option<Ref> {
         self.ids.get(id).and_then(|e| e.to)
+    }
+
+    /// The smallest `n` from 2 such that no id is `base-n`, through an index of every
+    /// id's numeric suffix built once: a fix asking for a fresh id costs the same
+    /// however many `base-N` ids there are.
+    pub fn free_suffix(&self, base: &str) -> usize {
+        let free = self.free_suffix.get_or_init(|| {
+            let mut used: HashMap<&str, Vec<usize>> = HashMap::default();
+            for id in self.ids() {
+                let Some((base, n)) = id.rsplit_once('-') else {
+                    continue;
+                };
+                // Only the way a fix writes a number: no sign, no leading zero.
+                if n.is_empty() || n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                if let Ok(n) = n.parse::<usize>() {
+                    used.entry(base).or_default().push(n);
+                }
+            }
+            used.into_iter()
+                .map(|(base, mut ns)| {
+                    ns.sort_unstable();
+                    ns.dedup();
+                    let mut next = 2;
+                    for n in ns {
+                        if n == next {
+                            next += 1;
+                        } else if n > next {
+                            break;
+                        }
+                    }
+                    (compact_str::CompactString::from(base), next)
+                })
+                .collect()
+        });
+        free.get(base).copied().unwrap_or(2)
     }
 
     /// Every id, for "did you mean".
@@ -511,5 +551,31 @@ impl LinkDef {
             model.component(self.from).id.value,
             model.component(self.to).id.value
         )
+    }
+}
+
+#[cfg(test)]
+mod free_suffix_tests {
+    use crate::lint::{LintOptions, TEST_TODAY, load_model};
+    use crate::source::SourceFile;
+
+    /// The smallest number no `base-N` id uses, counting only numbers written as a fix
+    /// writes them, and any kind of id.
+    #[test]
+    fn the_free_suffix_is_the_smallest_unused_number() {
+        let yaml = "version: 1\nname: t\nhosts:\n  app-3: {}\n  web-02: {}\ncomponents:\n  app-2: { kind: app_server, host: app-3 }\n  app-5: { kind: app_server, host: app-3 }\n  web-1: { kind: web_server, host: app-3 }\n";
+        let source = SourceFile::new("t.yml", yaml.to_string());
+        let options = LintOptions {
+            today: TEST_TODAY,
+            ..LintOptions::default()
+        };
+        let model = load_model(&source, &options).unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(model.free_suffix("app"), 4);
+        assert_eq!(
+            model.free_suffix("web"),
+            2,
+            "web-02 and web-1 take no number from 2"
+        );
+        assert_eq!(model.free_suffix("db"), 2);
     }
 }

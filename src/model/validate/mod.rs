@@ -783,6 +783,7 @@ impl Validator {
             failure_domains,
             suppress: doc.suppress,
             ids: std::mem::take(self.ids_mut()),
+            free_suffix: std::sync::OnceLock::new(),
         }
     }
 }

@@ -17,6 +17,11 @@ fn numbered(base: &str, n: usize) -> String {
 
 /// An id not yet used, for fixes that add something: `base-2`, `base-3`...
 pub(super) fn fresh_id(model: &Model, base: &str) -> String {
+    // The smallest free number, when cutting the base to fit did not make it another's.
+    let first = numbered(base, model.free_suffix(base));
+    if model.lookup(&first).is_none() {
+        return first;
+    }
     (2..)
         .map(|n| numbered(base, n))
         .find(|c| model.lookup(c).is_none())
@@ -25,7 +30,8 @@ pub(super) fn fresh_id(model: &Model, base: &str) -> String {
 
 /// `count` distinct ids not yet used: `base-2`, `base-3`...
 pub(super) fn fresh_ids(model: &Model, base: &str, count: usize) -> Vec<String> {
-    (2..)
+    // Every number below the smallest free one is taken.
+    (model.free_suffix(base)..)
         .map(|n| numbered(base, n))
         .filter(|c| model.lookup(c).is_none())
         .take(count)
