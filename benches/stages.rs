@@ -7,13 +7,20 @@
 //! graph, availability, rules, render json) with the peak resident memory. It prints
 //! the median of the three runs per size as a table. Criterion's many samples do not
 //! fit a 1M-component run on two cores.
+//!
+//! `cargo bench --bench stages -- --shapes [SIZES...]` (default 100000) measures other
+//! shapes of the same size: the estate, every cell defective (about one finding per
+//! component), each written as JSON on one line, every component on one host, one
+//! service group of every component and its twin without the group. For each: the
+//! floor, end to end in json and in the human format, peak memory, and a run that the
+//! analysis work bound refuses.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use infra_lint::analysis::Context;
-use infra_lint::generate::{COMPONENTS_PER_CELL, Shape, topology};
+use infra_lint::generate::{COMPONENTS_PER_CELL, Shape, one_host, service_group, topology};
 use infra_lint::graph::Graph;
 use infra_lint::lint::{FileReport, LintOptions, TEST_TODAY, analyse, lint_path, run_checks};
 use infra_lint::model::{Document, validate_with};
@@ -150,6 +157,123 @@ fn end_to_end(path: &Path) {
     println!("{seconds:.4} {} {count}", peak_rss_kib());
 }
 
+/// The same path as [`end_to_end`], rendered in the human format (no colour, 100
+/// columns, as in a CI log).
+fn end_to_end_human(path: &Path) {
+    let start = Instant::now();
+    let report = lint_path(path, &path.to_string_lossy(), &options());
+    assert!(report.valid, "{:?}", report.findings.first());
+    let count = report.findings.len();
+    let files = [report];
+    let run = Run {
+        files: &files,
+        rules: infra_lint::rules::RULES,
+        human: HumanOptions::default(),
+    };
+    let mut out = Vec::with_capacity(1 << 20);
+    output::write(Format::Human, &run, &mut out).expect("render");
+    let seconds = start.elapsed().as_secs_f64();
+    println!("{seconds:.4} {} {count}", peak_rss_kib());
+}
+
+/// A run with an analysis work bound of 100 set elements, which refuses (IL001) any
+/// file the analysis has work for: seconds, and 1 when it refused.
+fn refused(path: &Path) {
+    let start = Instant::now();
+    let options = LintOptions {
+        analysis_work: Some(100),
+        ..options()
+    };
+    let report = lint_path(path, &path.to_string_lossy(), &options);
+    let refused = report.findings.iter().any(|f| f.rule.code == "IL001");
+    println!("{:.4} {}", start.elapsed().as_secs_f64(), u8::from(refused));
+}
+
+/// The benchmark's shapes beside the generated estate, each at `components`: its file
+/// (cached under target/bench/) and a name.
+fn shape_files(components: usize) -> Vec<(&'static str, PathBuf)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    let estate = |defect_every| {
+        topology(Shape {
+            cells: (components / COMPONENTS_PER_CELL).max(1),
+            defect_every,
+            ..Shape::default()
+        })
+    };
+    let make = |name: &'static str, text: &dyn Fn() -> String| {
+        let slug = name.replace(", ", "-").replace(' ', "-");
+        let path = dir.join(format!("{components}-{slug}.topology.yml"));
+        if !path.exists() {
+            std::fs::write(&path, text()).expect("write");
+        }
+        (name, path)
+    };
+    vec![
+        make("estate", &|| estate(10)),
+        make("estate, one line", &|| one_line(&estate(10))),
+        make("defects", &|| estate(1)),
+        make("defects, one line", &|| one_line(&estate(1))),
+        make("one host", &|| one_host(components)),
+        make("one service group", &|| service_group(components, true)),
+        make("no service group", &|| service_group(components, false)),
+    ]
+}
+
+/// The same topology written as JSON on one line (JSON is YAML), through an independent
+/// reader.
+fn one_line(text: &str) -> String {
+    let mut options = serde_saphyr::Options::default();
+    options.budget = None;
+    let value: serde_json::Value =
+        serde_saphyr::from_str_with_options(text, options).expect("generated YAML");
+    serde_json::to_string(&value).expect("JSON")
+}
+
+/// The shapes table: for each size and shape, the floor, end to end in json and in the
+/// human format, peak memory, and a run refused by the analysis work bound.
+fn shapes(sizes: &[usize]) {
+    println!(
+        "| shape | components | file MB | floor s | json s | json / floor | human s | human / json | peak MB | peak / file | refused s | refused / json | findings |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let numbers = |text: String| -> Vec<f64> {
+        text.split_whitespace()
+            .map(|x| x.parse().expect("a number"))
+            .collect()
+    };
+    for &size in sizes {
+        for (name, path) in shape_files(size) {
+            let mb = std::fs::metadata(&path).expect("meta").len() as f64 / 1e6;
+            let (mut floors, mut jsons, mut humans, mut refusals) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..3 {
+                floors.push(numbers(child("floor", &path))[0]);
+                jsons.push(numbers(child("end-to-end", &path)));
+                humans.push(numbers(child("end-to-end-human", &path))[0]);
+                refusals.push(numbers(child("refused", &path)));
+            }
+            let floor = median(floors);
+            let json = median(jsons.iter().map(|r| r[0]).collect());
+            let peak = median(jsons.iter().map(|r| r[1]).collect()) / 1024.0;
+            let human = median(humans);
+            let refused = median(refusals.iter().map(|r| r[0]).collect());
+            let refused_cell = if refusals[0][1] > 0.0 {
+                format!("{refused:.3} | {:.2}", refused / json)
+            } else {
+                "not refused | -".to_string()
+            };
+            println!(
+                "| {name} | {size} | {mb:.1} | {floor:.3} | {json:.3} | {:.2} | {human:.3} | {:.2} | {peak:.0} | {:.1} | {refused_cell} | {} |",
+                json / floor,
+                human / json,
+                peak / mb,
+                jsons[0][2]
+            );
+        }
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -162,8 +286,7 @@ fn file_for(components: usize) -> PathBuf {
     if !path.exists() {
         let text = topology(Shape {
             cells: (components / COMPONENTS_PER_CELL).max(1),
-            seed: 1,
-            varied_style: false,
+            ..Shape::default()
         });
         std::fs::write(&path, text).expect("write");
     }
@@ -195,8 +318,15 @@ fn main() {
         match args[1].as_str() {
             "floor" => println!("{:.4} {}", floor(path), peak_rss_kib()),
             "end-to-end" => end_to_end(path),
+            "end-to-end-human" => end_to_end_human(path),
+            "refused" => refused(path),
             _ => stages(path),
         }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--shapes") {
+        let sizes: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
+        shapes(if sizes.is_empty() { &[100_000] } else { &sizes });
         return;
     }
     let sizes: Vec<usize> = if args.is_empty() {

@@ -15,6 +15,28 @@ pub struct Shape {
     /// Whether to vary the YAML style (flow/block, quoting, anchors and merge keys),
     /// as differential tests want; benchmarks keep one plain style.
     pub varied_style: bool,
+    /// One cell in this many has the defects (10: the usual estate; 1: every cell, about
+    /// one finding per component, the findings-heavy shape of the benchmark).
+    pub defect_every: usize,
+}
+
+impl Default for Shape {
+    fn default() -> Shape {
+        Shape {
+            cells: 1,
+            seed: 1,
+            varied_style: false,
+            defect_every: 10,
+        }
+    }
+}
+
+impl Shape {
+    /// Whether cell `c` has the defects.
+    fn defective(&self, c: usize) -> bool {
+        let every = self.defect_every.max(1);
+        c % every == every - 1
+    }
 }
 
 /// A small deterministic generator (SplitMix64): the same seed gives the same file.
@@ -70,7 +92,7 @@ pub fn topology(shape: Shape) -> String {
         }
     }
     for c in 0..shape.cells {
-        let defect = c % 10 == 9;
+        let defect = shape.defective(c);
         for role in [
             "lb-a", "lb-b", "web-a", "web-b", "app-a", "app-b", "db-a", "db-b",
         ] {
@@ -132,7 +154,7 @@ pub fn topology(shape: Shape) -> String {
         }
     }
     for c in 0..shape.cells {
-        let defect = c % 10 == 9;
+        let defect = shape.defective(c);
         let anchored = shape.varied_style && rng.below(4) == 0;
         let lb_body = |host: &str, peer: u8| {
             format!(
@@ -186,7 +208,7 @@ pub fn topology(shape: Shape) -> String {
     // Links.
     y.push_str("links:\n");
     for c in 0..shape.cells {
-        let defect = c % 10 == 9;
+        let defect = shape.defective(c);
         let apps = if defect { 1 } else { 2 };
         let _ = writeln!(
             y,
@@ -228,6 +250,50 @@ pub fn topology(shape: Shape) -> String {
     y
 }
 
+/// One host holding `components` app servers, each linked from one client, the host
+/// neither monitored nor firewalled: one MON001 and one FW001 about a host that every
+/// component shares, and a SPOF001 per component (the benchmark's "one host" shape).
+pub fn one_host(components: usize) -> String {
+    let mut y = String::with_capacity(components * 90 + 256);
+    y.push_str("version: 1\nname: one-host\nhosts:\n  host-1: { zone: backend }\nzones:\n  backend: { trust: private }\ncomponents:\n  users: { kind: client }\n");
+    for i in 0..components {
+        let _ = writeln!(y, "  app-{i}: {{ kind: app_server, host: host-1 }}");
+    }
+    y.push_str("links:\n");
+    for i in 0..components {
+        let _ = writeln!(
+            y,
+            "  - {{ from: users, to: app-{i}, protocol: https, port: 443 }}"
+        );
+    }
+    y
+}
+
+/// `components` app servers on hosts of their own, monitored and firewalled, one of them
+/// linked from a client; with `grouped`, all in one service group (the benchmark's "one
+/// service group" shape and its twin without the group, where every other server is
+/// unreachable).
+pub fn service_group(components: usize, grouped: bool) -> String {
+    let mut y = String::with_capacity(components * 200 + 256);
+    y.push_str("version: 1\nname: service-group\nzones:\n  backend: { trust: private }\nhosts:\n");
+    for i in 0..components {
+        let _ = writeln!(
+            y,
+            "  host-{i}: {{ zone: backend, monitoring: {{ agent: node_exporter }}, firewall: {{ allow: [{{ port: 443, from: users }}] }} }}"
+        );
+    }
+    y.push_str("components:\n  users: { kind: client }\n");
+    let service = if grouped { ", service: api" } else { "" };
+    for i in 0..components {
+        let _ = writeln!(
+            y,
+            "  app-{i}: {{ kind: app_server, host: host-{i}{service} }}"
+        );
+    }
+    y.push_str("links:\n  - { from: users, to: app-0, protocol: https, port: 443 }\n");
+    y
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Shape, topology};
@@ -239,6 +305,7 @@ mod tests {
                 cells: 20,
                 seed: 3,
                 varied_style,
+                ..Shape::default()
             });
             let report = crate::rules::fixture::lint(&text);
             assert!(
@@ -291,6 +358,7 @@ mod tests {
             cells: 12,
             seed: 7,
             varied_style: true,
+            ..Shape::default()
         };
         assert_eq!(topology(shape), topology(shape));
         assert_ne!(topology(shape), topology(Shape { seed: 8, ..shape }));

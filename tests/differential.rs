@@ -39,6 +39,7 @@ fn generated_topologies_read_the_same() {
             cells: 1 + (seed as usize % 13),
             seed,
             varied_style: true,
+            ..Shape::default()
         });
         both(&format!("generated seed {seed}"), &text);
     }
@@ -114,6 +115,7 @@ fn scanning_on_a_second_thread_changes_nothing() {
             cells: 40,
             seed: 7,
             varied_style: true,
+            ..Shape::default()
         }),
     ));
     // A limit breached at the top of a long file: the reader stops at once, and the
@@ -122,6 +124,7 @@ fn scanning_on_a_second_thread_changes_nothing() {
         cells: 300,
         seed: 3,
         varied_style: false,
+        ..Shape::default()
     });
     let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
     files.push((

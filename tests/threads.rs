@@ -25,6 +25,7 @@ fn linting_a_large_file_leaves_no_thread_behind() {
         cells: 400,
         seed: 5,
         varied_style: false,
+        ..Shape::default()
     });
     let options = LintOptions {
         today: TEST_TODAY,
