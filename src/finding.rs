@@ -54,6 +54,49 @@ pub fn shorten(text: &str) -> String {
     format!("{start}… ({count} characters)")
 }
 
+/// The most items a message lists; the full list is in the finding's subjects and
+/// labels.
+pub const LISTED: usize = 5;
+
+/// Items as a message lists them: `a, b and c`, or with more than [`LISTED`] the first
+/// of them and how many more (`a, b, c, d, e, … and 49,995 more`), so a host running
+/// 50,000 components does not make a 50,000-name message.
+pub fn listed<T: std::fmt::Display>(items: &[T]) -> String {
+    listed_of(items.iter(), items.len())
+}
+
+/// [`listed`] over the first items of a list of `total`: only those shown are read.
+pub fn listed_of<T: std::fmt::Display>(items: impl Iterator<Item = T>, total: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let shown = total.min(LISTED);
+    for (i, item) in items.take(shown).enumerate() {
+        let sep = match i {
+            0 => "",
+            _ if i + 1 == total => " and ",
+            _ => ", ",
+        };
+        let _ = write!(out, "{sep}{item}");
+    }
+    if total > shown {
+        let _ = write!(out, ", … and {} more", thousands(total - shown));
+    }
+    out
+}
+
+/// A count with thousands separated: `49,998`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// A labelled span of the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
@@ -227,5 +270,31 @@ impl Finding {
             feed(&words.join(" "));
         }
         format!("{h:016x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{listed, thousands};
+
+    #[test]
+    fn lists_in_messages_are_cut_after_five() {
+        assert_eq!(listed::<&str>(&[]), "");
+        assert_eq!(listed(&["a"]), "a");
+        assert_eq!(listed(&["a", "b"]), "a and b");
+        assert_eq!(listed(&["a", "b", "c", "d", "e"]), "a, b, c, d and e");
+        let many: Vec<String> = (1..=50_000).map(|i| format!("web-{i}")).collect();
+        assert_eq!(
+            listed(&many),
+            "web-1, web-2, web-3, web-4, web-5, … and 49,995 more"
+        );
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

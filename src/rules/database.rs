@@ -288,7 +288,7 @@ fn unused_replica(cx: &Context, out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &DB004,
             c.id.span,
-            format!("nothing reads from the replicas of `{}` ({}): every read loads the primary", c.id.value, replicas.iter().map(|r| format!("`{}`", model.component(*r).id.value)).collect::<Vec<_>>().join(", ")),
+            format!("nothing reads from the replicas of `{}` ({}): every read loads the primary", c.id.value, crate::finding::listed_of(replicas.iter().map(|r| format!("`{}`", model.component(*r).id.value)), replicas.len())),
         )
         .label("all reads come here")
         .help("send read-only queries to a replica, or keep it as a declared standby and suppress this with a reason")

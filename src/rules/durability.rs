@@ -313,7 +313,7 @@ fn async_failover_loses_writes(cx: &Analysed, out: &mut Vec<Finding>) {
                 def.id.value,
                 lossy.len(),
                 if lossy.len() == 1 { "" } else { "s" },
-                names.join(", ")
+                crate::finding::listed(&names)
             ),
         )
         .label("automatic failover")

@@ -144,7 +144,7 @@ fn no_firewall(cx: &Context, out: &mut Vec<Finding>) {
                 span,
                 format!(
                     "{what} receives connections from {} but has no firewall",
-                    sources.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                    crate::finding::listed_of(sources.iter().map(|s| format!("`{s}`")), sources.len())
                 ),
             )
             .label("no firewall here")

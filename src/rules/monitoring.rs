@@ -141,10 +141,7 @@ fn unmonitored(cx: &Context, out: &mut Vec<Finding>) {
         } else {
             format!(
                 " (it runs {})",
-                runs.iter()
-                    .map(|r| format!("`{r}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::finding::listed_of(runs.iter().map(|r| format!("`{r}`")), runs.len())
             )
         };
         out.push(
@@ -229,7 +226,7 @@ fn monitoring_shares_fate(cx: &Analysed, out: &mut Vec<Finding>) {
             span,
             format!(
                 "`{id}` and the monitoring that watches it ({}) fail together when {where_} fails: the outage would go unreported",
-                monitor_names.join(", ")
+                crate::finding::listed(&monitor_names)
             ),
         )
         .label("watched here")

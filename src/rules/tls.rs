@@ -269,7 +269,7 @@ fn tls_terminated_at_lb(cx: &Context, out: &mut Vec<Finding>) {
             format!(
                 "TLS ends at load balancer `{}`: its links to {} are plaintext {} across hosts",
                 c.id.value,
-                names.join(", "),
+                crate::finding::listed(&names),
                 plaintext[0].protocol.as_str()
             ),
         )

@@ -18,14 +18,9 @@ use crate::analysis::{Analysed, Outage};
 use crate::model::LinkOrigin;
 use fixes::*;
 
-/// `a`, `b` and `c`, each in backticks.
+/// `a`, `b` and `c`, each in backticks, cut as [`crate::finding::listed`] cuts.
 pub(super) fn names(list: &[String]) -> String {
-    let quoted: Vec<String> = list.iter().map(|n| format!("`{n}`")).collect();
-    match quoted.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-    }
+    crate::finding::listed_of(list.iter().map(|n| format!("`{n}`")), list.len())
 }
 
 /// "users can no longer be served" and the chain from the first entrypoint, with the

@@ -189,7 +189,7 @@ fn shared_domain_finding(
     )
     .label(format!(
         "one failure here stops every member ({})",
-        member_names.join(", ")
+        crate::finding::listed(&member_names)
     ))
     .subject(domain_name.clone());
     for (m, name) in members.iter().zip(&member_names) {
