@@ -93,9 +93,18 @@ impl<'a> Shown<'a> {
                 .line
                 .saturating_sub(1);
             let last = self.source.line_col(span.end as usize).line + 1;
+            // A line's length from the line index, less its line end: searching for
+            // the end would cost a long line's length for every finding on it.
             (first.max(1)..=last).all(|line| {
-                let rest = &text.as_bytes()[self.source.line_start(line)..];
-                memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len()) <= MAX_SNIPPET_LINE
+                let start = self.source.line_start(line);
+                let next = self.source.line_start(line + 1);
+                let bytes = &text.as_bytes()[start..next];
+                let ending = match bytes {
+                    [.., b'\r', b'\n'] => 2,
+                    [.., b'\n' | b'\r'] => 1,
+                    _ => 0,
+                };
+                bytes.len() - ending <= MAX_SNIPPET_LINE
             })
         })
     }
