@@ -533,6 +533,13 @@ fn mark_events<'a>(
             MarkKind::Scalar(style) => {
                 let value = match values.next_if(|(at, _)| *at as usize == i) {
                     Some((_, v)) => Cow::Borrowed(&**v),
+                    None if matches!(
+                        style,
+                        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
+                    ) =>
+                    {
+                        Cow::Borrowed(Marks::quoted_text(&source.text, span)?)
+                    }
                     None => Cow::Borrowed(source.text.get(m.start as usize..m.end as usize)?),
                 };
                 Event::Scalar(value, style, anchor, None)

@@ -118,11 +118,24 @@ pub struct Marks {
 }
 
 impl Marks {
-    fn push(&mut self, event: &Event<'_>, span: Span) {
+    /// The text between the quotes of a quoted scalar's span.
+    pub fn quoted_text(text: &str, span: Span) -> Option<&str> {
+        text.get(span.start as usize + 1..(span.end as usize).checked_sub(1)?)
+    }
+
+    fn push(&mut self, event: &Event<'_>, span: Span, text: &str) {
         let (kind, anchored) = match event {
             Event::Scalar(value, style, anchor, tag) => {
-                // A plain scalar borrowed from the file is the text of its span.
-                if !matches!((value, style), (Cow::Borrowed(_), ScalarStyle::Plain)) {
+                // A plain scalar borrowed from the file is the text of its span; a quoted
+                // one without escapes or line breaks, the text between its quotes.
+                let as_written = match style {
+                    ScalarStyle::Plain => matches!(value, Cow::Borrowed(_)),
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        Marks::quoted_text(text, span) == Some(value.as_ref())
+                    }
+                    _ => false,
+                };
+                if !as_written {
                     self.values
                         .push((self.marks.len() as u32, value.as_ref().into()));
                 }
@@ -308,7 +321,7 @@ impl<'de> YamlDeserializer<'de> {
             Some(Ok(ev)) => ev,
         };
         if let Some(marks) = &mut self.marks {
-            marks.push(&event, span);
+            marks.push(&event, span, &self.source.text);
         }
         let anchor = match &event {
             Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) => {
