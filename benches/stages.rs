@@ -71,8 +71,11 @@ fn render_json(report: FileReport) -> usize {
         rules: infra_lint::rules::RULES,
         human: HumanOptions::default(),
     };
-    let mut out = Vec::with_capacity(1 << 20);
+    // As the CLI writes to stdout redirected to a file: streamed through a buffer.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/out.json");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("out.json"));
     output::write(Format::Json, &run, &mut out).expect("render");
+    std::io::Write::flush(&mut out).expect("flush");
     count
 }
 
@@ -170,8 +173,10 @@ fn end_to_end_human(path: &Path) {
         rules: infra_lint::rules::RULES,
         human: HumanOptions::default(),
     };
-    let mut out = Vec::with_capacity(1 << 20);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/out.txt");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("out.txt"));
     output::write(Format::Human, &run, &mut out).expect("render");
+    std::io::Write::flush(&mut out).expect("flush");
     let seconds = start.elapsed().as_secs_f64();
     println!("{seconds:.4} {} {count}", peak_rss_kib());
 }

@@ -630,12 +630,28 @@ fn check(args: CheckArgs) -> u8 {
         quiet: args.quiet,
         width: 100,
     };
-    let mut buffer = Vec::new();
     let run = output::Run {
         files: &files,
         rules: &limits.rules.enabled,
         human,
     };
+    // To stdout, the report is written as it is rendered: a report of many findings is
+    // never held whole in memory. To a file, it is rendered first and the file replaced
+    // at once.
+    if args.output.is_none() && !args.statistics {
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        match output::write(args.format, &run, &mut stdout).and_then(|()| stdout.flush()) {
+            Ok(()) => {}
+            // A closed pipe (`| head`) is not a failure of ours.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => {
+                eprintln!("infra-lint: cannot write the output: {e}");
+                return 2;
+            }
+        }
+        return infra_lint::exit_code(&files, fail_on.threshold()) as u8;
+    }
+    let mut buffer = Vec::new();
     if args.statistics {
         buffer.extend_from_slice(infra_lint::statistics::table(&files).as_bytes());
     } else if let Err(e) = output::write(args.format, &run, &mut buffer) {

@@ -16,7 +16,7 @@ struct Document<'a> {
     schema_version: u32,
     tool: Tool,
     files: Vec<FileEntry<'a>>,
-    findings: Vec<FindingEntry<'a>>,
+    findings: Findings<'a>,
     summary: Summary,
 }
 
@@ -111,39 +111,54 @@ struct FindingEntry<'a> {
     suppressed: Option<Suppressed<'a>>,
 }
 
-pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
-    let mut findings = Vec::new();
-    for file in files {
-        let src = &file.source;
-        for f in &file.findings {
-            let mut labels = vec![LabelEntry {
-                start: src.line_col(f.span.start as usize),
-                end: src.line_col(f.span.end as usize),
-                text: &f.label,
-            }];
-            labels.extend(f.related.iter().map(|l| LabelEntry {
-                start: src.line_col(l.span.start as usize),
-                end: src.line_col(l.span.end as usize),
-                text: &l.text,
-            }));
-            findings.push(FindingEntry {
-                code: f.rule.code,
-                name: f.rule.name,
-                category: f.rule.category.as_str(),
-                severity: f.severity.as_str(),
-                message: &f.message,
-                file: &src.path,
-                start: src.line_col(f.span.start as usize),
-                end: src.line_col(f.span.end as usize),
-                labels,
-                subjects: &f.subjects,
-                help: f.help.as_deref(),
-                fix: f.fix.as_ref().map(|fix| fix_entry(src, fix)),
-                fingerprint: f.fingerprint(src),
-                suppressed: f.suppressed.as_deref().map(|reason| Suppressed { reason }),
-            });
+/// Every finding of every file, each entry built only as it is written: the document
+/// is never held whole beside the findings.
+struct Findings<'a>(&'a [FileReport]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let count = self.0.iter().map(|f| f.findings.len()).sum();
+        let mut seq = serializer.serialize_seq(Some(count))?;
+        for file in self.0 {
+            for f in &file.findings {
+                seq.serialize_element(&entry(&file.source, f))?;
+            }
         }
+        seq.end()
     }
+}
+
+fn entry<'a>(src: &'a SourceFile, f: &'a crate::finding::Finding) -> FindingEntry<'a> {
+    let mut labels = vec![LabelEntry {
+        start: src.line_col(f.span.start as usize),
+        end: src.line_col(f.span.end as usize),
+        text: &f.label,
+    }];
+    labels.extend(f.related.iter().map(|l| LabelEntry {
+        start: src.line_col(l.span.start as usize),
+        end: src.line_col(l.span.end as usize),
+        text: &l.text,
+    }));
+    FindingEntry {
+        code: f.rule.code,
+        name: f.rule.name,
+        category: f.rule.category.as_str(),
+        severity: f.severity.as_str(),
+        message: &f.message,
+        file: &src.path,
+        start: src.line_col(f.span.start as usize),
+        end: src.line_col(f.span.end as usize),
+        labels,
+        subjects: &f.subjects,
+        help: f.help.as_deref(),
+        fix: f.fix.as_ref().map(|fix| fix_entry(src, fix)),
+        fingerprint: f.fingerprint(src),
+        suppressed: f.suppressed.as_deref().map(|reason| Suppressed { reason }),
+    }
+}
+
+pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
         schema_version: 1,
         tool: Tool {
@@ -157,7 +172,7 @@ pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()>
                 valid: f.valid,
             })
             .collect(),
-        findings,
+        findings: Findings(files),
         summary: Summary::of(files),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
