@@ -633,3 +633,43 @@ fn utf8_positions_when_the_client_offers_them_and_exit_without_shutdown() {
     client.notify("exit", Value::Null);
     assert_eq!(client.exit_code(), Some(1));
 }
+
+#[test]
+fn the_configuration_found_upward_from_the_file_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("infra-lint.toml"),
+        "ignore = [\"DB005\"]\n\n[severity]\nLB002 = \"error\"\n\n[per-file-ignores]\n\"infra/*.topology.yml\" = [\"TLS001\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("infra")).unwrap();
+    let file = dir.path().join("infra/site.topology.yml");
+    let text = topology();
+    std::fs::write(&file, &text).unwrap();
+    let uri = format!("file://{}", file.display());
+    // Started elsewhere: the file's folder, not the server's, finds the configuration.
+    let mut client = Client::start(std::env::temp_dir().as_path());
+    client.request(
+        "initialize",
+        json!({ "processId": null, "capabilities": {} }),
+    );
+    client.notify("initialized", json!({}));
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "yaml", "version": 1, "text": text } }),
+    );
+    let diags = client.diagnostics(&uri, 1);
+    let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"SPOF001"), "{codes:?}");
+    assert!(!codes.contains(&"DB005"), "ignored: {codes:?}");
+    assert!(!codes.contains(&"TLS001"), "ignored for infra/*: {codes:?}");
+    assert_eq!(
+        diagnostic(&diags, "LB002")["severity"],
+        1,
+        "raised to error"
+    );
+    client.request("shutdown", Value::Null);
+    client.notify("exit", Value::Null);
+    assert_eq!(client.exit_code(), Some(0));
+}

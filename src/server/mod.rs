@@ -111,6 +111,8 @@ struct Server {
     encoding: Encoding,
     state: State,
     documents: BTreeMap<String, Document>,
+    /// Configuration errors shown already (each is shown once, not at every change).
+    warned: std::collections::BTreeSet<String>,
 }
 
 /// What the main loop does next.
@@ -146,6 +148,7 @@ pub fn run(options: ServerOptions) -> i32 {
         encoding: Encoding::Utf16,
         state: State::Uninitialized,
         documents: BTreeMap::new(),
+        warned: std::collections::BTreeSet::new(),
     };
     loop {
         let next = match server.next_due() {
@@ -167,6 +170,12 @@ pub fn run(options: ServerOptions) -> i32 {
             }
             Err(RecvTimeoutError::Disconnected) => Flow::Exit(1),
         };
+        // A client that never pauses must not hold back another document's lint.
+        if matches!(flow, Flow::Continue)
+            && server.next_due().is_some_and(|due| due <= Instant::now())
+        {
+            server.lint_due(&mut sent);
+        }
         for message in &sent {
             if !transport::write(&mut out, message) {
                 return 1;
@@ -329,8 +338,31 @@ impl Server {
             return;
         };
         doc.due = None;
-        let (linted, warning) = lint_text(doc.path.as_deref(), &doc.text, today);
-        if let Some(message) = warning {
+        // A bug of the lint on some text must not end the session: the file gets one
+        // diagnostic saying so, and the session goes on.
+        let (linted, warning) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lint_text(doc.path.as_deref(), &doc.text, today)
+        }))
+        .unwrap_or_else(|_| {
+            let display = doc.uri.as_str().to_string();
+            let report = FileReport::unreadable(
+                display.clone(),
+                "infra-lint failed on this text: this is a bug, please report it",
+                None,
+            );
+            let options = LintOptions {
+                today,
+                ..LintOptions::default()
+            };
+            let linted = Linted {
+                report,
+                options,
+                config: Config::default(),
+                display,
+            };
+            (linted, None)
+        });
+        if let Some(message) = warning.filter(|m| self.warned.insert(m.clone())) {
             sent.extend(notify(
                 note::ShowMessage::METHOD,
                 lsp_types::ShowMessageParams {
