@@ -47,7 +47,11 @@ fn key_on_line(before: &str) -> Option<&str> {
         return None;
     };
     let rest = rest.strip_suffix(':')?;
-    let start = rest.rfind(|c: char| !(is_id_char(c))).map_or(0, |i| i + 1);
+    let start = rest
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_id_char(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     Some(&rest[start..]).filter(|k| !k.is_empty())
 }
 
@@ -182,6 +186,7 @@ fn markdown(value: String, range: lsp_types::Range) -> Hover {
 pub fn hover(
     view: &View,
     index: Option<&IdIndex>,
+    keys: Option<&KeyDocs>,
     lint: Option<&Linted>,
     at: Position,
 ) -> Option<Hover> {
@@ -208,7 +213,7 @@ pub fn hover(
             ));
         }
     }
-    key_hover(view, offset)
+    key_hover(view, keys, offset)
 }
 
 /// What an id is and what leans on it.
@@ -335,36 +340,63 @@ fn spof(lint: Option<&Linted>, id: &str) -> String {
 
 /// A step down the document: a mapping key, or a list item.
 #[derive(Debug, PartialEq)]
-enum Step {
-    Key(String),
+enum Step<'k> {
+    Key(&'k str),
     Item,
 }
 
-/// The key at `offset` and the keys above it, when the text is YAML.
-fn key_path(source: &SourceFile, offset: usize) -> Option<(Vec<Step>, Span)> {
-    use crate::fix::tree::{Node, build};
-    let tree = build(source).ok()?;
-    let mut node = &tree.root;
-    let mut path = Vec::new();
-    let covers = |a: usize, b: usize| a <= offset && offset <= b;
-    loop {
-        match node {
-            Node::Map(m) => {
-                let (key, value) = m.items.iter().find(|(k, v)| {
-                    covers(k.span.start as usize, k.span.end as usize) || covers(v.start(), v.end())
-                })?;
-                path.push(Step::Key(key.text.to_string()));
-                if covers(key.span.start as usize, key.span.end as usize) {
-                    return Some((path, key.span));
+/// Every key of a document that the format documents, with its documentation: built
+/// once per text (one walk of the document's source map beside the schema), then each
+/// hover is a lookup.
+#[derive(Debug, Default)]
+pub struct KeyDocs(Vec<(Span, String, &'static str)>);
+
+impl KeyDocs {
+    /// The documented keys of a text, when it is YAML.
+    pub fn of(text: &str) -> Option<KeyDocs> {
+        let source = SourceFile::new("", text.to_string());
+        let tree = crate::fix::tree::build(&source).ok()?;
+        let mut docs = Vec::new();
+        walk(&tree.root, schema(), &mut docs);
+        docs.sort_by_key(|(span, ..)| *span);
+        Some(KeyDocs(docs))
+    }
+
+    /// The key written at byte `offset`, and its documentation.
+    fn at(&self, offset: usize) -> Option<&(Span, String, &'static str)> {
+        let i = self.0.partition_point(|(s, ..)| s.start as usize <= offset);
+        let found = &self.0[i.checked_sub(1)?];
+        (offset <= found.0.end as usize).then_some(found)
+    }
+}
+
+fn walk(
+    node: &crate::fix::tree::Node,
+    at: &'static Value,
+    out: &mut Vec<(Span, String, &'static str)>,
+) {
+    use crate::fix::tree::Node;
+    let root = schema();
+    match node {
+        Node::Map(m) => {
+            for (key, value) in &m.items {
+                let Some(child) = step(root, at, &Step::Key(&key.text)) else {
+                    continue;
+                };
+                if let Some(doc) = description(root, child) {
+                    out.push((key.span, key.text.to_string(), doc));
                 }
-                node = value;
+                walk(value, child, out);
             }
-            Node::Seq(s) => {
-                node = s.items.iter().find(|v| covers(v.start(), v.end()))?;
-                path.push(Step::Item);
-            }
-            Node::Scalar { .. } | Node::Opaque(_) | Node::Lazy(_) => return None,
         }
+        Node::Seq(s) => {
+            if let Some(child) = step(root, at, &Step::Item) {
+                for item in &s.items {
+                    walk(item, child, out);
+                }
+            }
+        }
+        Node::Scalar { .. } | Node::Opaque(_) | Node::Lazy(_) => {}
     }
 }
 
@@ -404,19 +436,13 @@ fn step<'a>(root: &'a Value, v: &'a Value, s: &Step) -> Option<&'a Value> {
     alternatives(root, v).into_iter().find_map(|alt| match s {
         Step::Key(k) => alt
             .get("properties")
-            .and_then(|p| p.get(k.as_str()))
+            .and_then(|p| p.get(*k))
             .or_else(|| alt.get("additionalProperties").filter(|a| a.is_object())),
         Step::Item => alt.get("items"),
     })
 }
 
-/// The schema's description of the key at the end of a path.
-fn key_doc(path: &[Step]) -> Option<&'static str> {
-    let root = schema();
-    let mut v = root;
-    for s in path {
-        v = step(root, v, s)?;
-    }
+fn description(root: &'static Value, v: &'static Value) -> Option<&'static str> {
     v.get("description")
         .or_else(|| {
             alternatives(root, v)
@@ -426,14 +452,9 @@ fn key_doc(path: &[Step]) -> Option<&'static str> {
         .and_then(Value::as_str)
 }
 
-fn key_hover(view: &View, offset: usize) -> Option<Hover> {
-    let source = SourceFile::new("", view.text.to_string());
-    let (path, span) = key_path(&source, offset)?;
-    let doc = key_doc(&path)?;
-    let Some(Step::Key(key)) = path.last() else {
-        return None;
-    };
-    Some(markdown(format!("**`{key}`**: {doc}"), view.range(span)))
+fn key_hover(view: &View, keys: Option<&KeyDocs>, offset: usize) -> Option<Hover> {
+    let (span, key, doc) = keys?.at(offset)?;
+    Some(markdown(format!("**`{key}`**: {doc}"), view.range(*span)))
 }
 
 #[cfg(test)]
@@ -469,64 +490,34 @@ mod tests {
         );
         assert_eq!(slot("    suppress:\n      - rule: SP|"), Slot::Rule);
         assert_eq!(slot("    kind: |"), Slot::Other(Some("kind")));
+        // A key after a character of more than one byte.
+        assert_eq!(slot("  é:|"), Slot::Other(None));
+        assert_eq!(slot("  éhost: |"), Slot::Id(&[IdKind::Host]));
         assert_eq!(slot("    targets: [a, b]|"), Slot::Other(None));
         assert_eq!(slot("|"), Slot::Other(None));
     }
 
     #[test]
     fn keys_are_documented_from_the_schema() {
-        let path = |keys: &[&str]| -> Vec<Step> {
-            keys.iter()
-                .map(|k| {
-                    if *k == "[]" {
-                        Step::Item
-                    } else {
-                        Step::Key(k.to_string())
-                    }
-                })
-                .collect()
-        };
+        let text = "components:\n  web:\n    kind: web_server\n    host: h\n    listeners:\n      - { port: 443, protocol: https, certificate: c }\nlinks:\n  - { from: web, to: web }\n";
+        let keys = KeyDocs::of(text).unwrap();
+        let doc = |needle: &str| keys.at(text.find(needle).unwrap() + 1).map(|k| k.2);
         assert_eq!(
-            key_doc(&path(&["components", "web", "host"])),
+            doc("host:"),
             Some("The host it runs on; without one it is its own failure domain.")
         );
         assert_eq!(
-            key_doc(&path(&[
-                "components",
-                "web",
-                "listeners",
-                "[]",
-                "certificate"
-            ])),
+            doc("certificate:"),
             Some("The certificate served (https, tls, grpcs).")
         );
+        assert_eq!(doc("from:"), Some("The client side."));
         assert_eq!(
-            key_doc(&path(&["links", "[]", "from"])),
-            Some("The client side.")
-        );
-        assert_eq!(
-            key_doc(&path(&["components"])),
+            doc("components:"),
             Some("Services: the nodes of the graph.")
         );
-        assert_eq!(key_doc(&path(&["nonsense"])), None);
-    }
-
-    #[test]
-    fn the_key_path_at_an_offset() {
-        let text = "components:\n  web:\n    kind: web_server\n    listeners:\n      - { port: 443, protocol: https }\n";
-        let source = SourceFile::new("t", text.to_string());
-        let (path, _) = key_path(&source, text.find("protocol").unwrap() + 2).unwrap();
-        assert_eq!(
-            path,
-            [
-                Step::Key("components".into()),
-                Step::Key("web".into()),
-                Step::Key("listeners".into()),
-                Step::Item,
-                Step::Key("protocol".into())
-            ]
-        );
         // A value is not a key.
-        assert!(key_path(&source, text.find("web_server").unwrap() + 2).is_none());
+        assert_eq!(doc("web_server"), None);
+        assert!(KeyDocs::of("a: [").is_none());
+        assert!(keys.at(usize::MAX).is_none());
     }
 }

@@ -59,6 +59,8 @@ struct Document {
     index: Option<Option<IdIndex>>,
     /// The id index of the last text that parsed, for completion while typing.
     last_index: Option<IdIndex>,
+    /// The documented keys of the current text (None until asked).
+    keys: Option<Option<assist::KeyDocs>>,
 }
 
 /// A document's lint.
@@ -572,8 +574,12 @@ impl Server {
                 let at = p.text_document_position_params;
                 let doc = self.document(&at.text_document.uri, sent)?;
                 doc.ensure_index();
+                if doc.keys.is_none() {
+                    doc.keys = Some(assist::KeyDocs::of(&doc.text));
+                }
                 let (view, lint) = doc.parts(encoding);
-                json(assist::hover(&view, doc.index(), lint, at.position))
+                let keys = doc.keys.as_ref().and_then(Option::as_ref);
+                json(assist::hover(&view, doc.index(), keys, lint, at.position))
             }
             _ => Err((
                 ErrorCode::MethodNotFound,
@@ -607,6 +613,7 @@ impl Server {
                     lint: None,
                     index: None,
                     last_index: None,
+                    keys: None,
                 };
                 self.documents.insert(key.clone(), doc);
                 self.lint(&key, sent);
@@ -636,6 +643,7 @@ impl Server {
                 }
                 doc.version = p.text_document.version;
                 doc.lint = None;
+                doc.keys = None;
                 if let Some(Some(index)) = doc.index.take() {
                     doc.last_index = Some(index);
                 }
@@ -749,6 +757,65 @@ fn capabilities(encoding: Encoding) -> lsp_types::ServerCapabilities {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lint::TEST_TODAY;
+
+    /// Every feature at positions all over every example, invalid example and hostile
+    /// file (and past their ends), in both encodings: an answer or nothing, never a
+    /// panic.
+    #[test]
+    fn no_feature_panics_anywhere_in_any_file() {
+        let mut files = Vec::new();
+        for dir in ["examples", "examples/invalid", "tests/hostile"] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "yml") {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        assert!(files.len() > 20, "{files:?}");
+        let uri: Uri = "file:///t.topology.yml".parse().unwrap();
+        for path in &files {
+            let bytes = std::fs::read(path).unwrap();
+            // The server gets text from the client: a non-UTF-8 file arrives decoded.
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let (linted, _) = lint_text(None, &text, TEST_TODAY);
+            let lines = LineIndex::new(&text);
+            let index = IdIndex::of_source(&SourceFile::new("", text.clone()), Default::default());
+            let keys = assist::KeyDocs::of(&text);
+            let line_count = text.lines().count() as u32 + 2;
+            for encoding in [Encoding::Utf8, Encoding::Utf16] {
+                let view = View {
+                    uri: &uri,
+                    text: &text,
+                    lines: &lines,
+                    encoding,
+                };
+                let _ = diagnostics::of(&view, &linted.report);
+                let _ = navigation::symbols(&view, index.as_ref());
+                for line in 0..line_count {
+                    for character in [0, 1, 2, 3, 5, 8, 13, 21, 34, 80, u32::MAX] {
+                        let at = lsp_types::Position { line, character };
+                        let _ = assist::completion(&view, index.as_ref(), at);
+                        let _ =
+                            assist::hover(&view, index.as_ref(), keys.as_ref(), Some(&linted), at);
+                        let _ = navigation::definition(&view, index.as_ref(), at);
+                        let _ = navigation::references(&view, index.as_ref(), at, true);
+                        let _ = navigation::rename(&view, index.as_ref(), at, "new-id");
+                    }
+                }
+                let params = lsp_types::CodeActionParams {
+                    text_document: lsp_types::TextDocumentIdentifier { uri: uri.clone() },
+                    range: lsp_types::Range::default(),
+                    context: lsp_types::CodeActionContext::default(),
+                    work_done_progress_params: Default::default(),
+                    partial_result_params: Default::default(),
+                };
+                let _ = diagnostics::code_actions(&view, Some(&linted), &params);
+            }
+        }
+    }
 
     #[test]
     fn file_uris_become_paths() {
