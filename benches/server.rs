@@ -5,7 +5,9 @@
 //! client's side of the pipe, the time from sending a change to receiving the
 //! diagnostics of that version: the debounce, the lint, the conversion to diagnostics
 //! and the JSON both ways. Then a burst of keystrokes sent back to back, which the
-//! debounce must turn into one lint.
+//! debounce must turn into one lint. Last, the same text linted in this process by the
+//! library, interleaved with nothing else: on a shared machine the difference between
+//! the two is the server's own cost, where the absolute numbers move with the load.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, Command, Stdio};
@@ -13,7 +15,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use infra_lint::generate::{COMPONENTS_PER_CELL, Shape, topology};
-use infra_lint::lint::TEST_TODAY;
+use infra_lint::lint::{LintOptions, TEST_TODAY, lint_source};
+use infra_lint::source::SourceFile;
 use serde_json::{Value, json};
 
 fn read_frame(r: &mut impl BufRead) -> Option<Value> {
@@ -158,6 +161,27 @@ fn main() {
     );
     let status = child.wait().expect("wait");
 
+    // The lint alone, in process, as the server runs it.
+    let options = LintOptions {
+        today: TEST_TODAY,
+        ..LintOptions::default()
+    };
+    let mut lints = Vec::new();
+    for i in 0..15 {
+        let changed = format!("{text}# lint {i}\n");
+        let start = Instant::now();
+        let report = lint_source(SourceFile::new("big.topology.yml", changed), &options);
+        lints.push(start.elapsed().as_secs_f64());
+        assert_eq!(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.suppressed.is_none())
+                .count(),
+            count
+        );
+    }
+
     let ms = |s: f64| s * 1000.0;
     println!(
         "{components} components, {:.1} MB, {count} diagnostics, debounce {} ms",
@@ -176,6 +200,16 @@ fn main() {
         "burst of {} changes (versions {first}..={version}) to the last one's diagnostics: {:.0} ms, {published} publications",
         version - first + 1,
         ms(burst)
+    );
+    println!(
+        "the lint alone, in process ({} runs): median {:.0} ms, min {:.0} ms",
+        lints.len(),
+        ms(median(lints.clone())),
+        ms(lints.iter().copied().fold(f64::INFINITY, f64::min)),
+    );
+    println!(
+        "server's own cost (median change to diagnostics - median lint): {:.0} ms",
+        ms(median(changes.clone()) - median(lints.clone()))
     );
     println!("server exit: {status}");
 }
