@@ -212,8 +212,8 @@ fn codes(report: &FileReport) -> Vec<&'static str> {
     report.findings.iter().map(|f| f.rule.code).collect()
 }
 
-/// The distributed example with non-ASCII text before the findings (so a UTF-16
-/// column that is taken for bytes lands elsewhere) and a suppression.
+/// The distributed example with non-ASCII text before findings and before ids on their
+/// lines (so a UTF-16 column taken for bytes lands elsewhere) and a suppression.
 fn topology() -> String {
     let example = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/02-distributed.topology.yml"),
@@ -223,6 +223,14 @@ fn topology() -> String {
     body.replace(
         "description: One HAProxy",
         "description: \"Café ☕ 😀: one HAProxy\"\n# ",
+    )
+    .replace(
+        "  - { from: web-1, to: app-1,",
+        "  - { description: \"café ☕ 😀\", from: web-1, to: app-1,",
+    )
+    .replace(
+        "  - { from: app-2, to: db-primary,",
+        "  - { description: \"😀😀\", from: app-2, to: db-primary,",
     )
     .replace(
         "  lb-1:\n    kind: load_balancer\n",
