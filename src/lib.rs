@@ -29,6 +29,7 @@ pub mod output;
 pub mod rules;
 pub mod safe_write;
 pub mod schema;
+pub mod server;
 pub mod source;
 pub mod spelling;
 pub mod statistics;
@@ -93,6 +94,12 @@ pub fn lint_inputs(
             Some(report)
         })
         .collect()
+}
+
+/// Drops from a report the findings a configuration's per-file ignores name for its
+/// file (as reported: its `source.path`).
+pub fn apply_per_file_ignores(config: &config::Config, report: &mut FileReport) {
+    PerFile::new(config).apply(report);
 }
 
 /// A configuration's per-file ignores, compiled once.

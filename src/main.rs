@@ -78,6 +78,13 @@ enum Command {
         #[arg(long, value_name = "BYTES")]
         max_file_size: Option<u64>,
     },
+    /// A language server over stdio: diagnostics, quick fixes, navigation by id,
+    /// completion and hover, for any editor with an LSP client.
+    Server {
+        /// The date certificate checks use, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        today: Option<infra_lint::model::Date>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -216,6 +223,12 @@ fn main() -> ExitCode {
             format,
             max_file_size,
         }) => what_if(&file, &fail, format, max_file_size),
+        Some(Command::Server { today }) => {
+            let options = infra_lint::server::ServerOptions {
+                today: today.unwrap_or_else(infra_lint::model::Date::today),
+            };
+            infra_lint::server::run(options).clamp(0, 255) as u8
+        }
     };
     ExitCode::from(code)
 }

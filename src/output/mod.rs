@@ -10,6 +10,8 @@ mod junit;
 pub mod markdown;
 mod sarif;
 
+pub use sarif::help_uri;
+
 use std::io::{self, Write};
 
 use crate::finding::Severity;

@@ -107,7 +107,7 @@ fn text(s: &str) -> MultiformatMessageString {
 }
 
 /// A rule's documentation page on the web.
-pub(super) fn help_uri(rule: &Rule) -> String {
+pub fn help_uri(rule: &Rule) -> String {
     format!("{INFORMATION_URI}/blob/main/rules/{}.md", rule.code)
 }
 
