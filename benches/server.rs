@@ -75,8 +75,7 @@ fn main() {
         .unwrap_or(10_000);
     let text = topology(Shape {
         cells: (components / COMPONENTS_PER_CELL).max(1),
-        seed: 1,
-        varied_style: false,
+        ..Shape::default()
     });
     let today = TEST_TODAY.to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
