@@ -62,8 +62,10 @@ fn options() -> LintOptions {
     }
 }
 
-/// Renders one file's report as the JSON format does; returns its findings' count.
-fn render_json(report: FileReport) -> usize {
+/// Renders one file's report in `format` (human: no colour, 100 columns, as in a CI
+/// log) to a file under target/bench/, streamed through a buffer as the CLI writes to
+/// stdout redirected to a file; returns its findings' count.
+fn render(report: FileReport, format: Format) -> usize {
     let count = report.findings.len();
     let files = [report];
     let run = Run {
@@ -71,10 +73,9 @@ fn render_json(report: FileReport) -> usize {
         rules: infra_lint::rules::RULES,
         human: HumanOptions::default(),
     };
-    // As the CLI writes to stdout redirected to a file: streamed through a buffer.
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/out.json");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("out.json"));
-    output::write(Format::Json, &run, &mut out).expect("render");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/out");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("out"));
+    output::write(format, &run, &mut out).expect("render");
     std::io::Write::flush(&mut out).expect("flush");
     count
 }
@@ -137,46 +138,28 @@ fn stages(path: &Path) {
     lap(&mut times);
     infra_lint::fix::attach_edits(&source, Some(&marks), &mut findings);
     lap(&mut times);
-    let count = render_json(FileReport {
-        source,
-        valid: true,
-        findings,
-        outline: None,
-    });
+    let count = render(
+        FileReport {
+            source,
+            valid: true,
+            findings,
+            outline: None,
+        },
+        Format::Json,
+    );
     lap(&mut times);
     let line: Vec<String> = times.iter().map(|t| format!("{t:.4}")).collect();
     println!("{} {} {count}", line.join(" "), peak_rss_kib());
 }
 
-/// What a user gets: the path the CLI takes (`lint_path`, then the JSON report), with
-/// the scanning thread and the analysis overlapping the rules. Prints seconds, peak KiB
-/// and findings.
-fn end_to_end(path: &Path) {
+/// What a user gets: the path the CLI takes (`lint_path`, then the report in `format`),
+/// with the scanning thread and the analysis overlapping the rules. Prints seconds,
+/// peak KiB and findings.
+fn end_to_end(path: &Path, format: Format) {
     let start = Instant::now();
     let report = lint_path(path, &path.to_string_lossy(), &options());
     assert!(report.valid, "{:?}", report.findings.first());
-    let count = render_json(report);
-    let seconds = start.elapsed().as_secs_f64();
-    println!("{seconds:.4} {} {count}", peak_rss_kib());
-}
-
-/// The same path as [`end_to_end`], rendered in the human format (no colour, 100
-/// columns, as in a CI log).
-fn end_to_end_human(path: &Path) {
-    let start = Instant::now();
-    let report = lint_path(path, &path.to_string_lossy(), &options());
-    assert!(report.valid, "{:?}", report.findings.first());
-    let count = report.findings.len();
-    let files = [report];
-    let run = Run {
-        files: &files,
-        rules: infra_lint::rules::RULES,
-        human: HumanOptions::default(),
-    };
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/out.txt");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("out.txt"));
-    output::write(Format::Human, &run, &mut out).expect("render");
-    std::io::Write::flush(&mut out).expect("flush");
+    let count = render(report, format);
     let seconds = start.elapsed().as_secs_f64();
     println!("{seconds:.4} {} {count}", peak_rss_kib());
 }
@@ -322,8 +305,8 @@ fn main() {
         let path = Path::new(&args[2]);
         match args[1].as_str() {
             "floor" => println!("{:.4} {}", floor(path), peak_rss_kib()),
-            "end-to-end" => end_to_end(path),
-            "end-to-end-human" => end_to_end_human(path),
+            "end-to-end" => end_to_end(path, Format::Json),
+            "end-to-end-human" => end_to_end(path, Format::Human),
             "refused" => refused(path),
             _ => stages(path),
         }
