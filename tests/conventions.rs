@@ -458,8 +458,7 @@ fn sarif_uris_are_relative_to_a_named_project_root() {
 #[test]
 fn fingerprints_are_unique_even_for_identical_findings() {
     // Two identical definitions of one id on one line: two IL004 at one place.
-    let text =
-        "version: 1\nname: t\ncomponents: {a: {kind: client}, a: {kind: client}, a: {kind: client}}\n";
+    let text = "version: 1\nname: t\ncomponents: {a: {kind: client}, a: {kind: client}, a: {kind: client}}\n";
     let o = run_with(repo(), &["--format", "gitlab", "-"], &[], Some(text));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let issues = v.as_array().unwrap();

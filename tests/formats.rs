@@ -1128,7 +1128,11 @@ fn sarif_keeps_the_25000_most_severe_results_and_says_what_it_left_out() {
     let level = |l: &str| results.iter().filter(|r| r["level"] == l).count();
     assert_eq!(level("error"), errors, "every error kept");
     assert_eq!(level("warning"), warnings, "then every warning");
-    assert_eq!(level("note"), 25_000 - errors - warnings, "infos are left out first");
+    assert_eq!(
+        level("note"),
+        25_000 - errors - warnings,
+        "infos are left out first"
+    );
     assert!(level("note") < 27_000 - errors - warnings);
     let note = &log["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
     assert_eq!(note["level"], "warning");

@@ -28,7 +28,6 @@ pub struct HumanOptions {
     pub width: Option<usize>,
 }
 
-
 /// The longest line, in bytes, shown in a snippet: miette cannot lay out labels far
 /// into a longer line (it panics past 65,535 columns), and a reader gains nothing from
 /// one. A finding on a longer line is shown without a snippet, at `path:line:column`.
