@@ -489,3 +489,20 @@ fn fingerprints_are_unique_even_for_identical_findings() {
         .collect();
     assert_eq!(keys.len(), results.len());
 }
+
+// --- Every error at once -------------------------------------------------------------
+
+#[test]
+fn every_input_error_of_a_component_is_reported_in_one_run() {
+    let text = "version: 1\nname: t\ncomponents:\n  web:\n    kind: webserver\n    critical: yes\n  users: { kind: client }\nlinks:\n  - { from: users, to: web, protocol: htp }\n";
+    let o = run_with(repo(), &["--format", "concise", "-q", "-"], &[], Some(text));
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stdout(&o),
+        concat!(
+            "-:5:11: error[IL002] unknown value `webserver`\n",
+            "-:6:15: error[IL002] wrong type: expected a boolean (`true` or `false`), found the string \"yes\"\n",
+            "-:9:39: error[IL002] unknown value `htp`\n",
+        )
+    );
+}

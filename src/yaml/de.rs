@@ -261,6 +261,13 @@ pub struct YamlDeserializer<'de> {
     pub errors: Vec<Error>,
     /// The file's events, when asked for (see [`from_source_marked`]).
     marks: Option<Marks>,
+    /// Keys (by span, sorted) whose pairs are read as if absent: those an earlier
+    /// reading stopped at, so that the errors after them in the same node are found.
+    mask: Vec<Span>,
+    /// Masked keys skipped, as (start of their mapping, key text).
+    masked: Vec<(u32, String)>,
+    /// The keys at which a recovered node failed: the next reading's mask.
+    failed_at: Vec<Span>,
 }
 
 impl<'de> YamlDeserializer<'de> {
@@ -291,7 +298,26 @@ impl<'de> YamlDeserializer<'de> {
             limits,
             errors: Vec::new(),
             marks: None,
+            mask: Vec::new(),
+            masked: Vec::new(),
+            failed_at: Vec::new(),
         }
+    }
+
+    /// A missing-field error about a key this reading masked is no error of the file's:
+    /// the key is there, and its own error was reported by an earlier reading.
+    fn unmask_missing(&self, e: Error, map_start: u32) -> Error {
+        if e.kind == ErrorKind::MissingField && !self.masked.is_empty() {
+            let name = e.message.split('`').nth(1).unwrap_or_default();
+            if self
+                .masked
+                .iter()
+                .any(|(start, key)| *start == map_start && key == name)
+            {
+                return Error::recovered();
+            }
+        }
+        e
     }
 
     /// The next event from the parser, logged when it belongs to an anchored node.
@@ -668,13 +694,15 @@ impl<'de> YamlDeserializer<'de> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         self.located(|de| {
-            let (event, _) = de.next()?;
+            let (event, event_span) = de.next()?;
             match event {
                 Event::Scalar(text, style, _, tag) => {
                     visit_scalar(text, style, &tag, want, visitor)
                 }
                 Event::SequenceStart(..) => visitor.visit_seq(SeqAccess { de }),
-                Event::MappingStart(..) => visitor.visit_map(MapAccess::new(de, None)),
+                Event::MappingStart(..) => {
+                    visitor.visit_map(MapAccess::new(de, None, event_span.start))
+                }
                 other => Err(de.type_error(&other, &visitor)),
             }
         })
@@ -792,11 +820,12 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.located(|de| {
-            let (event, _) = de.next()?;
+            let (event, event_span) = de.next()?;
             match event {
                 Event::MappingStart(..) => visitor
-                    .visit_map(MapAccess::new(de, None))
-                    .map_err(|e| de.at_duplicate(e)),
+                    .visit_map(MapAccess::new(de, None, event_span.start))
+                    .map_err(|e| de.at_duplicate(e))
+                    .map_err(|e| de.unmask_missing(e, event_span.start)),
                 other => Err(de.type_error(&other, &visitor)),
             }
         })
@@ -809,11 +838,12 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         self.located(|de| {
-            let (event, _) = de.next()?;
+            let (event, event_span) = de.next()?;
             match event {
                 Event::MappingStart(..) => visitor
-                    .visit_map(MapAccess::new(de, Some(fields)))
-                    .map_err(|e| de.at_duplicate(e)),
+                    .visit_map(MapAccess::new(de, Some(fields), event_span.start))
+                    .map_err(|e| de.at_duplicate(e))
+                    .map_err(|e| de.unmask_missing(e, event_span.start)),
                 other => Err(de.type_error(&other, &visitor)),
             }
         })
@@ -933,6 +963,8 @@ struct MapAccess<'a, 'de> {
     merged: VecDeque<Merged<'de>>,
     own_keys_done: bool,
     key_span: Span,
+    /// Where the mapping starts (its first event's offset).
+    start: u32,
 }
 
 enum KeyStep {
@@ -940,11 +972,16 @@ enum KeyStep {
     Merge,
     Unknown(Error),
     Key(u64),
+    Masked(String),
     Complex(Span),
 }
 
 impl<'a, 'de> MapAccess<'a, 'de> {
-    fn new(de: &'a mut YamlDeserializer<'de>, fields: Option<&'static [&'static str]>) -> Self {
+    fn new(
+        de: &'a mut YamlDeserializer<'de>,
+        fields: Option<&'static [&'static str]>,
+        start: u32,
+    ) -> Self {
         MapAccess {
             de,
             fields,
@@ -952,6 +989,7 @@ impl<'a, 'de> MapAccess<'a, 'de> {
             merged: VecDeque::new(),
             own_keys_done: false,
             key_span: Span::default(),
+            start,
         }
     }
 
@@ -1020,6 +1058,14 @@ fn unknown_key(fields: Option<&'static [&'static str]>, key: &str, span: Span) -
     Some(Error::unknown("key", key, fields).at(span))
 }
 
+/// Whether `key` is among the sorted `mask`.
+fn is_masked(mask: &[Span], key: Span) -> bool {
+    !mask.is_empty()
+        && mask
+            .binary_search_by(|m| (m.start, m.end).cmp(&(key.start, key.end)))
+            .is_ok()
+}
+
 fn merge_error(span: Span) -> Error {
     Error::new(
         ErrorKind::Schema,
@@ -1046,13 +1092,25 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
         while !self.own_keys_done {
-            let step = match self.de.peek()? {
+            // Moved out while the peeked event borrows the reader; put back below.
+            let mask = std::mem::take(&mut self.de.mask);
+            let peeked = self.de.peek();
+            let peeked = match peeked {
+                Ok(peeked) => peeked,
+                Err(e) => {
+                    self.de.mask = mask;
+                    return Err(e);
+                }
+            };
+            let step = match peeked {
                 (Event::MappingEnd, _) => KeyStep::End,
                 (Event::Scalar(text, style, _, _), span) => {
                     if *style == ScalarStyle::Plain && text == "<<" {
                         KeyStep::Merge
                     } else if let Some(err) = unknown_key(self.fields, text, *span) {
                         KeyStep::Unknown(err)
+                    } else if is_masked(&mask, *span) {
+                        KeyStep::Masked(text.to_string())
                     } else {
                         self.key_span = *span;
                         KeyStep::Key(key_hash(text))
@@ -1060,6 +1118,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                 }
                 (_, span) => KeyStep::Complex(*span),
             };
+            self.de.mask = mask;
             match step {
                 KeyStep::End => {
                     self.de.next()?;
@@ -1072,6 +1131,11 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                 }
                 KeyStep::Unknown(err) => {
                     self.de.record(err);
+                    self.de.next()?;
+                    self.de.skip_node()?;
+                }
+                KeyStep::Masked(text) => {
+                    self.de.masked.push((self.start, text));
                     self.de.next()?;
                     self.de.skip_node()?;
                 }
@@ -1202,6 +1266,15 @@ impl<'de> de::MapAccess<'de> for RecoverAccess<'_, 'de> {
             Ok(value) => Ok(value),
             Err(e) if e.is_fatal() => Err(e),
             Err(mut e) => {
+                // The key the node failed under, for a later reading to pass over (a
+                // missing key has no key of its own to pass over).
+                let key = self.de.last_key;
+                if !matches!(e.kind, ErrorKind::Recovered | ErrorKind::MissingField)
+                    && key.start >= self.start.start
+                    && key != Span::default()
+                {
+                    self.de.failed_at.push(key);
+                }
                 if e.kind != ErrorKind::Recovered {
                     if e.span.is_none() {
                         e.span = Some(match (e.kind, self.key) {
@@ -1286,6 +1359,18 @@ fn read_source<'de, T: de::Deserialize<'de>>(
     limits: Limits,
     marked: bool,
 ) -> (Option<T>, Vec<Error>, Marks) {
+    let (value, mut errors, marks, failed_at) = read_once(source, limits, marked);
+    if !failed_at.is_empty() {
+        reread::<T>(source, limits, &mut errors, failed_at);
+    }
+    (value, errors, marks)
+}
+
+fn read_once<'de, T: de::Deserialize<'de>>(
+    source: &'de SourceFile,
+    limits: Limits,
+    marked: bool,
+) -> (Option<T>, Vec<Error>, Marks, Vec<Span>) {
     let reader = |events: Option<EventSource<'de>>| {
         let mut de = match events {
             Some(events) => YamlDeserializer::with_events(source, limits, events),
@@ -1324,9 +1409,54 @@ fn read_source<'de, T: de::Deserialize<'de>>(
     })
 }
 
+/// Most further readings of a file with errors, each passing over the keys the one
+/// before stopped at, to find the errors after them in the same node (`kind: webserver`
+/// must not hide `critical: yes` beside it). Each reading is a whole parse, so files over
+/// [`REREAD_BYTES`] get none.
+const MAX_REREADS: usize = 16;
+/// The largest file read again for its further errors.
+const REREAD_BYTES: usize = 16 << 20;
+
+/// Reads a file with errors again while each reading finds nodes that failed at keys
+/// not yet passed over, adding the errors not yet found.
+fn reread<'de, T: de::Deserialize<'de>>(
+    source: &'de SourceFile,
+    limits: Limits,
+    errors: &mut Vec<Error>,
+    mut failed_at: Vec<Span>,
+) {
+    if source.text.len() > REREAD_BYTES || errors.iter().any(Error::is_fatal) {
+        return;
+    }
+    let key = |e: &Error| (e.span.map(|s| (s.start, s.end)), e.message.clone());
+    let mut found: std::collections::HashSet<_> = errors.iter().map(key).collect();
+    let mut mask: Vec<Span> = Vec::new();
+    for _ in 0..MAX_REREADS {
+        let before = mask.len();
+        mask.extend(failed_at.drain(..));
+        mask.sort_by_key(|s| (s.start, s.end));
+        mask.dedup();
+        if mask.len() == before {
+            return;
+        }
+        let mut de = YamlDeserializer::new(source, limits);
+        de.mask = mask.clone();
+        let (_, more, _, failed) = read::<T>(de);
+        for e in more {
+            if e.is_fatal() {
+                return;
+            }
+            if found.insert(key(&e)) {
+                errors.push(e);
+            }
+        }
+        failed_at = failed;
+    }
+}
+
 fn read<'de, T: de::Deserialize<'de>>(
     mut de: YamlDeserializer<'de>,
-) -> (Option<T>, Vec<Error>, Marks) {
+) -> (Option<T>, Vec<Error>, Marks, Vec<Span>) {
     let value = read_document(&mut de);
     let mut errors = std::mem::take(&mut de.errors);
     let value = match value {
@@ -1344,7 +1474,13 @@ fn read<'de, T: de::Deserialize<'de>>(
             None
         }
     };
-    (value, errors, de.marks.take().unwrap_or_default())
+    let failed_at = std::mem::take(&mut de.failed_at);
+    (
+        value,
+        errors,
+        de.marks.take().unwrap_or_default(),
+        failed_at,
+    )
 }
 
 fn read_document<'de, T: de::Deserialize<'de>>(

@@ -256,3 +256,51 @@ fn non_ascii_text_keeps_exact_spans() {
     );
     assert_eq!(s.line_col(svc.kind.span.start as usize).column, 14);
 }
+
+/// Every error of a node at once: a wrong value does not hide a wrong value beside it,
+/// a key masked to find them is never reported missing, and a key really missing is.
+#[test]
+fn every_error_in_a_node_is_found_in_one_run() {
+    let s = src(concat!(
+        "name: t\n",
+        "services:\n",
+        "  a: { kind: [web], port: 99999, critical: yes, tags: x }\n",
+        "  b: { port: nope }\n",
+        "  c: { kind: web, port: 1 }\n",
+    ));
+    let (file, errors) = read::<File>(&s);
+    let at: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| {
+            let span = e.span.expect("a place");
+            (s.line_col(span.start as usize).column, e.message.clone())
+        })
+        .collect();
+    let messages: Vec<&str> = at.iter().map(|(_, m)| m.as_str()).collect();
+    // Four wrong values in `a`, each at its own column; `b`'s wrong port, and its kind
+    // that is really missing.
+    assert_eq!(errors.len(), 6, "{at:#?}");
+    for column in [14, 27, 44, 55] {
+        assert!(
+            errors.iter().any(|e| {
+                let span = e.span.unwrap();
+                s.line_col(span.start as usize) == crate::source::LineCol { line: 3, column }
+            }),
+            "no error at 3:{column} in {at:#?}"
+        );
+    }
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("missing required key `kind`"))
+    );
+    assert_eq!(
+        messages.iter().filter(|m| m.contains("missing")).count(),
+        1,
+        "`a`'s kind is there, only wrong: {messages:#?}"
+    );
+    // The nodes with errors stay failed; the good one is read.
+    let file = file.expect("the file is read");
+    assert!(file.services["c"].ok().is_some());
+    assert!(file.services["a"].ok().is_none());
+}
