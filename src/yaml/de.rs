@@ -1433,7 +1433,7 @@ fn reread<'de, T: de::Deserialize<'de>>(
     let mut mask: Vec<Span> = Vec::new();
     for _ in 0..MAX_REREADS {
         let before = mask.len();
-        mask.extend(failed_at.drain(..));
+        mask.append(&mut failed_at);
         mask.sort_by_key(|s| (s.start, s.end));
         mask.dedup();
         if mask.len() == before {
