@@ -327,9 +327,15 @@ pub fn mermaid(file: &FileReport) -> String {
     for i in free {
         node(&mut out, &mut classes, "  ", i);
     }
-    // Link styles by style text, each with the indices of the links it applies to, in
-    // the order the links are written (Mermaid numbers them so).
-    let mut link_styles: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Link styles in order of first use, each with the indices of the links it applies
+    // to, counted in the order the links are written (Mermaid numbers them so).
+    let mut link_styles: Vec<(String, Vec<String>)> = Vec::new();
+    let mut style_link = |style: String, index: usize| {
+        match link_styles.iter_mut().find(|(s, _)| *s == style) {
+            Some((_, links)) => links.push(index.to_string()),
+            None => link_styles.push((style, vec![index.to_string()])),
+        }
+    };
     for (e, edge) in outline.edges.iter().enumerate() {
         let arrow = match (edge.implied, edge.tls) {
             (true, _) => "-.->",
@@ -340,10 +346,7 @@ pub fn mermaid(file: &FileReport) -> String {
         let _ = writeln!(out, "  n{} {arrow}|\"{label}\"| n{}", edge.from, edge.to);
         if let Some(m) = marks.edge(outline, edge) {
             let (_, stroke, _, _) = m.style();
-            link_styles
-                .entry(mermaid_link_style(stroke, 3, false))
-                .or_default()
-                .push(e.to_string());
+            style_link(mermaid_link_style(stroke, 3, false), e);
         }
     }
     for (r, replication) in outline.replications.iter().enumerate() {
@@ -357,10 +360,10 @@ pub fn mermaid(file: &FileReport) -> String {
             Some(m) => (m.style().1, 3),
             None => (REPLICATION_COLOR, 2),
         };
-        link_styles
-            .entry(mermaid_link_style(stroke, width, true))
-            .or_default()
-            .push((outline.edges.len() + r).to_string());
+        style_link(
+            mermaid_link_style(stroke, width, true),
+            outline.edges.len() + r,
+        );
     }
     // The legend: one sample of each mark used, then the kinds of line.
     out.push_str("  subgraph legend[\"legend\"]\n");
@@ -374,7 +377,7 @@ pub fn mermaid(file: &FileReport) -> String {
     for (mark, ids) in &classes {
         let _ = writeln!(out, "  class {} {}", ids.join(","), mark.class());
     }
-    for (style, links) in &link_styles {
+    for (style, links) in link_styles {
         let _ = writeln!(out, "  linkStyle {} {style}", links.join(","));
     }
     out
