@@ -812,7 +812,7 @@ fn schema_graph_and_report_commands() {
     assert!(schema["properties"]["components"].is_object());
     let o = run(&["graph", "examples/02-distributed.topology.yml"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).starts_with("flowchart"));
+    assert!(stdout(&o).starts_with("---\ntitle: \"foobar-distributed (examples/02-distributed.topology.yml)\"\n---\nflowchart LR\n"));
     let o = run(&[
         "graph",
         "--format",

@@ -509,7 +509,10 @@ fn assert_markdown_is_contained(md: &Markdown) {
             }
             None => assert!(!line.contains('<'), "raw `<` outside code blocks: {line}"),
         }
-        assert!(!line.contains("-&gt;"), "an escaped arrow shows as -&gt;: {line}");
+        assert!(
+            !line.contains("-&gt;"),
+            "an escaped arrow shows as -&gt;: {line}"
+        );
         let plain = unescaped(line);
         assert_eq!(
             plain.matches('`').count() % 2,
@@ -767,7 +770,10 @@ fn findings_go_by_severity_then_category_with_the_fixes_folded() {
         .iter()
         .map(|(s, c)| (rank(s).unwrap(), category(c).unwrap()))
         .collect();
-    assert!(keys.is_sorted(), "errors first, then by category: {order:?}");
+    assert!(
+        keys.is_sorted(),
+        "errors first, then by category: {order:?}"
+    );
     assert_eq!(order[0], ("Errors", "tls"));
     assert_eq!(order.last(), Some(&("Info", "database")));
     assert!(body.contains("### Errors (1)\n") && body.contains("### Warnings (12)\n"));
@@ -793,7 +799,10 @@ fn findings_go_by_severity_then_category_with_the_fixes_folded() {
             _ => {}
         }
     }
-    assert_eq!(folded_fixes, open(&files).filter(|(_, f)| f.fix.is_some()).count());
+    assert_eq!(
+        folded_fixes,
+        open(&files).filter(|(_, f)| f.fix.is_some()).count()
+    );
     // The fix's YAML sits in the fold: between the summary and the closing tag.
     let spof = text.split("#### availability: `SPOF001`").nth(1).unwrap();
     let fold = spof.split("</details>").next().unwrap();
@@ -899,7 +908,10 @@ fn mermaid_marks_what_findings_are_about() {
     // Declared and target links, then the replication stream db-primary -> db-replica,
     // dashed and coloured as its TLS006 warning.
     let edges: Vec<&str> = text.lines().filter(|l| l.contains('|')).collect();
-    assert_eq!(edges.len(), outline.edges.len() + outline.replications.len());
+    assert_eq!(
+        edges.len(),
+        outline.edges.len() + outline.replications.len()
+    );
     assert_eq!(outline.replications.len(), 1);
     let replication = format!(
         "  {} -.->|\"replication, async, plaintext\"| {}",
@@ -973,8 +985,14 @@ fn dot_draws_the_outline_with_quoted_ids() {
     assert!(!syntax.contains("lb-1"), "ids appear only inside quotes");
     // The same marks as Mermaid: the single point of failure thick and purple, the
     // host without a firewall dashed amber.
-    let lb = text.lines().find(|l| l.contains("label=\"lb-1\\n")).unwrap();
-    assert!(lb.contains("color=\"#7b1fa2\"") && lb.contains("penwidth=4"), "{lb}");
+    let lb = text
+        .lines()
+        .find(|l| l.contains("label=\"lb-1\\n"))
+        .unwrap();
+    assert!(
+        lb.contains("color=\"#7b1fa2\"") && lb.contains("penwidth=4"),
+        "{lb}"
+    );
     let lb_host = text.split("label=\"host lb-host\";\n").nth(1).unwrap();
     assert!(
         lb_host
@@ -984,7 +1002,10 @@ fn dot_draws_the_outline_with_quoted_ids() {
             .contains("color=\"#b26a00\"; penwidth=2; style=\"dashed\";")
     );
     // A legend cluster with an entry per mark used and the kinds of line.
-    let legend = text.split("subgraph \"cluster_legend\" {").nth(1).expect("a legend");
+    let legend = text
+        .split("subgraph \"cluster_legend\" {")
+        .nth(1)
+        .expect("a legend");
     for meaning in [
         "single point of failure",
         "error",
@@ -992,12 +1013,13 @@ fn dot_draws_the_outline_with_quoted_ids() {
         "warning",
         "info",
     ] {
-        assert!(legend.contains(&format!("[label=\"{meaning}\", shape=box")), "{meaning}");
+        assert!(
+            legend.contains(&format!("[label=\"{meaning}\", shape=box")),
+            "{meaning}"
+        );
     }
     assert!(legend.contains("dashed: replication"));
-    assert!(text.contains(
-        "label=\"foobar-distributed (examples/02-distributed.topology.yml)\"];"
-    ));
+    assert!(text.contains("label=\"foobar-distributed (examples/02-distributed.topology.yml)\"];"));
 }
 
 #[test]

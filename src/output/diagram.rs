@@ -303,15 +303,16 @@ pub fn mermaid(file: &FileReport) -> String {
         );
     }
     let mut classes: BTreeMap<Mark, Vec<String>> = BTreeMap::new();
-    let node = |out: &mut String, classes: &mut BTreeMap<Mark, Vec<String>>, indent: &str, i: usize| {
-        let n = &outline.nodes[i];
-        let (open, close) = mermaid_shape(n.kind);
-        let label = mermaid_label(&format!("{} ({})", n.id, n.kind));
-        let _ = writeln!(out, "{indent}n{i}{open}\"{label}\"{close}");
-        if let Some(m) = marks.get(&n.id) {
-            classes.entry(m).or_default().push(format!("n{i}"));
-        }
-    };
+    let node =
+        |out: &mut String, classes: &mut BTreeMap<Mark, Vec<String>>, indent: &str, i: usize| {
+            let n = &outline.nodes[i];
+            let (open, close) = mermaid_shape(n.kind);
+            let label = mermaid_label(&format!("{} ({})", n.id, n.kind));
+            let _ = writeln!(out, "{indent}n{i}{open}\"{label}\"{close}");
+            if let Some(m) = marks.get(&n.id) {
+                classes.entry(m).or_default().push(format!("n{i}"));
+            }
+        };
     let (hosts, free) = hosts(outline);
     for (h, (host, members)) in hosts.iter().enumerate() {
         let label = mermaid_label(&format!("host {host}"));
@@ -330,12 +331,11 @@ pub fn mermaid(file: &FileReport) -> String {
     // Link styles in order of first use, each with the indices of the links it applies
     // to, counted in the order the links are written (Mermaid numbers them so).
     let mut link_styles: Vec<(String, Vec<String>)> = Vec::new();
-    let mut style_link = |style: String, index: usize| {
-        match link_styles.iter_mut().find(|(s, _)| *s == style) {
+    let mut style_link =
+        |style: String, index: usize| match link_styles.iter_mut().find(|(s, _)| *s == style) {
             Some((_, links)) => links.push(index.to_string()),
             None => link_styles.push((style, vec![index.to_string()])),
-        }
-    };
+        };
     for (e, edge) in outline.edges.iter().enumerate() {
         let arrow = match (edge.implied, edge.tls) {
             (true, _) => "-.->",
@@ -543,7 +543,10 @@ mod tests {
 
     #[test]
     fn mermaid_titles_keep_plain_text_only() {
-        assert_eq!(mermaid_title("shop (infra/a.yml)"), "\"shop (infra/a.yml)\"");
+        assert_eq!(
+            mermaid_title("shop (infra/a.yml)"),
+            "\"shop (infra/a.yml)\""
+        );
         assert_eq!(mermaid_title("a\"b\\c\n#d -> e"), "\"a_b_c__d → e\"");
     }
 
@@ -556,9 +559,16 @@ mod tests {
     fn absolute_paths_inside_the_working_folder_are_shown_relative() {
         let cwd = std::env::current_dir().unwrap();
         let inside = cwd.join("infra").join("a.topology.yml");
-        assert_eq!(shown_path(&inside.to_string_lossy()), "infra/a.topology.yml");
+        assert_eq!(
+            shown_path(&inside.to_string_lossy()),
+            "infra/a.topology.yml"
+        );
         assert_eq!(shown_path("infra/a.yml"), "infra/a.yml");
-        let outside = if cfg!(windows) { "C:\\elsewhere\\a.yml" } else { "/elsewhere/a.yml" };
+        let outside = if cfg!(windows) {
+            "C:\\elsewhere\\a.yml"
+        } else {
+            "/elsewhere/a.yml"
+        };
         assert_eq!(shown_path(outside), outside);
     }
 }

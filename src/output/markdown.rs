@@ -187,7 +187,11 @@ fn top_risks(run: &Run, out: &mut String) {
             "single point of failure"
         };
         let message = prose(f.message.trim_end());
-        let stop = if message.ends_with(['.', '!', '?']) { "" } else { "." };
+        let stop = if message.ends_with(['.', '!', '?']) {
+            ""
+        } else {
+            "."
+        };
         let _ = writeln!(
             out,
             "{}. **{kind}** `{}` at {}: {message}{stop}",
