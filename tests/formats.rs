@@ -823,7 +823,7 @@ fn an_absolute_path_inside_the_working_folder_is_titled_relative() {
     let absolute = std::env::current_dir()
         .unwrap()
         .join("examples/02-distributed.topology.yml");
-    let files = lint(&[absolute.clone()]);
+    let files = lint(std::slice::from_ref(&absolute));
     assert!(files[0].source.path.starts_with('/') || cfg!(windows));
     let text = render(Format::Markdown, &files);
     assert!(text.starts_with("# infra-lint report: examples/02-distributed.topology.yml\n"));
