@@ -735,6 +735,38 @@ fn the_report_opens_with_the_top_risks_one_sentence_each() {
 }
 
 #[test]
+fn a_long_list_of_top_risks_stops_at_twenty_and_says_how_many_more() {
+    let mut yaml =
+        String::from("version: 1\nname: many\ncomponents:\n  web: { kind: web_server }\n");
+    let mut links = String::from("links:\n");
+    for i in 0..23 {
+        yaml.push_str(&format!("  user-{i:02}: {{ kind: client }}\n"));
+        links.push_str(&format!(
+            "  - {{ from: user-{i:02}, to: web, protocol: http, port: 80 }}\n"
+        ));
+    }
+    let (_dir, files) = lint_text("many.topology.yml", &(yaml + &links));
+    let risks = open(&files)
+        .filter(|(_, f)| {
+            f.severity == infra_lint::finding::Severity::Error || f.rule.code.starts_with("SPOF")
+        })
+        .count();
+    assert!(risks > 20, "{risks}");
+    let text = render(Format::Markdown, &files);
+    let listed = section(&text, "## Top risks");
+    assert_eq!(listed.len(), 21);
+    assert!(
+        listed[19].starts_with("20. **error** `TLS001`"),
+        "{}",
+        listed[19]
+    );
+    assert_eq!(
+        listed[20],
+        format!("{} more, listed with the findings below.", risks - 20)
+    );
+}
+
+#[test]
 fn findings_go_by_severity_then_category_with_the_fixes_folded() {
     let files = example_02();
     let text = render(Format::Markdown, &files);
