@@ -116,6 +116,9 @@ fn run_step(step: &Value, env: &[(&str, &str)]) -> (i32, String, String) {
     std::fs::write(&script, step["run"].as_str().unwrap()).unwrap();
     let output = dir.path().join("output");
     std::fs::write(&output, "").unwrap();
+    // Not a run by itself: the scripts run it, and the tests pass `--today` in
+    // LINT_ARGS wherever a date could matter (the system date on purpose elsewhere:
+    // a file that is not a topology holds no date).
     let bin = Path::new(env!("CARGO_BIN_EXE_infra-lint"))
         .parent()
         .unwrap();
