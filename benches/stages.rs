@@ -72,6 +72,8 @@ fn render(report: FileReport, format: Format) -> usize {
         files: &files,
         rules: infra_lint::rules::RULES,
         human: HumanOptions::default(),
+        root: None,
+        fail_on: Some(infra_lint::finding::Severity::Warning),
     };
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench/out");
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("out"));

@@ -27,8 +27,9 @@ impl Baseline {
             .flat_map(|f| {
                 f.findings
                     .iter()
-                    .filter(|x| x.suppressed.is_none())
-                    .map(|x| x.fingerprint(&f.source))
+                    .zip(crate::finding::fingerprints(&f.findings, &f.source))
+                    .filter(|(x, _)| x.suppressed.is_none())
+                    .map(|(_, fingerprint)| fingerprint)
             })
             .collect();
         Baseline {
@@ -71,9 +72,12 @@ impl Baseline {
     /// Drops the findings the baseline already holds.
     pub fn filter(&self, files: &mut [FileReport]) {
         for file in files {
+            let mut fingerprints =
+                crate::finding::fingerprints(&file.findings, &file.source).into_iter();
             file.findings.retain(|f| {
+                let fingerprint = fingerprints.next().unwrap_or_default();
                 f.rule.category == crate::rules::Category::Input
-                    || !self.fingerprints.contains(&f.fingerprint(&file.source))
+                    || !self.fingerprints.contains(&fingerprint)
             });
         }
     }

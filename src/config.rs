@@ -106,7 +106,8 @@ impl RuleSet {
 /// as `availability`) selects `rule`.
 pub fn selects(selector: &str, rule: &Rule) -> bool {
     let s = selector.trim();
-    rule.code.eq_ignore_ascii_case(s)
+    s == "ALL"
+        || rule.code.eq_ignore_ascii_case(s)
         || rule.name.eq_ignore_ascii_case(s)
         || rule.category.as_str().eq_ignore_ascii_case(s)
         || (s.len() >= 2

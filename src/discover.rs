@@ -14,7 +14,13 @@ pub enum Input {
     /// that is not a topology (a Kubernetes manifest beside them, say): skipped, with
     /// a note. Named on the command line, the same file is linted.
     Skipped(String),
+    /// A directory that holds no topology, with what was looked for: named on the
+    /// command line it is an error (a gate that lints nothing must not pass).
+    Empty(String, String),
 }
+
+/// The path that names standard input.
+pub const STDIN: &str = "-";
 
 /// Takes the skipped files out of `inputs`: the notes to show, one per file.
 pub fn take_skipped(inputs: &mut Vec<Input>) -> Vec<String> {
@@ -83,6 +89,74 @@ pub fn display(path: &Path) -> String {
 pub struct Walk {
     include: Option<globset::GlobSet>,
     exclude: Option<globset::GlobSet>,
+    /// Where shown paths are relative to (see [`Root`]); None: as given.
+    root: Option<Root>,
+    /// The name standard input (`-`) is shown under.
+    stdin_name: Option<String>,
+}
+
+/// The project root and the working directory: every path an output shows (and every
+/// fingerprint) is relative to the root, whatever the working directory or the form
+/// of the argument, so a baseline or a code-scanning alert written from one directory
+/// matches from another.
+#[derive(Clone, Debug)]
+pub struct Root {
+    /// The root, absolute.
+    pub dir: PathBuf,
+    /// The working directory, absolute.
+    pub cwd: PathBuf,
+}
+
+impl Root {
+    /// The project root: the directory of the configuration file in use, else the
+    /// repository root (the nearest ancestor of the working directory with `.git`),
+    /// else the working directory.
+    pub fn find(config: Option<&Path>, cwd: &Path) -> Root {
+        let cwd = normalise(cwd, Path::new("/"));
+        let dir = match config {
+            Some(file) => {
+                let file = normalise(file, &cwd);
+                file.parent().map_or_else(|| cwd.clone(), Path::to_path_buf)
+            }
+            None => cwd
+                .ancestors()
+                .find(|dir| dir.join(".git").exists())
+                .unwrap_or(&cwd)
+                .to_path_buf(),
+        };
+        Root { dir, cwd }
+    }
+
+    /// How a path is shown: relative to the root; a path outside the root as it was
+    /// given. Separators as `/`.
+    pub fn show(&self, path: &Path) -> String {
+        match normalise(path, &self.cwd).strip_prefix(&self.dir) {
+            Ok(inside) => display(inside),
+            Err(_) => display(path),
+        }
+    }
+}
+
+/// `path` made absolute against `base` with `.` and `..` resolved by their names
+/// (symbolic links are not followed: the name a user gives is the name shown).
+fn normalise(path: &Path, base: &Path) -> PathBuf {
+    use std::path::Component;
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 impl Walk {
@@ -114,6 +188,29 @@ impl Walk {
         Walk {
             include: set(include, false),
             exclude: set(exclude, true),
+            root: None,
+            stdin_name: None,
+        }
+    }
+
+    /// Shows paths relative to `root`.
+    pub fn with_root(mut self, root: Root) -> Walk {
+        self.root = Some(root);
+        self
+    }
+
+    /// Shows standard input (`-`) as this path (`--stdin-filename`): per-file ignores
+    /// and fingerprints then treat it as that file.
+    pub fn with_stdin_name(mut self, path: &Path) -> Walk {
+        self.stdin_name = Some(self.show(path));
+        self
+    }
+
+    /// How a path is shown.
+    pub fn show(&self, path: &Path) -> String {
+        match &self.root {
+            Some(root) => root.show(path),
+            None => display(path),
         }
     }
 
@@ -123,16 +220,15 @@ impl Walk {
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         is_topology_name(&name)
-            || self
-                .include
-                .as_ref()
-                .is_some_and(|s| s.is_match(path) || s.is_match(display(path)))
+            || self.include.as_ref().is_some_and(|s| {
+                s.is_match(path) || s.is_match(display(path)) || s.is_match(self.show(path))
+            })
     }
 
     fn excluded(&self, path: &Path) -> bool {
-        self.exclude
-            .as_ref()
-            .is_some_and(|s| s.is_match(path) || s.is_match(display(path)))
+        self.exclude.as_ref().is_some_and(|s| {
+            s.is_match(path) || s.is_match(display(path)) || s.is_match(self.show(path))
+        })
     }
 }
 
@@ -145,6 +241,11 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Input> {
 pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {
+        if path.as_os_str() == STDIN {
+            let shown = walk.stdin_name.clone().unwrap_or_else(|| STDIN.into());
+            inputs.push(Input::File(path.clone(), shown));
+            continue;
+        }
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
@@ -154,14 +255,14 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
                     e.to_string()
                 };
                 inputs.push(Input::Error(
-                    display(path),
+                    walk.show(path),
                     format!("cannot read `{}`: {why}", display(path)),
                 ));
                 continue;
             }
         };
         if !meta.is_dir() {
-            inputs.push(Input::File(path.clone(), display(path)));
+            inputs.push(Input::File(path.clone(), walk.show(path)));
             continue;
         }
         let walker = ignore::WalkBuilder::new(path)
@@ -187,9 +288,9 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
                             .file_name()
                             .is_some_and(|n| is_topology_name(&n.to_string_lossy()));
                         if named || looks_like_topology(e.path()) {
-                            found.push(Input::File(e.path().to_path_buf(), display(e.path())));
+                            found.push(Input::File(e.path().to_path_buf(), walk.show(e.path())));
                         } else {
-                            found.push(Input::Skipped(display(e.path())));
+                            found.push(Input::Skipped(walk.show(e.path())));
                         }
                     }
                 }
@@ -198,6 +299,23 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
                     found.push(Input::Error(where_, why));
                 }
             }
+        }
+        if !found
+            .iter()
+            .any(|i| matches!(i, Input::File(..) | Input::Error(..)))
+        {
+            let mut looked_for =
+                "topology.yml, topology.yaml, *.topology.yml or *.topology.yaml".to_string();
+            if walk.include.is_some() {
+                looked_for.push_str(" (or the configuration's `include` patterns)");
+            }
+            found.push(Input::Empty(
+                walk.show(path),
+                format!(
+                    "no topology in `{}`: found no file named {looked_for}; name a file to lint it whatever its name, or add its pattern to `include` in infra-lint.toml",
+                    display(path)
+                ),
+            ));
         }
         inputs.extend(found);
     }
@@ -208,7 +326,7 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
 
 fn key(input: &Input) -> &str {
     match input {
-        Input::File(_, d) | Input::Error(d, _) | Input::Skipped(d) => d,
+        Input::File(_, d) | Input::Error(d, _) | Input::Skipped(d) | Input::Empty(d, _) => d,
     }
 }
 
@@ -219,6 +337,7 @@ fn rank(input: &Input) -> u8 {
         Input::File(..) => 0,
         Input::Error(..) => 1,
         Input::Skipped(_) => 2,
+        Input::Empty(..) => 3,
     }
 }
 

@@ -273,6 +273,23 @@ impl Finding {
     }
 }
 
+/// The fingerprints of a file's findings, in their order, each unique in the file: a
+/// finding whose [`Finding::fingerprint`] an earlier one already has (two IL004 on one
+/// line, two identical links) takes `-2`, `-3`, ... after it, so GitLab and code
+/// scanning keep every one, and a baseline counts them.
+pub fn fingerprints(findings: &[Finding], source: &crate::source::SourceFile) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let base = f.fingerprint(source);
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { base } else { format!("{base}-{n}") }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{listed, thousands};

@@ -64,13 +64,31 @@ pub fn inputs(paths: &[PathBuf], config: &config::Config) -> Vec<discover::Input
     discover::discover_with(paths, &walk)
 }
 
+/// [`inputs`] with every path shown relative to a project root, and standard input
+/// (`-`) shown as `stdin_name` when given.
+pub fn inputs_from_root(
+    paths: &[PathBuf],
+    config: &config::Config,
+    root: discover::Root,
+    stdin_name: Option<&std::path::Path>,
+) -> Vec<discover::Input> {
+    let mut walk = discover::Walk::new(&config.include, &config.exclude).with_root(root);
+    if let Some(name) = stdin_name {
+        walk = walk.with_stdin_name(name);
+    }
+    discover::discover_with(paths, &walk)
+}
+
 /// The paths of the files among `inputs`, to check that no output names one.
 pub fn input_paths(inputs: &[discover::Input]) -> Vec<PathBuf> {
     inputs
         .iter()
         .filter_map(|input| match input {
+            discover::Input::File(path, _) if path.as_os_str() == discover::STDIN => None,
             discover::Input::File(path, _) => Some(path.clone()),
-            discover::Input::Error(..) | discover::Input::Skipped(_) => None,
+            discover::Input::Error(..)
+            | discover::Input::Skipped(_)
+            | discover::Input::Empty(..) => None,
         })
         .collect()
 }
@@ -87,7 +105,9 @@ pub fn lint_inputs(
         .filter_map(|input| {
             let mut report = match input {
                 discover::Input::File(path, display) => lint::lint_path(&path, &display, limits),
-                discover::Input::Error(path, why) => FileReport::unreadable(path, why, None),
+                discover::Input::Error(path, why) | discover::Input::Empty(path, why) => {
+                    FileReport::unreadable(path, why, None)
+                }
                 discover::Input::Skipped(_) => return None,
             };
             per_file.apply(&mut report);

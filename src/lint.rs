@@ -210,7 +210,12 @@ pub fn read_source(
             None,
         ))
     };
-    let bytes = match crate::source::read_bounded(path, limits.max_file_size) {
+    let read = if path.as_os_str() == crate::discover::STDIN {
+        crate::source::read_stdin_bounded(limits.max_file_size)
+    } else {
+        crate::source::read_bounded(path, limits.max_file_size)
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(crate::source::ReadError::Io(e)) => return Err(unreadable(e)),
         Err(crate::source::ReadError::TooBig(size)) => {

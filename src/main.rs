@@ -116,18 +116,30 @@ enum Color {
 struct CheckArgs {
     /// Files and directories to lint (default: the current directory).
     paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Output format [default: human].
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        env = "INFRA_LINT_OUTPUT_FORMAT"
+    )]
+    format: Option<Format>,
     /// Write the output to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// The lowest severity that makes the exit code 1 [default: warning, or the config's].
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
-    /// Only these rules: codes, names, prefixes (TLS) or categories, comma-separated.
+    /// Exit 0 whatever is found (still 2 when the run cannot do its job).
+    #[arg(long)]
+    exit_zero: bool,
+    /// Only these rules: codes, names, prefixes (TLS), categories or ALL,
+    /// comma-separated; replaces the config's selection.
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     select: Vec<String>,
+    /// Add these rules to the selection (the config's or --select's).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    extend_select: Vec<String>,
     /// Not these rules: codes, names, prefixes or categories, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     ignore: Vec<String>,
@@ -166,6 +178,17 @@ struct CheckArgs {
     /// Only findings, no summary.
     #[arg(short, long)]
     quiet: bool,
+    /// Print nothing; the exit code says whether there are findings.
+    #[arg(short, long, conflicts_with = "quiet")]
+    silent: bool,
+    /// List suppressed findings too, with their reasons (human and concise formats;
+    /// the other formats always carry them).
+    #[arg(long)]
+    show_suppressed: bool,
+    /// The path standard input (`-`) stands for: shown in the output, matched by
+    /// per-file ignores.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
     /// Say on stderr which configuration file is used and which files are linted.
     #[arg(short, long)]
     verbose: bool,
@@ -205,8 +228,22 @@ fn main() -> ExitCode {
         Some(Command::Rules { format }) => list_rules(format),
         Some(Command::Explain { rule }) => explain(&rule),
         Some(Command::Report(mut args)) => {
-            args.format = Format::Markdown;
-            check(args)
+            let from_env = std::env::var("INFRA_LINT_OUTPUT_FORMAT")
+                .is_ok_and(|v| Format::from_str(&v, true).is_ok_and(|f| Some(f) == args.format));
+            match args.format {
+                Some(f) if f != Format::Markdown && !from_env => {
+                    eprintln!(
+                        "infra-lint: `report` writes markdown; for --format {} use `infra-lint check --format {}`",
+                        format_name(f),
+                        format_name(f)
+                    );
+                    2
+                }
+                _ => {
+                    args.format = Some(Format::Markdown);
+                    check(args)
+                }
+            }
         }
         Some(Command::Graph {
             file,
@@ -231,6 +268,30 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// A format's name as its flag takes it.
+fn format_name(format: Format) -> String {
+    format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
+}
+
+/// The width help text wraps at: `COLUMNS` when set, else the terminal's when the
+/// output is one; None (no wrapping) for a pipe or a file, as compilers do.
+fn terminal_width(to_terminal: bool) -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+    {
+        return Some(columns.max(20));
+    }
+    if !to_terminal {
+        return None;
+    }
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(terminal_size::Width(w), _)| usize::from(w).max(20))
 }
 
 fn list_rules(format: RulesFormat) -> u8 {
@@ -308,17 +369,19 @@ fn init(file: &std::path::Path, today: infra_lint::model::Date) -> u8 {
 
 /// Prints an invalid file's input errors (human format) and returns exit code 2.
 fn show_invalid(report: infra_lint::lint::FileReport) -> u8 {
+    let terminal = std::io::stdout().is_terminal();
     let human = HumanOptions {
-        color: std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        quiet: false,
-        width: 100,
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width: terminal_width(terminal),
+        ..HumanOptions::default()
     };
     let mut buffer = Vec::new();
     let run = output::Run {
         files: std::slice::from_ref(&report),
         rules: rules::RULES,
         human,
+        root: None,
+        fail_on: Some(Severity::Warning),
     };
     let _ = output::write(Format::Human, &run, &mut buffer);
     let _ = print_or_fail(&String::from_utf8_lossy(&buffer));
@@ -432,11 +495,31 @@ fn check(args: CheckArgs) -> u8 {
             return 2;
         }
     };
-    for selector in args.select.iter().chain(&args.ignore) {
+    for selector in args
+        .select
+        .iter()
+        .chain(&args.extend_select)
+        .chain(&args.ignore)
+    {
         if let Err(message) = config::check_selector(selector) {
-            eprintln!("infra-lint: --select/--ignore: {message}");
+            eprintln!("infra-lint: --select/--extend-select/--ignore: {message}");
             return 2;
         }
+    }
+    let format = args.format.unwrap_or(Format::Human);
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && (args.fix || args.diff) {
+        eprintln!(
+            "infra-lint: --fix and --diff rewrite files; standard input (`-`) is not one: save it to a file first"
+        );
+        return 2;
+    }
+    if args.statistics && !matches!(format, Format::Human | Format::Concise | Format::Json) {
+        eprintln!(
+            "infra-lint: --statistics writes a table (human) or JSON, not {}",
+            format_name(format)
+        );
+        return 2;
     }
     let mut severity = config.severity.clone();
     for entry in &args.severity {
@@ -452,15 +535,19 @@ fn check(args: CheckArgs) -> u8 {
     }
     // The command line overrides the config: its selection replaces the config's, its
     // ignores add to them.
-    let select = if args.select.is_empty() {
+    let mut select = if args.select.is_empty() {
         config.select.clone()
     } else {
         Some(args.select.clone())
     };
+    // Extending "every rule" selects nothing more.
+    if let Some(select) = &mut select {
+        select.extend(args.extend_select.iter().cloned());
+    }
     let mut ignore = config.ignore.clone();
     ignore.extend(args.ignore.iter().cloned());
     limits.rules = config::rule_set(select.as_deref(), &ignore, &severity);
-    limits.outline = args.format == Format::Markdown;
+    limits.outline = format == Format::Markdown;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
     let config_used = match &config.path {
         Some(path) => format!("`{}`", path.display()),
@@ -499,14 +586,36 @@ fn check(args: CheckArgs) -> u8 {
         eprintln!("infra-lint: configuration file: {config_used}");
     }
 
-    let paths = if args.paths.is_empty() {
+    let implicit = args.paths.is_empty();
+    let paths = if implicit {
         vec![PathBuf::from(".")]
     } else {
         args.paths
     };
-    let mut inputs = infra_lint::inputs(&paths, &config);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let root = infra_lint::discover::Root::find(config.path.as_deref(), &cwd);
+    let root_dir = root.dir.clone();
+    let mut inputs =
+        infra_lint::inputs_from_root(&paths, &config, root, args.stdin_filename.as_deref());
     for note in infra_lint::discover::take_skipped(&mut inputs) {
-        eprintln!("infra-lint: {}", output::escape_control(&note, false));
+        if !args.silent {
+            eprintln!("infra-lint: {}", output::escape_control(&note, false));
+        }
+    }
+    if implicit {
+        // Nothing named: an empty folder is a warning, not an error.
+        inputs.retain(|input| match input {
+            infra_lint::discover::Input::Empty(_, why) => {
+                if !args.silent {
+                    eprintln!(
+                        "infra-lint: warning: {}",
+                        output::escape_control(why, false)
+                    );
+                }
+                false
+            }
+            _ => true,
+        });
     }
     // No output may replace an input: a topology, the configuration, or (for `-o`) the
     // baseline read. `--write-baseline` may name the baseline read, to refresh it.
@@ -537,9 +646,9 @@ fn check(args: CheckArgs) -> u8 {
         .iter()
         .map(|input| match input {
             infra_lint::discover::Input::File(path, _) => Some(path.clone()),
-            infra_lint::discover::Input::Error(..) | infra_lint::discover::Input::Skipped(_) => {
-                None
-            }
+            infra_lint::discover::Input::Error(..)
+            | infra_lint::discover::Input::Skipped(_)
+            | infra_lint::discover::Input::Empty(..) => None,
         })
         .collect();
     let mut files = infra_lint::lint_inputs(inputs, &limits, &config);
@@ -638,22 +747,33 @@ fn check(args: CheckArgs) -> u8 {
         Color::Never => false,
         Color::Auto => args.output.is_none() && !no_color && std::io::stdout().is_terminal(),
     };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let human = HumanOptions {
         color,
         quiet: args.quiet,
-        width: 100,
+        width: terminal_width(to_terminal),
+        show_suppressed: args.show_suppressed,
     };
     let run = output::Run {
         files: &files,
         rules: &limits.rules.enabled,
         human,
+        root: Some(root_dir),
+        fail_on: fail_on.threshold(),
     };
+    let exit = |files: &[infra_lint::lint::FileReport]| -> u8 {
+        let code = infra_lint::exit_code(files, fail_on.threshold()) as u8;
+        if args.exit_zero && code == 1 { 0 } else { code }
+    };
+    if args.silent {
+        return exit(&files);
+    }
     // To stdout, the report is written as it is rendered: a report of many findings is
     // never held whole in memory. To a file, it is rendered first and the file replaced
     // at once.
     if args.output.is_none() && !args.statistics {
         let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        match output::write(args.format, &run, &mut stdout).and_then(|()| stdout.flush()) {
+        match output::write(format, &run, &mut stdout).and_then(|()| stdout.flush()) {
             Ok(()) => {}
             // A closed pipe (`| head`) is not a failure of ours.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -662,19 +782,37 @@ fn check(args: CheckArgs) -> u8 {
                 return 2;
             }
         }
-        return infra_lint::exit_code(&files, fail_on.threshold()) as u8;
+        return exit(&files);
     }
     let mut buffer = Vec::new();
     if args.statistics {
-        buffer.extend_from_slice(infra_lint::statistics::table(&files).as_bytes());
-    } else if let Err(e) = output::write(args.format, &run, &mut buffer) {
+        let text = match format {
+            Format::Json => infra_lint::statistics::json(&files),
+            _ => infra_lint::statistics::table(&files),
+        };
+        buffer.extend_from_slice(text.as_bytes());
+    } else if let Err(e) = output::write(format, &run, &mut buffer) {
         eprintln!("infra-lint: cannot render the output: {e}");
         return 2;
     }
     if write_output(args.output.as_deref(), &buffer) != 0 {
         return 2;
     }
-    infra_lint::exit_code(&files, fail_on.threshold()) as u8
+    if let Some(path) = &args.output
+        && !args.quiet
+    {
+        let what = if args.statistics {
+            "the statistics".to_string()
+        } else {
+            format!("the {} report", format_name(format))
+        };
+        eprintln!(
+            "infra-lint: wrote {what} to `{}` ({})",
+            path.display(),
+            output::summary_text(&files)
+        );
+    }
+    exit(&files)
 }
 
 /// The configuration: the named file, else the nearest `infra-lint.toml` upward from

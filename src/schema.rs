@@ -26,8 +26,82 @@ pub fn json_schema() -> String {
         .into_generator();
     let mut schema = generator.into_root_schema_for::<Document>();
     schema.insert("$id".into(), SCHEMA_ID.into());
+    let mut schema = schema.to_value();
+    describe_values_with_their_field(&mut schema);
     // schemars orders the keywords for people: `$id`, `$schema`, `title` first.
     serde_json::to_string_pretty(&schema).expect("a schema is JSON")
+}
+
+/// Editors (yaml-language-server) show on a value the description of the most specific
+/// schema it matches: on `kind: web_server`, the value's ("A web server."), never the
+/// field's ("What it is."). Each field whose values are a fixed set gets its own copy
+/// of the set, every value described as the field, then the value, so both show.
+fn describe_values_with_their_field(schema: &mut Value) {
+    let Some(defs) = schema
+        .get("definitions")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
+        return;
+    };
+    // The definitions that are a set of described constants.
+    let fixed_set = |name: &str| -> Option<&Vec<Value>> {
+        let branches = defs.get(name)?.get("oneOf")?.as_array()?;
+        branches
+            .iter()
+            .all(|b| b.get("const").is_some())
+            .then_some(branches)
+    };
+    let Some(out) = schema.get_mut("definitions").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for def in out.values_mut() {
+        let Some(properties) = def.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for property in properties.values_mut() {
+            let Some(field) = property
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            for combinator in ["allOf", "anyOf"] {
+                let Some(options) = property.get_mut(combinator).and_then(Value::as_array_mut)
+                else {
+                    continue;
+                };
+                for option in options.iter_mut() {
+                    let Some(name) = option
+                        .get("$ref")
+                        .and_then(Value::as_str)
+                        .and_then(|r| r.strip_prefix("#/definitions/"))
+                    else {
+                        continue;
+                    };
+                    let Some(branches) = fixed_set(name) else {
+                        continue;
+                    };
+                    let described: Vec<Value> = branches
+                        .iter()
+                        .map(|b| {
+                            let mut b = b.clone();
+                            let value = b["const"].as_str().unwrap_or_default().to_string();
+                            let own = b
+                                .get("description")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_string();
+                            b["description"] = Value::from(format!("{field}\n\n`{value}`: {own}"));
+                            b
+                        })
+                        .collect();
+                    *option = serde_json::json!({ "oneOf": described });
+                }
+            }
+        }
+    }
 }
 
 /// Lets a text field hold a plain number, as infra-lint does: where it wants text, it
@@ -89,5 +163,39 @@ mod tests {
         assert_eq!(expires, &serde_json::json!(["string", "null"]));
         let kinds = defs["Kind"]["oneOf"].as_array().expect("oneOf");
         assert!(kinds.iter().all(|k| k["type"] == "string"));
+    }
+
+    /// An editor's hover on `kind: web_server` shows the most specific description:
+    /// the value's. It must say what the field is too.
+    #[test]
+    fn a_fixed_value_is_described_with_its_field() {
+        let schema: Value = serde_json::from_str(&json_schema()).expect("json");
+        let defs = &schema["definitions"];
+        let kind = &defs["Component"]["properties"]["kind"];
+        assert_eq!(kind["description"], "What it is.");
+        let values = kind["allOf"][0]["oneOf"]
+            .as_array()
+            .expect("the kinds inline");
+        let web = values
+            .iter()
+            .find(|v| v["const"] == "web_server")
+            .expect("web_server");
+        assert_eq!(
+            web["description"],
+            "What it is.\n\n`web_server`: A web server."
+        );
+        // An optional one (anyOf with null) too, and every value of every such field.
+        let protocol = &defs["Link"]["properties"]["protocol"]["anyOf"][0]["oneOf"];
+        assert!(protocol.as_array().unwrap().iter().all(|v| {
+            v["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("Default tcp.\n\n`")
+        }));
+        let text = json_schema();
+        assert!(
+            !text.contains("\"$ref\": \"#/definitions/Kind\""),
+            "no field refers to the bare set"
+        );
     }
 }

@@ -212,6 +212,21 @@ pub fn read_bounded(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, ReadE
     Ok(bytes)
 }
 
+/// Standard input (the path `-`), read as [`read_bounded`] reads a pipe: up to
+/// `limit + 1` bytes, refused there.
+pub fn read_stdin_bounded(limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooBig(None));
+    }
+    Ok(bytes)
+}
+
 /// A small file of ours (a configuration, a baseline) as text: at most `limit` bytes
 /// (see [`read_bounded`]) of UTF-8. The error says why in words; `too_big` is what to
 /// say when it is over the limit.

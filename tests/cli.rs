@@ -140,10 +140,22 @@ fn every_invalid_example_renders_a_readable_diagnostic() {
         let o = infra_lint(&["--color", "never", p]);
         let text = stdout(&o);
         assert_eq!(o.status.code(), Some(2), "{p}");
-        // Every diagnostic names its file and line:column, as a terminal user needs.
+        // Every diagnostic names its file and line:column, as a terminal user needs,
+        // on the line after its header, as rustc does.
+        let headers = text
+            .lines()
+            .filter(|l| l.starts_with("error[") || l.starts_with("warning["))
+            .count();
+        let arrows = text
+            .lines()
+            .filter(|l| {
+                l.strip_prefix(&format!("  --> {p}:"))
+                    .is_some_and(|at| at.split(':').all(|n| n.parse::<usize>().is_ok()))
+            })
+            .count();
         assert!(
-            text.contains(&format!("[{p}:")),
-            "{p}: no file:line:col in\n{text}"
+            headers > 0 && arrows >= headers,
+            "{p}: a diagnostic without its file:line:col in\n{text}"
         );
         let name = path.file_stem().unwrap().to_str().unwrap();
         snapshot(&format!("invalid__{name}"), &text);
@@ -495,6 +507,8 @@ fn color_follows_the_flag_and_no_color() {
     let plain = stdout(&infra_lint(&["--color", "never", p]));
     assert!(!plain.contains("\u{1b}["));
     let auto = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .env_remove("COLUMNS")
+        .env_remove("INFRA_LINT_OUTPUT_FORMAT")
         .args(["--today", &TEST_TODAY.to_string(), p])
         .env("NO_COLOR", "1")
         .output()

@@ -88,6 +88,8 @@ fn lint_json_with(
         files: &files,
         rules: infra_lint::rules::RULES,
         human: Default::default(),
+        root: None,
+        fail_on: Some(infra_lint::finding::Severity::Warning),
     };
     let mut out = Vec::new();
     infra_lint::output::write(infra_lint::output::Format::Json, &run, &mut out).unwrap();

@@ -6,6 +6,8 @@ use infra_lint::lint::TEST_TODAY;
 
 fn run(args: &[&str]) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .env_remove("COLUMNS")
+        .env_remove("INFRA_LINT_OUTPUT_FORMAT")
         .args(["--color", "never", "--today", &TEST_TODAY.to_string()])
         .args(args)
         .output()
@@ -153,6 +155,8 @@ fn the_cloud_design_loses_only_the_zone_that_holds_a_majority_of_its_replica_set
 /// analysis reads no date, and what-if takes no `--today`).
 fn what_if(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .env_remove("COLUMNS")
+        .env_remove("INFRA_LINT_OUTPUT_FORMAT")
         .args(["what-if", "examples/05-cloud-quorum.topology.yml"])
         .args(args)
         .output()

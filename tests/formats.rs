@@ -31,6 +31,8 @@ fn render(format: Format, files: &[FileReport]) -> String {
         files,
         rules: infra_lint::rules::RULES,
         human: HumanOptions::default(),
+        root: None,
+        fail_on: Some(infra_lint::finding::Severity::Warning),
     };
     let mut buf = Vec::new();
     output::write(format, &run, &mut buf).expect("write");
@@ -240,7 +242,7 @@ fn sarif_of_invalid_and_unreadable_files_is_valid() {
 // --- JUnit, GitLab, GitHub -----------------------------------------------------------
 
 #[test]
-fn junit_has_a_suite_per_file_and_a_failure_per_finding() {
+fn junit_fails_as_the_exit_code_does_and_names_cases_uniquely() {
     let files = examples();
     let xml = render(Format::Junit, &files);
     let doc = roxmltree::Document::parse(&xml).expect("JUnit is XML");
@@ -255,8 +257,39 @@ fn junit_has_a_suite_per_file_and_a_failure_per_finding() {
             .descendants()
             .filter(|n| n.has_tag_name("failure"))
             .collect();
-        let expected: Vec<&Finding> = open(std::slice::from_ref(file)).map(|(_, f)| f).collect();
+        // At or above --fail-on (warning here) a failure; an info a passing case
+        // that carries its text, so a run that exits 0 shows no failed test.
+        let expected: Vec<&Finding> = open(std::slice::from_ref(file))
+            .map(|(_, f)| f)
+            .filter(|f| f.severity >= infra_lint::finding::Severity::Warning)
+            .collect();
         assert_eq!(failures.len(), expected.len());
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        let names: std::collections::BTreeSet<&str> =
+            cases.iter().filter_map(|c| c.attribute("name")).collect();
+        assert_eq!(
+            names.len(),
+            cases.len(),
+            "testcase names are unique in a suite"
+        );
+        for info in open(std::slice::from_ref(file))
+            .map(|(_, f)| f)
+            .filter(|f| f.severity == infra_lint::finding::Severity::Info)
+        {
+            let case = cases
+                .iter()
+                .find(|c| {
+                    c.descendants().any(|n| {
+                        n.has_tag_name("system-out")
+                            && n.text().is_some_and(|t| t.contains(info.message.as_str()))
+                    })
+                })
+                .unwrap_or_else(|| panic!("a passing case for {}", info.message));
+            assert!(!case.descendants().any(|n| n.has_tag_name("failure")));
+        }
         for (failure, f) in failures.iter().zip(expected) {
             assert_eq!(failure.attribute("type"), Some(f.rule.code));
             assert_eq!(failure.attribute("message"), Some(f.message.as_str()));
@@ -377,7 +410,18 @@ fn github_has_a_command_per_finding() {
     let files = examples();
     let text = render(Format::Github, &files);
     let expected: Vec<_> = open(&files).collect();
-    assert_eq!(text.lines().count(), expected.len());
+    // A command per finding, then the summary, so a failed step's log says why.
+    assert_eq!(text.lines().count(), expected.len() + 1);
+    assert!(
+        text.lines().last().unwrap().starts_with(&format!(
+            "infra-lint: {} errors",
+            expected
+                .iter()
+                .filter(|(_, f)| f.severity == infra_lint::finding::Severity::Error)
+                .count()
+        )),
+        "{text}"
+    );
     for (line, (file, f)) in text.lines().zip(expected) {
         let (command, props, message) = parse_github(line);
         let want = match f.severity {
@@ -1079,6 +1123,8 @@ fn sarif_of_an_example() {
         files: &files,
         rules: &rules,
         human: HumanOptions::default(),
+        root: None,
+        fail_on: Some(infra_lint::finding::Severity::Warning),
     };
     let mut buf = Vec::new();
     output::write(Format::Sarif, &run, &mut buf).unwrap();
@@ -1141,11 +1187,29 @@ fn suppressed_findings_are_shown_where_the_format_allows_and_never_fail() {
     assert!(suppressed.contains("SPOF001") && suppressed.contains("staging runs one web server"));
     assert!(md.contains("No findings."));
 
-    assert_eq!(render(Format::Github, &files), "");
+    assert_eq!(
+        render(Format::Github, &files),
+        "infra-lint: no findings in 1 file (1 suppressed)\n"
+    );
+    // GitLab's Code Quality format has no field for a suppression: left out there.
     assert_eq!(render(Format::Gitlab, &files).trim(), "[]");
     let xml = render(Format::Junit, &files);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     assert!(!doc.descendants().any(|n| n.has_tag_name("failure")));
+    let skipped = doc
+        .descendants()
+        .find(|n| n.has_tag_name("skipped"))
+        .expect("the suppressed finding is a skipped testcase");
+    assert_eq!(
+        skipped.attribute("message"),
+        Some("suppressed: staging runs one web server")
+    );
+    assert!(
+        skipped
+            .parent()
+            .and_then(|c| c.attribute("name"))
+            .is_some_and(|n| n.starts_with("SPOF001"))
+    );
     assert!(
         doc.descendants()
             .any(|n| n.attribute("name") == Some("valid topology"))
@@ -1336,7 +1400,11 @@ fn hostile_text_cannot_break_sarif_junit_github_or_gitlab() {
 
     let text = render(Format::Github, &files);
     let expected: Vec<_> = open(&files).collect();
-    assert_eq!(text.lines().count(), expected.len(), "one line per finding");
+    assert_eq!(
+        text.lines().count(),
+        expected.len() + 1,
+        "one line per finding, then the summary"
+    );
     for (line, (_, f)) in text.lines().zip(expected) {
         let (_, props, message) = parse_github(line);
         assert_eq!(props[0], ("file".to_string(), path.clone()));
@@ -1362,4 +1430,70 @@ fn every_format_is_listed_for_the_command_line() {
     for want in ["sarif", "junit", "github", "gitlab", "markdown"] {
         assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
     }
+}
+
+// --- SARIF's size limit --------------------------------------------------------------
+
+/// GitHub code scanning rejects a run of more than 25,000 results: the log keeps the
+/// 25,000 most severe and says in a notification how many it left out.
+#[test]
+fn sarif_keeps_the_25000_most_severe_results_and_says_what_it_left_out() {
+    use infra_lint::finding::Severity;
+    use infra_lint::source::{SourceFile, Span};
+    let text: String = (0..27_000).map(|i| format!("# line {i}\n")).collect();
+    let source = SourceFile::new("big.topology.yml", text);
+    let warning = infra_lint::rules::find("SPOF001").unwrap();
+    let findings: Vec<Finding> = (0..27_000u32)
+        .map(|i| {
+            let start = source.line_start(i as usize + 1);
+            let mut f = Finding::new(warning, Span::new(start, start + 1), format!("finding {i}"))
+                .subject(format!("c{i}"));
+            // Every tenth an error, every ninth an info.
+            if i % 10 == 0 {
+                f.severity = Severity::Error;
+            } else if i % 9 == 0 {
+                f.severity = Severity::Info;
+            }
+            f
+        })
+        .collect();
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    let files = vec![FileReport {
+        source,
+        valid: true,
+        findings,
+        outline: None,
+    }];
+    let log = assert_valid_sarif(&render(Format::Sarif, &files));
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 25_000);
+    let level = |l: &str| results.iter().filter(|r| r["level"] == l).count();
+    assert_eq!(level("error"), errors, "every error kept");
+    assert_eq!(level("warning"), warnings, "then every warning");
+    assert_eq!(
+        level("note"),
+        25_000 - errors - warnings,
+        "infos are left out first"
+    );
+    assert!(level("note") < 27_000 - errors - warnings);
+    let note = &log["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "warning");
+    assert!(
+        note["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("2000 of 27000 results were left out"),
+        "{note}"
+    );
+    assert_eq!(
+        log["runs"][0]["invocations"][0]["executionSuccessful"],
+        true
+    );
 }

@@ -8,6 +8,8 @@ use infra_lint::lint::TEST_TODAY;
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .env_remove("COLUMNS")
+        .env_remove("INFRA_LINT_OUTPUT_FORMAT")
         .current_dir(dir)
         .args(["--color", "never", "--today", &TEST_TODAY.to_string()])
         .args(args)

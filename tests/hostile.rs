@@ -53,7 +53,9 @@ fn a_finding_on_a_line_of_70000_characters_is_shown_at_its_place_without_panicki
     let text = stdout(&o);
     // No snippet of the line, but the place is still named.
     assert!(
-        text.contains("tests/hostile/long-line.yml:2:70032: host `server-1`"),
+        text.contains(
+            "warning[FW001]: host `server-1` receives connections from `users` but has no firewall\n  --> tests/hostile/long-line.yml:2:70032\n"
+        ),
         "{}",
         &text[..text.len().min(2000)]
     );
@@ -113,6 +115,8 @@ fn a_pipe_is_still_read() {
     let text = std::fs::read(input("one-server.topology.yml")).unwrap();
     let lint = |limit: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+            .env_remove("COLUMNS")
+            .env_remove("INFRA_LINT_OUTPUT_FORMAT")
             .args(["--today", &TEST_TODAY.to_string(), "--format", "concise"])
             .args(["--max-file-size", limit, "/dev/stdin"])
             .stdin(Stdio::piped())
@@ -228,6 +232,8 @@ fn concurrent_writers_of_one_output_leave_a_whole_file() {
             .iter()
             .map(|input| {
                 Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+                    .env_remove("COLUMNS")
+                    .env_remove("INFRA_LINT_OUTPUT_FORMAT")
                     .args(["--today", &today, "--format", "json", input, "-o"])
                     .arg(&out)
                     .stdout(Stdio::null())
@@ -360,7 +366,7 @@ fn columns_count_characters_in_every_format() {
     );
     let human = stdout(&infra_lint(&["--color", "never", &path]));
     assert!(
-        human.contains("[tests/hostile/non-ascii.yml:3:36]"),
+        human.contains("  --> tests/hostile/non-ascii.yml:3:36\n"),
         "{human}"
     );
 }
@@ -421,7 +427,10 @@ fn control_characters_in_file_names_and_strings_cannot_forge_output() {
 fn cr_only_line_endings_show_right_line_numbers_and_no_raw_cr() {
     let text = stdout(&infra_lint(&["--color", "never", &input("cr-only.yml")]));
     assert!(!text.contains('\r'), "raw CR in {text:?}");
-    assert!(text.contains("[tests/hostile/cr-only.yml:5:26]"), "{text}");
+    assert!(
+        text.contains("  --> tests/hostile/cr-only.yml:5:26\n"),
+        "{text}"
+    );
     assert!(
         text.contains(" 5 │   a: { kind: web_server, bad: 1 }"),
         "{text}"

@@ -20,15 +20,24 @@ pub(super) fn location_line(file: &FileReport, f: &Finding, message: &str) -> St
     )
 }
 
-pub(super) fn write(files: &[FileReport], quiet: bool, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(
+    files: &[FileReport],
+    opts: &super::HumanOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let quiet = opts.quiet;
     for file in files {
         for f in &file.findings {
-            if f.suppressed.is_some() {
+            if f.suppressed.is_some() && !opts.show_suppressed {
                 continue;
             }
             // One line per finding: a line break, or any control character, in a
             // message or a file name is escaped, so none can forge a line.
-            let message = super::escape_control(&f.message, false);
+            let message = match &f.suppressed {
+                Some(reason) => format!("{} (suppressed: {reason})", f.message),
+                None => f.message.clone(),
+            };
+            let message = super::escape_control(&message, false);
             writeln!(out, "{}", location_line(file, f, &message))?;
         }
     }

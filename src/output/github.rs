@@ -40,7 +40,8 @@ fn command(severity: Severity) -> &'static str {
     }
 }
 
-pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+/// Ends with the summary line (unless `quiet`): a failed step's log then says why.
+pub(super) fn write(files: &[FileReport], quiet: bool, out: &mut dyn Write) -> io::Result<()> {
     for file in files {
         let src = &file.source;
         for f in file.findings.iter().filter(|f| f.suppressed.is_none()) {
@@ -68,6 +69,13 @@ pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()>
                 escape_data(&message)
             )?;
         }
+    }
+    if !quiet {
+        writeln!(
+            out,
+            "{}",
+            super::human::summary_line(&super::Summary::of(files), files.len())
+        )?;
     }
     Ok(())
 }

@@ -42,11 +42,17 @@ pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()>
     let mut issues = Vec::new();
     for file in files {
         let src = &file.source;
-        for f in file.findings.iter().filter(|f| f.suppressed.is_none()) {
+        let fingerprints = crate::finding::fingerprints(&file.findings, src);
+        for (f, fingerprint) in file
+            .findings
+            .iter()
+            .zip(fingerprints)
+            .filter(|(f, _)| f.suppressed.is_none())
+        {
             issues.push(Issue {
                 description: &f.message,
                 check_name: f.rule.code,
-                fingerprint: f.fingerprint(src),
+                fingerprint,
                 severity: severity(f.severity),
                 location: Location {
                     path: &src.path,

@@ -15,24 +15,17 @@ use crate::lint::FileReport;
 use crate::source::SourceFile;
 
 /// How human output looks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct HumanOptions {
     /// Whether to colour.
     pub color: bool,
     /// Whether to leave out the summary.
     pub quiet: bool,
-    /// Wrap width.
-    pub width: usize,
-}
-
-impl Default for HumanOptions {
-    fn default() -> Self {
-        HumanOptions {
-            color: false,
-            quiet: false,
-            width: 100,
-        }
-    }
+    /// Whether to list suppressed findings too (human and concise).
+    pub show_suppressed: bool,
+    /// Where help text wraps: the terminal's width; None (output to a pipe or a
+    /// file) does not wrap. Snippets, YAML and messages never wrap.
+    pub width: Option<usize>,
 }
 
 /// The longest line, in bytes, shown in a snippet: miette cannot lay out labels far
@@ -160,9 +153,9 @@ impl SourceCode for Shown<'_> {
         );
         // miette counts the column in bytes; the format counts characters.
         let column = self.source.line_col(inner.span().offset()).column - 1;
+        // Unnamed: the `-->` line above the snippet already says where it is.
         Ok(Box::new(
-            miette::MietteSpanContents::new_named(
-                self.name.clone(),
+            miette::MietteSpanContents::new(
                 inner.data(),
                 *inner.span(),
                 inner.line(),
@@ -174,50 +167,51 @@ impl SourceCode for Shown<'_> {
     }
 }
 
-/// One finding seen as a miette diagnostic over its file.
+/// One finding's snippet, labels and help as a miette diagnostic over its file. The
+/// first line (`warning[FW001]: message`) and the `-->` line are written apart, as rustc
+/// writes them; miette draws what comes below.
 struct Rendered<'a> {
     finding: &'a Finding,
     source: &'a Shown<'a>,
     /// Whether its snippet can be shown (no line in it is too long).
     snippet: bool,
-    message: String,
     label: Option<String>,
     help: Option<String>,
     /// Labels close to the main one, drawn in its snippet.
     near: Vec<&'a Label>,
-    /// Labels far from it, each drawn as a snippet of its own: one snippet spanning
-    /// both would print every line between them.
+    /// Labels far from it, each written as a `note:` with a snippet of its own: one
+    /// snippet spanning both would print every line between them.
     far: Vec<Note<'a>>,
 }
 
-/// A far label, rendered as a related diagnostic.
+/// A far label, written as a `note:`.
 struct Note<'a> {
     label: &'a Label,
     source: &'a Shown<'a>,
-    /// Its text: the label's, after its location when it has no snippet.
-    text: String,
     snippet: bool,
 }
 
-impl fmt::Display for Note<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
+/// A diagnostic's Display is the line miette writes before the snippet; it is left
+/// empty and that line dropped (see [`snippet_and_help`]).
+macro_rules! headless {
+    ($t:ty) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+                Ok(())
+            }
+        }
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(stringify!($t))
+            }
+        }
+        impl std::error::Error for $t {}
+    };
 }
-
-impl fmt::Debug for Note<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for Note<'_> {}
+headless!(Note<'_>);
+headless!(Rendered<'_>);
 
 impl Diagnostic for Note<'_> {
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(miette::Severity::Advice)
-    }
-
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.snippet.then_some(self.source as &dyn SourceCode)
     }
@@ -244,72 +238,31 @@ impl<'a> Rendered<'a> {
             .related
             .iter()
             .partition(|l| file.line_col(l.span.start as usize).line.abs_diff(line) <= NEAR_LINES);
-        let snippet = !file.text.is_empty()
+        let readable = !file.text.is_empty();
+        let snippet = readable
             && source.fits(std::iter::once(finding.span).chain(near.iter().map(|l| l.span)));
-        let mut message = super::escape_control(&finding.message, false).into_owned();
-        if !snippet && !file.text.is_empty() {
-            // No snippet to show where: say it before the message.
-            message = format!("{}: {message}", source.location(finding.span.start));
-        }
         Rendered {
             finding,
             source,
             snippet,
-            message,
             label: Some(super::escape_control(&finding.label, false).into_owned())
                 .filter(|l| !l.is_empty()),
             help: help_text(finding).map(|h| super::escape_control(&h, true).into_owned()),
             near,
             far: far
                 .into_iter()
-                .map(|label| {
-                    let snippet = source.fits(std::iter::once(label.span));
-                    let mut text = super::escape_control(&label.text, false).into_owned();
-                    if !snippet {
-                        text = format!("{}: {text}", source.location(label.span.start));
-                    }
-                    Note {
-                        label,
-                        source,
-                        text,
-                        snippet,
-                    }
+                .filter(|_| readable)
+                .map(|label| Note {
+                    label,
+                    source,
+                    snippet: source.fits(std::iter::once(label.span)),
                 })
                 .collect(),
         }
     }
 }
 
-impl fmt::Display for Rendered<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl fmt::Debug for Rendered<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Rendered<'_> {}
-
 impl Diagnostic for Rendered<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!(
-            "{}({})",
-            self.finding.rule.code, self.finding.rule.name
-        )))
-    }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.finding.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-            Severity::Info => miette::Severity::Advice,
-        })
-    }
-
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         self.help
             .as_ref()
@@ -333,13 +286,105 @@ impl Diagnostic for Rendered<'_> {
         });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
+}
 
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
-        if self.far.is_empty() || self.source.source.text.is_empty() {
-            return None;
+/// ANSI styles of the lines written apart from miette, as rustc colours them.
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{style}m{text}\x1b[0m")
+        } else {
+            text.to_string()
         }
-        Some(Box::new(self.far.iter().map(|n| n as &dyn Diagnostic)))
     }
+
+    /// `warning[FW001]: message`: the severity as a word (greppable, and readable
+    /// without colour), the code, the message.
+    fn header(&self, severity: Severity, code: &str, suppressed: bool, message: &str) -> String {
+        let (word, style) = match severity {
+            Severity::Error => ("error", "1;31"),
+            Severity::Warning => ("warning", "1;33"),
+            Severity::Info => ("info", "1;36"),
+        };
+        let suppressed = if suppressed { " (suppressed)" } else { "" };
+        format!(
+            "{}{}",
+            self.paint(style, &format!("{word}[{code}]{suppressed}")),
+            self.paint("1", &format!(": {message}"))
+        )
+    }
+
+    /// `note: text`.
+    fn note(&self, text: &str) -> String {
+        format!("{}: {text}", self.paint("1;32", "note"))
+    }
+
+    /// `  --> path:line:column`.
+    fn arrow(&self, location: &str) -> String {
+        format!("{}{location}", self.paint("1;34", "  --> "))
+    }
+}
+
+/// What miette draws of a diagnostic below its first line: the snippet with its labels,
+/// and the help.
+fn snippet_and_help(
+    handler: &GraphicalReportHandler,
+    diagnostic: &dyn Diagnostic,
+) -> io::Result<String> {
+    let mut text = String::new();
+    handler
+        .render_report(&mut text, diagnostic)
+        .map_err(|_| io::Error::other("rendering a diagnostic failed"))?;
+    // The first line is miette's message line, empty here: the header replaces it.
+    let rest = text.split_once('\n').map_or("", |(_, rest)| rest);
+    Ok(rest.trim_end().to_string())
+}
+
+/// One finding as the terminal shows it: header, location, snippet, help, notes, fix.
+fn render(
+    handler: &GraphicalReportHandler,
+    paint: &Paint,
+    shown: &Shown<'_>,
+    finding: &Finding,
+) -> io::Result<String> {
+    let diagnostic = Rendered::new(finding, shown);
+    let message = super::escape_control(&finding.message, false);
+    let mut out = paint.header(
+        finding.severity,
+        finding.rule.code,
+        finding.suppressed.is_some(),
+        &message,
+    );
+    out.push('\n');
+    let location = if shown.source.text.is_empty() {
+        shown.name.clone()
+    } else {
+        shown.location(finding.span.start)
+    };
+    out.push_str(&paint.arrow(&location));
+    let body = snippet_and_help(handler, &diagnostic)?;
+    if !body.is_empty() {
+        out.push('\n');
+        out.push_str(&body);
+    }
+    for note in &diagnostic.far {
+        let text = super::escape_control(&note.label.text, false);
+        out.push('\n');
+        out.push_str(&paint.note(&text));
+        out.push('\n');
+        out.push_str(&paint.arrow(&shown.location(note.label.span.start)));
+        let body = snippet_and_help(handler, note)?;
+        if !body.is_empty() {
+            out.push('\n');
+            out.push_str(&body);
+        }
+    }
+    out.push_str(&fix_text(finding));
+    Ok(out)
 }
 
 /// The help line (and why a finding is suppressed). The fix comes after the
@@ -411,29 +456,22 @@ pub(super) fn write(
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(opts.width)
+        .with_width(opts.width.unwrap_or(usize::MAX / 4))
+        .with_wrap_lines(opts.width.is_some())
         .with_links(false)
-        .with_context_lines(1);
+        .with_context_lines(1)
+        .without_primary_span_start();
+    let paint = Paint { color: opts.color };
     for file in files {
-        if file.findings.iter().all(|f| f.suppressed.is_some()) {
+        if !opts.show_suppressed && file.findings.iter().all(|f| f.suppressed.is_some()) {
             continue;
         }
         let shown = Shown::new(&file.source);
         for finding in &file.findings {
-            if finding.suppressed.is_some() {
+            if finding.suppressed.is_some() && !opts.show_suppressed {
                 continue;
             }
-            let diagnostic = Rendered::new(finding, &shown);
-            let mut text = String::new();
-            handler
-                .render_report(&mut text, &diagnostic)
-                .map_err(|_| io::Error::other("rendering a diagnostic failed"))?;
-            if file.source.text.is_empty() {
-                // No snippet to show where: name the file in the message line.
-                writeln!(out, "{}: {}", shown.name, text.trim_end())?;
-            } else {
-                writeln!(out, "{}{}", text.trim_end(), fix_text(finding))?;
-            }
+            writeln!(out, "{}", render(&handler, &paint, &shown, finding)?)?;
             writeln!(out)?;
         }
     }

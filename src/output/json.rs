@@ -121,15 +121,20 @@ impl Serialize for Findings<'_> {
         let count = self.0.iter().map(|f| f.findings.len()).sum();
         let mut seq = serializer.serialize_seq(Some(count))?;
         for file in self.0 {
-            for f in &file.findings {
-                seq.serialize_element(&entry(&file.source, f))?;
+            let fingerprints = crate::finding::fingerprints(&file.findings, &file.source);
+            for (f, fingerprint) in file.findings.iter().zip(fingerprints) {
+                seq.serialize_element(&entry(&file.source, f, fingerprint))?;
             }
         }
         seq.end()
     }
 }
 
-fn entry<'a>(src: &'a SourceFile, f: &'a crate::finding::Finding) -> FindingEntry<'a> {
+fn entry<'a>(
+    src: &'a SourceFile,
+    f: &'a crate::finding::Finding,
+    fingerprint: String,
+) -> FindingEntry<'a> {
     let mut labels = vec![LabelEntry {
         start: src.line_col(f.span.start as usize),
         end: src.line_col(f.span.end as usize),
@@ -153,7 +158,7 @@ fn entry<'a>(src: &'a SourceFile, f: &'a crate::finding::Finding) -> FindingEntr
         subjects: &f.subjects,
         help: f.help.as_deref(),
         fix: f.fix.as_ref().map(|fix| fix_entry(src, fix)),
-        fingerprint: f.fingerprint(src),
+        fingerprint,
         suppressed: f.suppressed.as_deref().map(|reason| Suppressed { reason }),
     }
 }

@@ -1,12 +1,14 @@
 //! JUnit XML via quick-junit, for CI systems that show test results: one testsuite per
-//! file, one failing testcase per unsuppressed finding, and a passing "valid topology"
-//! testcase for a file with none.
+//! file and one testcase per finding, failing as the exit code does (at or above
+//! `--fail-on`), passing with its text in `system-out` below it, skipped with its
+//! reason when suppressed; a passing "valid topology" testcase for a file with no
+//! failure. Names are unique in their suite.
 
 use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::lint::FileReport;
 
 /// The name of a finding's testcase: its code and what it is about (the main subject,
@@ -68,21 +70,52 @@ fn attribute(text: &str) -> String {
     xml_text(&text.replace("\r\n", " ").replace(['\r', '\n', '\t'], " "))
 }
 
-pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+/// `fail_on`: the lowest severity that fails the run (None: nothing does).
+pub(super) fn write(
+    files: &[FileReport],
+    fail_on: Option<Severity>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut report = Report::new("infra-lint");
     for file in files {
         let path = attribute(&file.source.path);
         let mut suite = TestSuite::new(path.as_str());
         let mut failed = false;
-        for f in file.findings.iter().filter(|f| f.suppressed.is_none()) {
-            failed = true;
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status
-                .set_message(attribute(&f.message))
-                .set_type(f.rule.code)
-                .set_description(xml_text(&details(file, f)));
-            let mut case = TestCase::new(attribute(&case_name(file, f)), status);
+        let mut names: std::collections::HashMap<String, usize> = Default::default();
+        for f in &file.findings {
+            let fails = f.suppressed.is_none() && fail_on.is_some_and(|t| f.severity >= t);
+            let status = match &f.suppressed {
+                Some(reason) => {
+                    let mut status = TestCaseStatus::skipped();
+                    status
+                        .set_message(attribute(&format!("suppressed: {reason}")))
+                        .set_type(f.rule.code);
+                    status
+                }
+                None if fails => {
+                    failed = true;
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status
+                        .set_message(attribute(&f.message))
+                        .set_type(f.rule.code)
+                        .set_description(xml_text(&details(file, f)));
+                    status
+                }
+                None => TestCaseStatus::success(),
+            };
+            // The same finding name twice in a file (one rule, one subject, two
+            // places) is told apart by its place in the file.
+            let mut name = case_name(file, f);
+            let seen = names.entry(name.clone()).or_insert(0);
+            *seen += 1;
+            if *seen > 1 {
+                name = format!("{name} ({})", seen);
+            }
+            let mut case = TestCase::new(attribute(&name), status);
             case.set_classname(path.as_str());
+            if !fails {
+                case.set_system_out(xml_text(&details(file, f)));
+            }
             suite.add_test_case(case);
         }
         if !failed {

@@ -96,6 +96,20 @@ pub struct Run<'a> {
     pub rules: &'a [&'static Rule],
     /// How human output looks (also: quiet for the other text formats).
     pub human: HumanOptions,
+    /// The project root the files' paths are relative to, absolute (SARIF names it
+    /// as the base of its relative URIs); None: paths are as the files were named.
+    pub root: Option<std::path::PathBuf>,
+    /// The lowest severity that fails the run (`--fail-on`; None: never), for formats
+    /// that say pass or fail per finding (JUnit).
+    pub fail_on: Option<Severity>,
+}
+
+/// The run's counts in words, as the summary line says them:
+/// `2 errors, 3 warnings, 0 infos in 4 files`.
+pub fn summary_text(files: &[FileReport]) -> String {
+    human::summary_line(&Summary::of(files), files.len())
+        .trim_start_matches("infra-lint: ")
+        .to_string()
 }
 
 /// Text from the input (a file name, a string in the YAML) made safe to print: a
@@ -128,11 +142,11 @@ pub fn write(format: Format, run: &Run, out: &mut dyn Write) -> io::Result<()> {
     let files = run.files;
     match format {
         Format::Human => human::write(files, &run.human, out),
-        Format::Concise => concise::write(files, run.human.quiet, out),
+        Format::Concise => concise::write(files, &run.human, out),
         Format::Json => json::write(files, out),
         Format::Sarif => sarif::write(run, out),
-        Format::Junit => junit::write(files, out),
-        Format::Github => github::write(files, out),
+        Format::Junit => junit::write(files, run.fail_on, out),
+        Format::Github => github::write(files, run.human.quiet, out),
         Format::Gitlab => gitlab::write(files, out),
         Format::Markdown => markdown::write(run, out),
     }

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde_sarif::sarif::{
-    ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Location, Message,
-    MultiformatMessageString, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, Result as SarifResult, ResultLevel, Run as SarifRun, Sarif, Suppression,
-    Tool, ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Invocation, Location, Message,
+    MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel,
+    Run as SarifRun, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use super::Run;
@@ -91,15 +91,40 @@ fn region(source: &SourceFile, span: Span) -> Region {
         .build()
 }
 
+/// The base every relative URI is resolved against: the project root.
+const ROOT_BASE: &str = "PROJECTROOT";
+
+/// Where a file is: a URI relative to the project root (`uriBaseId`), or a `file://`
+/// URI when its path is absolute.
+fn location_of(source: &SourceFile) -> ArtifactLocation {
+    let uri = artifact_uri(&source.path);
+    if uri.starts_with("file://") {
+        ArtifactLocation::builder().uri(uri).build()
+    } else {
+        ArtifactLocation::builder()
+            .uri(uri)
+            .uri_base_id(ROOT_BASE)
+            .build()
+    }
+}
+
 fn physical(source: &SourceFile, span: Span) -> PhysicalLocation {
     PhysicalLocation::builder()
-        .artifact_location(
-            ArtifactLocation::builder()
-                .uri(artifact_uri(&source.path))
-                .build(),
-        )
+        .artifact_location(location_of(source))
         .region(region(source, span))
         .build()
+}
+
+/// The most results GitHub code scanning accepts in one run.
+pub const MAX_RESULTS: usize = 25_000;
+
+/// A directory as a `file://` URI ending in `/`, as `originalUriBaseIds` needs.
+fn directory_uri(dir: &std::path::Path) -> String {
+    let mut uri = artifact_uri(&dir.to_string_lossy());
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
 }
 
 fn text(s: &str) -> MultiformatMessageString {
@@ -161,11 +186,7 @@ fn fix(source: &SourceFile, finding: &Finding) -> Option<Fix> {
         })
         .collect();
     let change = ArtifactChange::builder()
-        .artifact_location(
-            ArtifactLocation::builder()
-                .uri(artifact_uri(&source.path))
-                .build(),
-        )
+        .artifact_location(location_of(source))
         .replacements(replacements)
         .build();
     Some(
@@ -176,7 +197,12 @@ fn fix(source: &SourceFile, finding: &Finding) -> Option<Fix> {
     )
 }
 
-fn result(file: &FileReport, finding: &Finding, rule_index: usize) -> SarifResult {
+fn result(
+    file: &FileReport,
+    finding: &Finding,
+    fingerprint: String,
+    rule_index: usize,
+) -> SarifResult {
     let source = &file.source;
     let mut location = Location::builder()
         .physical_location(physical(source, finding.span))
@@ -213,10 +239,7 @@ fn result(file: &FileReport, finding: &Finding, rule_index: usize) -> SarifResul
         .level(level(finding.severity))
         .message(Message::from(finding.message.as_str()))
         .locations(vec![location])
-        .partial_fingerprints(BTreeMap::from([(
-            FINGERPRINT_KEY.to_string(),
-            finding.fingerprint(source),
-        )]))
+        .partial_fingerprints(BTreeMap::from([(FINGERPRINT_KEY.to_string(), fingerprint)]))
         .suppressions(suppressions)
         .build();
     if !related.is_empty() {
@@ -241,15 +264,40 @@ fn rules_of(run: &Run) -> Vec<&'static Rule> {
 /// The SARIF log of a run.
 fn log(run: &Run) -> Sarif {
     let rules = rules_of(run);
-    let mut results = Vec::new();
+    // The findings kept: all, or when there are more than code scanning takes, the
+    // most severe first (errors, then warnings, then infos; unsuppressed before
+    // suppressed), each level in file order.
+    let mut chosen: Vec<(&FileReport, &Finding, String)> = Vec::new();
     for file in run.files {
-        for finding in &file.findings {
-            let index = rules
-                .iter()
-                .position(|r| r.code == finding.rule.code)
-                .unwrap_or_default();
-            results.push(result(file, finding, index));
+        let fingerprints = crate::finding::fingerprints(&file.findings, &file.source);
+        for (finding, fingerprint) in file.findings.iter().zip(fingerprints) {
+            chosen.push((file, finding, fingerprint));
         }
+    }
+    let total = chosen.len();
+    if total > MAX_RESULTS {
+        chosen.sort_by_key(|(_, f, _)| (f.suppressed.is_some(), std::cmp::Reverse(f.severity)));
+        chosen.truncate(MAX_RESULTS);
+    }
+    let mut results = Vec::with_capacity(chosen.len());
+    for (file, finding, fingerprint) in chosen {
+        let index = rules
+            .iter()
+            .position(|r| r.code == finding.rule.code)
+            .unwrap_or_default();
+        results.push(result(file, finding, fingerprint, index));
+    }
+    let mut invocation = Invocation::builder().execution_successful(true).build();
+    if total > MAX_RESULTS {
+        let left_out = total - MAX_RESULTS;
+        invocation.tool_execution_notifications = Some(vec![
+            Notification::builder()
+                .level(serde_json::Value::from("warning"))
+                .message(Message::from(format!(
+                    "{left_out} of {total} results were left out: GitHub code scanning accepts at most {MAX_RESULTS} in a run; the most severe are kept. Use --format json for all of them."
+                ).as_str()))
+                .build(),
+        ]);
     }
     let driver = ToolComponent::builder()
         .name("infra-lint")
@@ -258,12 +306,26 @@ fn log(run: &Run) -> Sarif {
         .information_uri(INFORMATION_URI)
         .rules(rules.iter().map(|r| descriptor(r)).collect::<Vec<_>>())
         .build();
-    let sarif_run = SarifRun::builder()
+    let mut sarif_run = SarifRun::builder()
         .tool(Tool::builder().driver(driver).build())
         // Columns count characters, as editors do.
         .column_kind(serde_json::Value::from("unicodeCodePoints"))
+        .invocations(vec![invocation])
         .results(results)
         .build();
+    let relative = run
+        .files
+        .iter()
+        .any(|f| !artifact_uri(&f.source.path).starts_with("file://"));
+    if relative {
+        let mut base = ArtifactLocation::builder()
+            .description(Message::from("the project root: the directory of infra-lint.toml, else the repository's root, else the working directory"))
+            .build();
+        if let Some(root) = &run.root {
+            base.uri = Some(directory_uri(root));
+        }
+        sarif_run.original_uri_base_ids = Some(BTreeMap::from([(ROOT_BASE.to_string(), base)]));
+    }
     Sarif::builder()
         .schema(SCHEMA_URI)
         .version(serde_json::Value::from("2.1.0"))

@@ -49,6 +49,8 @@ pub fn render(report: FileReport, code: &str) -> String {
                 quiet: true,
                 ..HumanOptions::default()
             },
+            root: None,
+            fail_on: Some(crate::finding::Severity::Warning),
         },
         &mut out,
     )

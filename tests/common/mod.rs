@@ -13,6 +13,9 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .args(args)
         .env_remove("NO_COLOR")
+        // The width and the format a user's shell may set must not reach the tests.
+        .env_remove("COLUMNS")
+        .env_remove("INFRA_LINT_OUTPUT_FORMAT")
         .output()
         .expect("run infra-lint")
 }
