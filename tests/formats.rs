@@ -895,22 +895,6 @@ fn the_report_shows_arrows_not_escaped_html() {
 }
 
 #[test]
-fn an_absolute_path_inside_the_working_folder_is_titled_relative() {
-    let absolute = std::env::current_dir()
-        .unwrap()
-        .join("examples/02-distributed.topology.yml");
-    let files = lint(std::slice::from_ref(&absolute));
-    assert!(files[0].source.path.starts_with('/') || cfg!(windows));
-    let text = render(Format::Markdown, &files);
-    assert!(text.starts_with("# infra-lint report: examples/02-distributed.topology.yml\n"));
-    assert!(text.contains("\n## examples/02-distributed.topology.yml\n"));
-    assert!(!text.contains(&*absolute.to_string_lossy()));
-    let relative = "(examples/02-distributed.topology.yml)";
-    assert!(diagram::mermaid(&files[0]).contains(relative));
-    assert!(diagram::dot(&files[0]).contains(relative));
-}
-
-#[test]
 fn mermaid_marks_what_findings_are_about() {
     let files = example_02();
     let file = &files[0];

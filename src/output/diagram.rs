@@ -11,7 +11,6 @@
 //! label from the topology is a quoted, escaped label, so an id such as `end` or `click`
 //! cannot change the graph.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -141,32 +140,10 @@ impl Marks {
     }
 }
 
-/// A file's path as a title shows it: relative to the working folder when it lies
-/// inside it, so a report of `$PWD/infra` does not show where the runner's checkout
-/// happens to be. Other paths are shown as they are.
-pub fn shown_path(path: &str) -> Cow<'_, str> {
-    let p = std::path::Path::new(path);
-    if p.is_absolute()
-        && let Ok(cwd) = std::env::current_dir()
-        && let Ok(rest) = p.strip_prefix(&cwd)
-        && !rest.as_os_str().is_empty()
-    {
-        let parts: Vec<String> = rest
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        return Cow::Owned(parts.join("/"));
-    }
-    Cow::Borrowed(path)
-}
-
-/// A diagram's title: the topology's name and its file.
+/// A diagram's title: the topology's name and its file (as every output shows it:
+/// relative to the project root).
 fn title(file: &FileReport, outline: &Outline) -> String {
-    format!(
-        "{} ({})",
-        outline.name.trim(),
-        shown_path(&file.source.path)
-    )
+    format!("{} ({})", outline.name.trim(), file.source.path)
 }
 
 /// Hosts in order of first appearance, each with the indices of its components, and
@@ -527,7 +504,7 @@ pub fn dot(file: &FileReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{dot_string, mermaid_label, mermaid_title, shown_path};
+    use super::{dot_string, mermaid_label, mermaid_title};
 
     #[test]
     fn mermaid_labels_keep_words_and_encode_syntax() {
@@ -553,22 +530,5 @@ mod tests {
     #[test]
     fn dot_strings_escape_quotes_and_backslashes() {
         assert_eq!(dot_string("a\"b\\N\nc"), "\"a\\\"b\\\\N c\"");
-    }
-
-    #[test]
-    fn absolute_paths_inside_the_working_folder_are_shown_relative() {
-        let cwd = std::env::current_dir().unwrap();
-        let inside = cwd.join("infra").join("a.topology.yml");
-        assert_eq!(
-            shown_path(&inside.to_string_lossy()),
-            "infra/a.topology.yml"
-        );
-        assert_eq!(shown_path("infra/a.yml"), "infra/a.yml");
-        let outside = if cfg!(windows) {
-            "C:\\elsewhere\\a.yml"
-        } else {
-            "/elsewhere/a.yml"
-        };
-        assert_eq!(shown_path(outside), outside);
     }
 }

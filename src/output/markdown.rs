@@ -130,9 +130,9 @@ impl Counts {
     }
 }
 
-/// A file's path as the report shows it (relative when it lies in the working folder).
+/// A file's path as the report shows it.
 fn path(file: &FileReport) -> String {
-    inline(&diagram::shown_path(&file.source.path))
+    inline(&file.source.path)
 }
 
 fn title(files: &[FileReport]) -> String {
