@@ -84,6 +84,9 @@ pub struct Outline {
     pub nodes: Vec<OutlineNode>,
     /// Links, declared ones first, then load balancers' target links.
     pub edges: Vec<OutlineEdge>,
+    /// Replication streams (`replicates_from`), in the replicas' file order: what
+    /// TLS006 and the DB rules are about, though no link states them.
+    pub replications: Vec<OutlineReplication>,
 }
 
 /// A component in an [`Outline`].
@@ -114,6 +117,20 @@ pub struct OutlineEdge {
     pub implied: bool,
 }
 
+/// A replication stream in an [`Outline`], by node index: from the source (the
+/// primary) to the replica.
+#[derive(Clone, Debug)]
+pub struct OutlineReplication {
+    /// The node the data comes from.
+    pub from: usize,
+    /// The replica.
+    pub to: usize,
+    /// `async`, `semi_sync` or `sync`.
+    pub mode: &'static str,
+    /// Whether it is encrypted.
+    pub tls: bool,
+}
+
 impl Outline {
     /// The outline of a validated model.
     pub fn of(model: &model::Model) -> Outline {
@@ -139,6 +156,21 @@ impl Outline {
                     protocol: l.protocol.as_str(),
                     tls: l.tls,
                     implied: l.origin != model::LinkOrigin::Declared,
+                })
+                .collect(),
+            replications: model
+                .components
+                .iter()
+                .enumerate()
+                .filter_map(|(to, c)| {
+                    let store = c.data_store.as_deref()?;
+                    let (from, _) = store.replicates_from?;
+                    Some(OutlineReplication {
+                        from: from.index(),
+                        to,
+                        mode: store.replication_mode.as_str(),
+                        tls: store.replication_tls,
+                    })
                 })
                 .collect(),
         }

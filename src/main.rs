@@ -327,7 +327,10 @@ fn graph(file: &std::path::Path, format: DiagramFormat, output: Option<&std::pat
         outline: true,
         ..LintOptions::default()
     };
-    let report = infra_lint::lint::lint_path(file, &file.to_string_lossy(), &options);
+    // The file as check shows it: relative to the project root.
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let root = infra_lint::discover::Root::find(config::discover(&cwd).as_deref(), &cwd);
+    let report = infra_lint::lint::lint_path(file, &root.show(file), &options);
     if !report.valid {
         return show_invalid(report);
     }

@@ -819,6 +819,34 @@ fn init_writes_a_clean_starter_and_what_if_sees_the_peer_take_over() {
 }
 
 #[test]
+fn report_and_graph_titles_show_the_file_relative_to_the_project_root() {
+    // A repository with its topology in infra/, linted from infra/ by absolute path:
+    // every title names infra/shop.topology.yml, as check's findings do.
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    std::fs::create_dir_all(project.join("infra")).unwrap();
+    let file = project.join("infra/shop.topology.yml");
+    std::fs::copy("examples/02-distributed.topology.yml", &file).unwrap();
+    let file = file.to_str().unwrap();
+    let infra = project.join("infra");
+    let today = TEST_TODAY.to_string();
+    let title = "(infra/shop.topology.yml)";
+    let o = common::run_in(&infra, &["report", "--today", &today, file]);
+    let report = stdout(&o);
+    assert!(report.starts_with("# infra-lint report: infra/shop.topology.yml\n"));
+    assert!(report.contains("\n## infra/shop.topology.yml\n"));
+    assert!(report.contains(title));
+    let mermaid = stdout(&common::run_in(&infra, &["graph", file]));
+    assert!(mermaid.starts_with(&format!("---\ntitle: \"foobar-distributed {title}\"\n")));
+    let dot = stdout(&common::run_in(&infra, &["graph", "--format", "dot", file]));
+    assert!(dot.contains(&format!("label=\"foobar-distributed {title}\"];")));
+    for text in [&report, &mermaid, &dot] {
+        assert!(!text.contains(file), "an absolute path in a title");
+    }
+}
+
+#[test]
 fn schema_graph_and_report_commands() {
     let o = run(&["schema"]);
     assert_eq!(o.status.code(), Some(0));
@@ -826,7 +854,7 @@ fn schema_graph_and_report_commands() {
     assert!(schema["properties"]["components"].is_object());
     let o = run(&["graph", "examples/02-distributed.topology.yml"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).starts_with("flowchart"));
+    assert!(stdout(&o).starts_with("---\ntitle: \"foobar-distributed (examples/02-distributed.topology.yml)\"\n---\nflowchart LR\n"));
     let o = run(&[
         "graph",
         "--format",

@@ -46,6 +46,19 @@ fn open(files: &[FileReport]) -> impl Iterator<Item = (&FileReport, &Finding)> {
         .filter(|(_, f)| f.suppressed.is_none())
 }
 
+/// The open findings in the order the markdown report lists them: per file, errors
+/// first, then by category, then in file order.
+fn report_order(files: &[FileReport]) -> Vec<(&FileReport, &Finding)> {
+    files
+        .iter()
+        .flat_map(|file| {
+            let mut findings: Vec<_> = open(std::slice::from_ref(file)).collect();
+            findings.sort_by_key(|(_, f)| (std::cmp::Reverse(f.severity), f.rule.category));
+            findings
+        })
+        .collect()
+}
+
 fn snapshot(name: &str, text: &str) {
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name, text);
@@ -502,10 +515,23 @@ fn unescaped(line: &str) -> String {
     out
 }
 
+/// The text of a line that is the report's own `<details><summary>TEXT</summary>`, or
+/// "" for its `</details>`: the only HTML a report writes.
+fn folding_tag(line: &str) -> Option<&str> {
+    if line == "</details>" {
+        return Some("");
+    }
+    line.strip_prefix("<details><summary>")?
+        .strip_suffix("</summary>")
+        .filter(|text| !text.contains('<'))
+}
+
 /// Checks what any report must hold whatever its input: tables keep their columns, no
-/// HTML outside code blocks, code spans and links only where the report makes them.
+/// HTML outside code blocks but the report's own folding tags (balanced), code spans
+/// and links only where the report makes them.
 fn assert_markdown_is_contained(md: &Markdown) {
     let mut table_cells = None;
+    let mut open_details = 0;
     for line in &md.outside {
         if line.starts_with('|') {
             let n = cells(line);
@@ -514,7 +540,23 @@ fn assert_markdown_is_contained(md: &Markdown) {
         } else {
             table_cells = None;
         }
-        assert!(!line.contains('<'), "raw `<` outside code blocks: {line}");
+        match folding_tag(line) {
+            Some("") => {
+                open_details -= 1;
+                assert!(open_details >= 0, "</details> without <details>");
+                continue;
+            }
+            Some(_) => {
+                assert_eq!(open_details, 0, "<details> inside <details>");
+                open_details += 1;
+                continue;
+            }
+            None => assert!(!line.contains('<'), "raw `<` outside code blocks: {line}"),
+        }
+        assert!(
+            !line.contains("-&gt;"),
+            "an escaped arrow shows as -&gt;: {line}"
+        );
         let plain = unescaped(line);
         assert_eq!(
             plain.matches('`').count() % 2,
@@ -534,6 +576,7 @@ fn assert_markdown_is_contained(md: &Markdown) {
             assert!(level <= 4 && line[level..].starts_with(' '), "{line}");
         }
     }
+    assert_eq!(open_details, 0, "every <details> is closed");
 }
 
 /// One line of a Mermaid flowchart as the diagram writes it: every node and subgraph a
@@ -551,19 +594,33 @@ fn assert_mermaid_statement(line: &str) {
             && s.ends_with('"')
             && !s[1..s.len() - 1].contains(|c| "\"[]{}|<>`".contains(c))
     };
-    if line == "flowchart LR" || line == "end" || line.starts_with("%% ") {
+    const CLASSES: [&str; 5] = ["spof", "error", "nofirewall", "warning", "info"];
+    if ["flowchart LR", "end", "---", "subgraph legend[\"legend\"]"].contains(&line)
+        || line.starts_with("%% ")
+    {
+        return;
+    }
+    if let Some(title) = line.strip_prefix("title: ") {
+        // A YAML double-quoted string with nothing YAML or HTML would read inside.
+        assert!(
+            quoted_label(title) && !title[1..title.len() - 1].contains(['\\', '#', '&']),
+            "{line}"
+        );
         return;
     }
     if let Some(rest) = line.strip_prefix("classDef ") {
         let (name, _) = rest.split_once(' ').unwrap();
-        assert!(["error", "warning", "info"].contains(&name), "{line}");
+        assert!(CLASSES.contains(&name), "{line}");
         return;
     }
     if let Some(rest) = line.strip_prefix("class ") {
         let (ids, name) = rest.split_once(' ').unwrap();
-        assert!(["error", "warning", "info"].contains(&name), "{line}");
+        assert!(CLASSES.contains(&name), "{line}");
         for id in ids.split(',') {
-            assert!(generated(id, 'n') || generated(id, 'h'), "{line}");
+            assert!(
+                generated(id, 'n') || generated(id, 'h') || generated(id, 'l'),
+                "{line}"
+            );
         }
         return;
     }
@@ -598,7 +655,7 @@ fn assert_mermaid_statement(line: &str) {
     let digits = line[1..].chars().take_while(|c| c.is_ascii_digit()).count();
     let (id, shape) = line.split_at(1 + digits);
     assert!(
-        generated(id, 'n'),
+        generated(id, 'n') || generated(id, 'l'),
         "not a statement the diagram writes: {line}"
     );
     let label = [("[", "]"), ("([", "])"), ("[(", ")]"), ("{{", "}}")]
@@ -658,7 +715,8 @@ fn markdown_report_of_an_example() {
     let mermaid: Vec<_> = md.blocks.iter().filter(|(i, _)| i == "mermaid").collect();
     assert_eq!(mermaid.len(), 1);
     mermaid[0].1.lines().for_each(assert_mermaid_statement);
-    let fixes: Vec<&str> = open(&files)
+    let fixes: Vec<&str> = report_order(&files)
+        .into_iter()
         .filter_map(|(_, f)| f.fix.as_ref().map(|x| x.yaml.as_str()))
         .filter(|yaml| !yaml.is_empty())
         .collect();
@@ -680,6 +738,162 @@ fn markdown_report_of_an_example() {
     snapshot("format__markdown", &text);
 }
 
+/// The lines of the report's section that starts with `heading`, up to the next `## `.
+fn section<'a>(text: &'a str, heading: &str) -> Vec<&'a str> {
+    text.lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_report_opens_with_the_top_risks_one_sentence_each() {
+    let files = example_02();
+    let text = render(Format::Markdown, &files);
+    assert!(text.find("## Top risks").unwrap() < text.find("## Summary").unwrap());
+    // Every error, then every single point of failure, one numbered line each.
+    let risks = section(&text, "## Top risks");
+    assert_eq!(
+        risks,
+        [
+            "1. **error** `TLS001` at examples/02-distributed.topology.yml:83:5: `users` reaches `lb-1` from the public zone `internet` over plaintext http.",
+            "2. **single point of failure** `SPOF001` at examples/02-distributed.topology.yml:35:3: `lb-1` is a single point of failure: if it fails, `users` can no longer be served (users → lb-1).",
+            "3. **single point of failure** `SPOF003` at examples/02-distributed.topology.yml:68:3: `db-primary` is the only place its writes can go: if it fails, `users` can no longer be served (users → lb-1 → web-1 → app-1 → db-primary).",
+        ]
+    );
+    for risk in &risks {
+        assert_eq!(risk.matches(". ").count(), 1, "one sentence: {risk}");
+    }
+
+    // A design with neither says so.
+    let starter = infra_lint::init::starter(infra_lint::lint::TEST_TODAY);
+    let (_dir, clean) = lint_text("topology.yml", &starter);
+    assert!(clean[0].valid && open(&clean).next().is_none());
+    let text = render(Format::Markdown, &clean);
+    assert_eq!(
+        section(&text, "## Top risks"),
+        ["No errors and no single point of failure."]
+    );
+}
+
+#[test]
+fn a_long_list_of_top_risks_stops_at_twenty_and_says_how_many_more() {
+    let mut yaml =
+        String::from("version: 1\nname: many\ncomponents:\n  web: { kind: web_server }\n");
+    let mut links = String::from("links:\n");
+    for i in 0..23 {
+        yaml.push_str(&format!("  user-{i:02}: {{ kind: client }}\n"));
+        links.push_str(&format!(
+            "  - {{ from: user-{i:02}, to: web, protocol: http, port: 80 }}\n"
+        ));
+    }
+    let (_dir, files) = lint_text("many.topology.yml", &(yaml + &links));
+    let risks = open(&files)
+        .filter(|(_, f)| {
+            f.severity == infra_lint::finding::Severity::Error || f.rule.code.starts_with("SPOF")
+        })
+        .count();
+    assert!(risks > 20, "{risks}");
+    let text = render(Format::Markdown, &files);
+    let listed = section(&text, "## Top risks");
+    assert_eq!(listed.len(), 21);
+    assert!(
+        listed[19].starts_with("20. **error** `TLS001`"),
+        "{}",
+        listed[19]
+    );
+    assert_eq!(
+        listed[20],
+        format!("{} more, listed with the findings below.", risks - 20)
+    );
+}
+
+#[test]
+fn findings_go_by_severity_then_category_with_the_fixes_folded() {
+    let files = example_02();
+    let text = render(Format::Markdown, &files);
+    let body = text.split("### Diagram").nth(1).unwrap();
+    // (severity heading, category) of each finding in the order the report shows them.
+    let mut severity = "";
+    let mut order = Vec::new();
+    for line in body.lines() {
+        if let Some(rest) = line.strip_prefix("### ") {
+            severity = rest.split(' ').next().unwrap();
+        } else if let Some(rest) = line.strip_prefix("#### ") {
+            order.push((severity, rest.split(':').next().unwrap()));
+        }
+    }
+    assert_eq!(order.len(), open(&files).count());
+    let rank = |s: &str| ["Errors", "Warnings", "Info"].iter().position(|x| *x == s);
+    let category = |c: &str| {
+        [
+            "input",
+            "availability",
+            "tls",
+            "firewall",
+            "monitoring",
+            "database",
+            "durability",
+            "graph",
+            "suppression",
+        ]
+        .iter()
+        .position(|x| *x == c)
+    };
+    let keys: Vec<_> = order
+        .iter()
+        .map(|(s, c)| (rank(s).unwrap(), category(c).unwrap()))
+        .collect();
+    assert!(
+        keys.is_sorted(),
+        "errors first, then by category: {order:?}"
+    );
+    assert_eq!(order[0], ("Errors", "tls"));
+    assert_eq!(order.last(), Some(&("Info", "database")));
+    assert!(body.contains("### Errors (1)\n") && body.contains("### Warnings (12)\n"));
+
+    // Each finding shows where and what, and folds why and how to fix it.
+    let md = parse_markdown(&text);
+    let mut inside = false;
+    let mut folded_fixes = 0;
+    for line in &md.outside {
+        match line.as_str() {
+            "<details><summary>Explanation and fix</summary>" => inside = true,
+            "</details>" => inside = false,
+            l if l.starts_with("- **Location:**") || l.starts_with("- **Problem:**") => {
+                assert!(!inside, "{l}")
+            }
+            l if l.starts_with("- **Explanation:**") || l.starts_with("- **Help:**") => {
+                assert!(inside, "{l}")
+            }
+            l if l.starts_with("**Suggested fix:**") => {
+                assert!(inside, "{l}");
+                folded_fixes += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        folded_fixes,
+        open(&files).filter(|(_, f)| f.fix.is_some()).count()
+    );
+    // The fix's YAML sits in the fold: between the summary and the closing tag.
+    let spof = text.split("#### availability: `SPOF001`").nth(1).unwrap();
+    let fold = spof.split("</details>").next().unwrap();
+    assert!(fold.contains("<details><summary>Explanation and fix</summary>"));
+    assert!(fold.contains("```yaml\nhosts:\n  lb-host-2: {}\n"));
+}
+
+#[test]
+fn the_report_shows_arrows_not_escaped_html() {
+    let files = example_02();
+    let text = render(Format::Markdown, &files);
+    assert!(!text.contains("-&gt;"));
+    assert!(text.contains("(users → lb-1 → web-1 → app-1 → db-primary)"));
+}
+
 #[test]
 fn mermaid_marks_what_findings_are_about() {
     let files = example_02();
@@ -693,8 +907,10 @@ fn mermaid_marks_what_findings_are_about() {
             outline.nodes.iter().position(|n| n.id == id).unwrap()
         )
     };
-    // lb-1 is a single point of failure (warning); users -> lb-1 is plaintext from
-    // the internet (error); web-1 has no finding of its own.
+    // lb-1 and db-primary are single points of failure (SPOF001, SPOF003); the hosts
+    // lack a firewall (FW001) and a monitoring agent (MON001) and nothing worse;
+    // db-replica's replication is plaintext (TLS006, warning); users -> lb-1 is
+    // plaintext from the internet (error); web-1 has no finding of its own.
     let classes: Vec<&str> = text
         .lines()
         .filter(|l| l.trim().starts_with("class "))
@@ -705,10 +921,73 @@ fn mermaid_marks_what_findings_are_about() {
             .find(|l| l.split(' ').nth(3).unwrap().split(',').any(|x| x == n))
             .map(|l| l.rsplit(' ').next().unwrap())
     };
-    assert_eq!(class_of(&node("lb-1")), Some("warning"));
+    assert_eq!(class_of(&node("lb-1")), Some("spof"));
+    assert_eq!(class_of(&node("db-primary")), Some("spof"));
+    assert_eq!(class_of("h0"), Some("nofirewall"), "lb-host");
+    assert_eq!(class_of(&node("db-replica")), Some("warning"));
     assert_eq!(class_of(&node("web-1")), None);
+    // The classes look different: a single point of failure is not the amber of a
+    // host without a firewall.
+    let class_def = |name: &str| {
+        text.lines()
+            .find(|l| l.trim().starts_with(&format!("classDef {name} ")))
+            .unwrap()
+            .trim()
+            .splitn(3, ' ')
+            .nth(2)
+            .unwrap()
+            .to_string()
+    };
+    let defs: BTreeSet<String> = ["spof", "error", "nofirewall", "warning", "info"]
+        .iter()
+        .map(|c| class_def(c))
+        .collect();
+    assert_eq!(defs.len(), 5, "five distinct styles");
+    assert!(class_def("nofirewall").contains("stroke-dasharray"));
+    // The legend names each mark used, drawn with its class, and the kinds of line.
+    let legend = text
+        .split("subgraph legend[\"legend\"]\n")
+        .nth(1)
+        .and_then(|rest| rest.split("  end\n").next())
+        .expect("a legend");
+    for (meaning, class) in [
+        ("single point of failure", "spof"),
+        ("error", "error"),
+        ("no firewall", "nofirewall"),
+        ("warning", "warning"),
+        ("info", "info"),
+    ] {
+        let entry = legend
+            .lines()
+            .find(|l| l.ends_with(&format!("[\"{meaning}\"]")))
+            .unwrap_or_else(|| panic!("legend entry {meaning}"));
+        let id = entry.trim().split('[').next().unwrap();
+        assert_eq!(class_of(id), Some(class), "{entry}");
+    }
+    assert!(legend.contains("dashed: replication"));
+    // Declared and target links, then the replication stream db-primary -> db-replica,
+    // dashed and coloured as its TLS006 warning.
     let edges: Vec<&str> = text.lines().filter(|l| l.contains('|')).collect();
-    assert_eq!(edges.len(), outline.edges.len());
+    assert_eq!(
+        edges.len(),
+        outline.edges.len() + outline.replications.len()
+    );
+    assert_eq!(outline.replications.len(), 1);
+    let replication = format!(
+        "  {} -.->|\"replication, async, plaintext\"| {}",
+        node("db-primary"),
+        node("db-replica")
+    );
+    assert_eq!(edges[outline.edges.len()], replication);
+    let dashed = text
+        .lines()
+        .find(|l| l.trim().starts_with("linkStyle ") && l.contains("stroke-dasharray"))
+        .expect("replication is dashed");
+    assert_eq!(
+        dashed.split(' ').nth(3).unwrap(),
+        outline.edges.len().to_string()
+    );
+    assert!(dashed.contains("#b26a00"), "{dashed}");
     let users_lb = outline
         .edges
         .iter()
@@ -726,11 +1005,18 @@ fn mermaid_marks_what_findings_are_about() {
             .split(',')
             .any(|i| i == users_lb.to_string())
     );
-    // Load balancer targets are implied links, drawn dotted.
+    // Load balancer targets are implied links, drawn dotted (like replication, which
+    // its link style dashes).
     let dotted = text.lines().filter(|l| l.contains("-.->")).count();
-    assert_eq!(dotted, outline.edges.iter().filter(|e| e.implied).count());
-    assert!(dotted > 0);
+    assert_eq!(
+        dotted,
+        outline.edges.iter().filter(|e| e.implied).count() + outline.replications.len()
+    );
     assert!(text.contains("\"http, plaintext\""));
+    // The title names the topology and its file.
+    assert!(text.starts_with(
+        "---\ntitle: \"foobar-distributed (examples/02-distributed.topology.yml)\"\n---\nflowchart LR\n"
+    ));
 }
 
 #[test]
@@ -741,14 +1027,59 @@ fn dot_draws_the_outline_with_quoted_ids() {
     let text = diagram::dot(file);
     let syntax = dot_without_strings(&text);
     assert_eq!(syntax.matches('{').count(), syntax.matches('}').count());
+    let edges: Vec<&str> = text.lines().filter(|l| l.contains("\" -> \"")).collect();
     assert_eq!(
-        syntax.matches("->").count(),
-        outline.edges.len(),
-        "one edge statement per link"
+        edges.len(),
+        outline.edges.len() + outline.replications.len(),
+        "one edge statement per link and per replication stream"
     );
-    assert!(text.contains("style=dashed"));
+    assert_eq!(syntax.matches("->").count(), edges.len());
+    let with = |attr: &str| edges.iter().filter(|l| l.contains(attr)).count();
+    assert_eq!(
+        with("style=dotted"),
+        outline.edges.iter().filter(|e| e.implied).count()
+    );
+    assert_eq!(with("style=dashed"), 1);
+    assert!(edges[outline.edges.len()].contains("label=\"replication, async, plaintext\""));
     assert!(text.contains("label=\"lb-1\\n(load_balancer)\""));
     assert!(!syntax.contains("lb-1"), "ids appear only inside quotes");
+    // The same marks as Mermaid: the single point of failure thick and purple, the
+    // host without a firewall dashed amber.
+    let lb = text
+        .lines()
+        .find(|l| l.contains("label=\"lb-1\\n"))
+        .unwrap();
+    assert!(
+        lb.contains("color=\"#7b1fa2\"") && lb.contains("penwidth=4"),
+        "{lb}"
+    );
+    let lb_host = text.split("label=\"host lb-host\";\n").nth(1).unwrap();
+    assert!(
+        lb_host
+            .lines()
+            .next()
+            .unwrap()
+            .contains("color=\"#b26a00\"; penwidth=2; style=\"dashed\";")
+    );
+    // A legend cluster with an entry per mark used and the kinds of line.
+    let legend = text
+        .split("subgraph \"cluster_legend\" {")
+        .nth(1)
+        .expect("a legend");
+    for meaning in [
+        "single point of failure",
+        "error",
+        "no firewall",
+        "warning",
+        "info",
+    ] {
+        assert!(
+            legend.contains(&format!("[label=\"{meaning}\", shape=box")),
+            "{meaning}"
+        );
+    }
+    assert!(legend.contains("dashed: replication"));
+    assert!(text.contains("label=\"foobar-distributed (examples/02-distributed.topology.yml)\"];"));
 }
 
 #[test]
@@ -922,14 +1253,16 @@ fn hostile_text_cannot_break_the_markdown_report() {
     let text = render(Format::Markdown, &files);
     let md = parse_markdown(&text);
     assert_markdown_is_contained(&md);
-    // The title and one section per file are the only top headings.
+    // The title, the top risks, the summary and one section per file are the only
+    // top headings.
     assert_eq!(md.outside.iter().filter(|l| l.starts_with("# ")).count(), 1);
     assert_eq!(
         md.outside.iter().filter(|l| l.starts_with("## ")).count(),
-        2
+        3
     );
     // Each fix is one yaml block holding its YAML verbatim, and the one diagram.
-    let fixes: Vec<&str> = open(&files)
+    let fixes: Vec<&str> = report_order(&files)
+        .into_iter()
         .filter_map(|(_, f)| f.fix.as_ref().map(|x| x.yaml.as_str()))
         .filter(|yaml| !yaml.is_empty())
         .collect();

@@ -1,12 +1,16 @@
-//! The markdown report, for people who will not read a terminal: summary tables by
-//! severity, category and file, then per file a Mermaid diagram with the failing
-//! components and links marked, each finding with its location, explanation, help and
-//! suggested fix, and the suppressed findings with their reasons (an audit trail).
+//! The markdown report, for people who will not read a terminal: first the top risks
+//! (every error and single point of failure, one sentence each), then summary tables by
+//! severity, category and file, then per file a Mermaid diagram with a legend, and the
+//! findings by severity (errors first) then category, each with its location and
+//! problem in sight and its explanation, help and suggested fix folded in a
+//! `<details>` block; last the suppressed findings with their reasons (an audit trail).
 //!
 //! Everything taken from the input (names, descriptions, ids, messages that quote ids,
 //! paths, fix YAML, reasons) goes through [`inline`] or [`fenced`], so no input can
 //! start a heading, close a table cell or a code block, make a link or inject HTML.
+//! The only HTML in a report is its own `<details>` and `<summary>` tags.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -18,14 +22,19 @@ use crate::rules::Category;
 
 /// Input text made safe as inline markdown on one line, in a paragraph, list item,
 /// heading or table cell (not at the very start of a line): line breaks and control
-/// characters become spaces, `&`, `<` and `>` become HTML entities, and every character
-/// markdown gives a meaning inline (backslash, backtick, `*`, `_`, `[`, `]`, `|`, `#`,
-/// `~`, `$`) is backslash-escaped.
+/// characters become spaces, an arrow written `->` (as findings name links) becomes `→`,
+/// `&`, `<` and `>` become HTML entities, and every character markdown gives a meaning
+/// inline (backslash, backtick, `*`, `_`, `[`, `]`, `|`, `#`, `~`, `$`) is
+/// backslash-escaped.
 pub fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            '-' if chars.peek() == Some(&'>') => {
+                chars.next();
+                out.push('→');
+            }
             '\r' => {
                 // CRLF is one line break.
                 if chars.peek() == Some(&'\n') {
@@ -121,30 +130,88 @@ impl Counts {
     }
 }
 
+/// A file's path as the report shows it.
+fn path(file: &FileReport) -> String {
+    inline(&file.source.path)
+}
+
 fn title(files: &[FileReport]) -> String {
     match files {
         [] => "no files".to_string(),
-        [one] => inline(&one.source.path),
-        _ if files.len() <= 3 => files
-            .iter()
-            .map(|f| inline(&f.source.path))
-            .collect::<Vec<_>>()
-            .join(", "),
+        [one] => path(one),
+        _ if files.len() <= 3 => files.iter().map(path).collect::<Vec<_>>().join(", "),
         _ => format!("{} files", files.len()),
     }
 }
 
 fn location(file: &FileReport, f: &Finding) -> String {
     if file.source.text.is_empty() {
-        return inline(&file.source.path);
+        return path(file);
     }
     let at = file.source.line_col(f.span.start as usize);
-    format!("{}:{}:{}", inline(&file.source.path), at.line, at.column)
+    format!("{}:{}:{}", path(file), at.line, at.column)
+}
+
+/// How many top risks the report lists before it points to the findings below.
+const TOP_RISKS: usize = 20;
+
+/// Whether a finding is a top risk: an error, or a single point of failure.
+fn is_top_risk(f: &Finding) -> bool {
+    f.suppressed.is_none()
+        && (f.severity == Severity::Error || diagram::Mark::of(f) == diagram::Mark::Spof)
+}
+
+/// The top risks: every unsuppressed error, then every single point of failure, in
+/// file and position order, one sentence each.
+fn top_risks(run: &Run, out: &mut String) {
+    out.push_str("## Top risks\n\n");
+    let risks: Vec<(&FileReport, &Finding)> = [true, false]
+        .into_iter()
+        .flat_map(|errors| {
+            run.files.iter().flat_map(move |file| {
+                file.findings
+                    .iter()
+                    .filter(move |f| is_top_risk(f) && (f.severity == Severity::Error) == errors)
+                    .map(move |f| (file, f))
+            })
+        })
+        .collect();
+    if risks.is_empty() {
+        out.push_str("No errors and no single point of failure.\n\n");
+        return;
+    }
+    for (i, (file, f)) in risks.iter().take(TOP_RISKS).enumerate() {
+        let kind = if f.severity == Severity::Error {
+            "error"
+        } else {
+            "single point of failure"
+        };
+        let message = prose(f.message.trim_end());
+        let stop = if message.ends_with(['.', '!', '?']) {
+            ""
+        } else {
+            "."
+        };
+        let _ = writeln!(
+            out,
+            "{}. **{kind}** `{}` at {}: {message}{stop}",
+            i + 1,
+            f.rule.code,
+            location(file, f),
+        );
+    }
+    if risks.len() > TOP_RISKS {
+        let _ = writeln!(
+            out,
+            "\n{} more, listed with the findings below.",
+            risks.len() - TOP_RISKS
+        );
+    }
+    out.push('\n');
 }
 
 fn summary(run: &Run, out: &mut String) {
     let s = Summary::of(run.files);
-    let _ = writeln!(out, "{}\n", human::summary_line(&s, run.files.len()));
     out.push_str("## Summary\n\n");
     out.push_str("| severity | findings |\n|---|---:|\n");
     let _ = writeln!(out, "| error | {} |", s.error);
@@ -173,7 +240,7 @@ fn summary(run: &Run, out: &mut String) {
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
-            inline(&file.source.path),
+            path(file),
             if file.valid { "yes" } else { "no" },
             counts.cells()
         );
@@ -181,17 +248,25 @@ fn summary(run: &Run, out: &mut String) {
     out.push('\n');
 }
 
+/// One finding: its category, rule, location and problem in sight; its explanation,
+/// related places, help and fix folded.
 fn finding(file: &FileReport, f: &Finding, out: &mut String) {
     let rule = f.rule;
     let _ = writeln!(
         out,
-        "#### {} `{}` {}\n",
-        f.severity.as_str(),
+        "#### {}: `{}` {}\n",
+        rule.category.as_str(),
         rule.code,
         rule.name
     );
     let _ = writeln!(out, "- **Location:** {}", location(file, f));
-    let _ = writeln!(out, "- **Problem:** {}", prose(&f.message));
+    let _ = writeln!(out, "- **Problem:** {}\n", prose(&f.message));
+    let summary = if f.fix.is_some() {
+        "Explanation and fix"
+    } else {
+        "Explanation"
+    };
+    let _ = writeln!(out, "<details><summary>{summary}</summary>\n");
     let _ = writeln!(
         out,
         "- **Explanation:** {} ([{}]({}))",
@@ -215,25 +290,34 @@ fn finding(file: &FileReport, f: &Finding, out: &mut String) {
     if let Some(help) = &f.help {
         let _ = writeln!(out, "- **Help:** {}", prose(help));
     }
-    match &f.fix {
-        Some(fix) => {
-            let _ = writeln!(
-                out,
-                "- **Suggested fix:** {}{}\n",
-                prose(&fix.description),
-                super::applies(fix)
-            );
-            if !fix.yaml.is_empty() {
-                out.push_str(&fenced(&fix.yaml, "yaml"));
-                out.push('\n');
-            }
+    out.push('\n');
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(
+            out,
+            "**Suggested fix:** {}{}\n",
+            prose(&fix.description),
+            super::applies(fix)
+        );
+        if !fix.yaml.is_empty() {
+            out.push_str(&fenced(&fix.yaml, "yaml"));
+            out.push('\n');
         }
-        None => out.push('\n'),
     }
+    out.push_str("</details>\n\n");
+}
+
+/// The heading of a severity's findings.
+fn severity_heading(severity: Severity, count: usize) -> String {
+    let name = match severity {
+        Severity::Error => "Errors",
+        Severity::Warning => "Warnings",
+        Severity::Info => "Info",
+    };
+    format!("### {name} ({count})\n\n")
 }
 
 fn file_section(file: &FileReport, out: &mut String) {
-    let _ = writeln!(out, "## {}\n", inline(&file.source.path));
+    let _ = writeln!(out, "## {}\n", path(file));
     if let Some(outline) = &file.outline {
         let _ = write!(out, "Topology **{}**", inline(outline.name.trim()));
         match &outline.description {
@@ -244,9 +328,11 @@ fn file_section(file: &FileReport, out: &mut String) {
         }
         out.push_str("### Diagram\n\n");
         out.push_str(
-            "Declared links are solid (thick when encrypted), load balancer targets dotted, \
-             each labelled with its protocol and whether it is encrypted; what a finding is \
-             about is coloured by its worst severity.\n\n",
+            "Declared links are solid (thick when encrypted), load balancer targets dotted \
+             and replication dashed from the source to the replica, each labelled. Single \
+             points of failure are purple with a thick border, errors red, hosts and \
+             components without a firewall have a dashed amber border, other warnings are \
+             amber and infos blue; the legend lists the marks the diagram uses.\n\n",
         );
         out.push_str(&fenced(&diagram::mermaid(file), "mermaid"));
         out.push('\n');
@@ -254,13 +340,20 @@ fn file_section(file: &FileReport, out: &mut String) {
         out.push_str("Not a valid topology: no diagram.\n\n");
     }
 
-    let (suppressed, open): (Vec<&Finding>, Vec<&Finding>) =
+    let (suppressed, mut open): (Vec<&Finding>, Vec<&Finding>) =
         file.findings.iter().partition(|f| f.suppressed.is_some());
-    out.push_str("### Findings\n\n");
+    // Errors first, then by category; a stable sort keeps the file order within.
+    open.sort_by_key(|f| (Reverse(f.severity), f.rule.category));
     if open.is_empty() {
         out.push_str("No findings.\n\n");
     }
-    for f in open {
+    let mut current = None;
+    for f in &open {
+        if current != Some(f.severity) {
+            current = Some(f.severity);
+            let count = open.iter().filter(|g| g.severity == f.severity).count();
+            out.push_str(&severity_heading(f.severity, count));
+        }
         finding(file, f, out);
     }
     if !suppressed.is_empty() {
@@ -284,6 +377,9 @@ fn file_section(file: &FileReport, out: &mut String) {
 /// The whole report of a run as markdown text.
 pub fn report(run: &Run) -> String {
     let mut out = format!("# infra-lint report: {}\n\n", title(run.files));
+    let s = Summary::of(run.files);
+    let _ = writeln!(out, "{}\n", human::summary_line(&s, run.files.len()));
+    top_risks(run, &mut out);
     summary(run, &mut out);
     for file in run.files {
         file_section(file, &mut out);
@@ -317,7 +413,8 @@ mod tests {
 
     #[test]
     fn quoted_ids_stay_code_and_anything_else_is_escaped() {
-        assert_eq!(prose("`lb-1` fails (a -> b)"), "`lb-1` fails (a -&gt; b)");
+        assert_eq!(prose("`lb-1` fails (a -> b)"), "`lb-1` fails (a → b)");
+        assert_eq!(prose("`a->b` x > y"), "`a->b` x &gt; y");
         assert_eq!(prose("`a<b>` x"), "\\`a&lt;b&gt;\\` x");
         assert_eq!(prose("`a` and `"), "\\`a\\` and \\`");
         assert_eq!(prose("`a|b`"), "\\`a\\|b\\`");
