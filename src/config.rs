@@ -212,51 +212,98 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parses and checks a configuration's text.
 pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+    // Every error at once: unknown keys, wrong values under each key, unknown rules and
+    // bad patterns; only a TOML syntax error stops the reading where it is.
+    let mut errors: Vec<ConfigError> = Vec::new();
+    let toml_error = |e: &toml::de::Error| {
         let at = e.span().map_or(0, |s| s.start);
         let message = e.message().trim().replace('\n', " ");
-        // Suggest the closest key for an unknown one.
-        let known = [
-            "select",
-            "ignore",
-            "fail-on",
-            "include",
-            "exclude",
-            "severity",
-            "per-file-ignores",
-        ];
-        let hint = message
-            .strip_prefix("unknown field `")
-            .and_then(|rest| rest.split('`').next())
-            .and_then(|field| spelling::closest(field, known))
+        located(path, text, at, message)
+    };
+    let document = toml::de::DeTable::parse(text).map_err(|e| toml_error(&e))?;
+    let whole = document.span();
+    let table = document.into_inner();
+    let known = [
+        "select",
+        "ignore",
+        "fail-on",
+        "include",
+        "exclude",
+        "severity",
+        "per-file-ignores",
+    ];
+    let mut kept = toml::de::DeTable::new();
+    for (key, value) in table {
+        let name: &str = key.get_ref();
+        if known.contains(&name) {
+            kept.insert(key, value);
+            continue;
+        }
+        let hint = spelling::closest(name, known)
             .map(|best| format!("; did you mean `{best}`?"))
             .unwrap_or_default();
-        located(path, text, at, format!("{message}{hint}"))
-    })?;
-    let check = |s: &toml::Spanned<String>| {
-        check_selector(s.get_ref()).map_err(|m| located(path, text, s.span().start, m))
+        errors.push(located(
+            path,
+            text,
+            key.span().start,
+            format!(
+                "unknown key `{name}`, expected one of {}{hint}",
+                known.join(", ")
+            ),
+        ));
+    }
+    let mut table = kept;
+    // A wrong value makes the whole reading fail: take its key out and read again,
+    // once per key at most, so each key's error is found.
+    let raw: RawConfig = loop {
+        let de = toml::de::Deserializer::from(toml::Spanned::new(whole.clone(), table.clone()));
+        match RawConfig::deserialize(de) {
+            Ok(raw) => break raw,
+            Err(e) => {
+                errors.push(toml_error(&e));
+                let at = e.span().map_or(0, |s| s.start);
+                let before = table.len();
+                let mut kept = toml::de::DeTable::new();
+                for (key, value) in table {
+                    if !(key.span().contains(&at) || value.span().contains(&at)) {
+                        kept.insert(key, value);
+                    }
+                }
+                table = kept;
+                if table.len() == before {
+                    break RawConfig::default();
+                }
+            }
+        }
+    };
+    let mut check = |s: &toml::Spanned<String>| {
+        if let Err(m) = check_selector(s.get_ref()) {
+            errors.push(located(path, text, s.span().start, m));
+        }
     };
     for s in raw.select.iter().flatten().chain(&raw.ignore) {
-        check(s)?;
+        check(s);
     }
     let mut severity = BTreeMap::new();
     for (code, level) in &raw.severity {
-        let rule = rules::find(code.get_ref()).ok_or_else(|| {
-            located(
+        match rules::find(code.get_ref()) {
+            Some(rule) => {
+                severity.insert(rule.code.to_string(), *level.get_ref());
+            }
+            None => errors.push(located(
                 path,
                 text,
                 code.span().start,
                 check_selector(code.get_ref())
                     .err()
                     .unwrap_or_else(|| format!("`{}` is not one rule", code.get_ref())),
-            )
-        })?;
-        severity.insert(rule.code.to_string(), *level.get_ref());
+            )),
+        }
     }
     let mut per_file_ignores = Vec::new();
     for (glob, selectors) in &raw.per_file_ignores {
         if let Err(e) = globset::Glob::new(glob) {
-            return Err(located(
+            errors.push(located(
                 path,
                 text,
                 0,
@@ -264,7 +311,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             ));
         }
         for s in selectors {
-            check(s)?;
+            if let Err(m) = check_selector(s.get_ref()) {
+                errors.push(located(path, text, s.span().start, m));
+            }
         }
         per_file_ignores.push((
             glob.clone(),
@@ -272,8 +321,34 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         ));
     }
     for pattern in raw.include.iter().chain(&raw.exclude) {
-        globset::Glob::new(pattern)
-            .map_err(|e| located(path, text, 0, format!("invalid pattern `{pattern}`: {e}")))?;
+        if let Err(e) = globset::Glob::new(pattern) {
+            errors.push(located(
+                path,
+                text,
+                0,
+                format!("invalid pattern `{pattern}`: {e}"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        // In the file's order, one per line.
+        let mut lines: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+        lines.sort_by_key(|l| {
+            let mut parts = l[path.display().to_string().len()..].split(':').skip(1);
+            let line = parts
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+            let column = parts
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+            (line, column)
+        });
+        lines.dedup();
+        return Err(ConfigError {
+            message: lines.join("\n"),
+        });
     }
     Ok(Config {
         path: Some(path.to_path_buf()),

@@ -494,7 +494,10 @@ fn check(args: CheckArgs) -> u8 {
     let config = match load_config(args.config.as_deref()) {
         Ok(config) => config,
         Err(message) => {
-            eprintln!("infra-lint: {message}");
+            // One line per error, each with its place.
+            for line in message.lines() {
+                eprintln!("infra-lint: {line}");
+            }
             return 2;
         }
     };

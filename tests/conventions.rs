@@ -506,3 +506,25 @@ fn every_input_error_of_a_component_is_reported_in_one_run() {
         )
     );
 }
+
+#[test]
+fn every_config_error_is_reported_in_one_run_each_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("infra-lint.toml"),
+        "selct = [\"SPOF\"]\nfail-on = \"sometimes\"\nignore = [\"SPOF0O1\"]\n[severity]\nTLS999 = \"warning\"\n",
+    )
+    .unwrap();
+    std::fs::copy(example(ONE_SERVER), dir.path().join("t.topology.yml")).unwrap();
+    let o = run_with(dir.path(), &[], &[], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    let config = dir.path().join("infra-lint.toml");
+    let at = |place: &str| format!("infra-lint: {}:{place}: ", config.display());
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(lines[0].starts_with(&at("1:1")) && lines[0].contains("did you mean `select`?"));
+    assert!(lines[1].starts_with(&at("2:11")) && lines[1].contains("`sometimes`"));
+    assert!(lines[2].starts_with(&at("3:11")) && lines[2].contains("`SPOF001`"));
+    assert!(lines[3].starts_with(&at("5:1")) && lines[3].contains("TLS999"));
+}
