@@ -343,7 +343,21 @@ fn graph(file: &std::path::Path, format: DiagramFormat, output: Option<&std::pat
     {
         return 2;
     }
-    write_output(output, text.as_bytes())
+    let code = write_output(output, text.as_bytes());
+    if let Some(out) = output
+        && code == 0
+    {
+        let language = match format {
+            DiagramFormat::Mermaid => "Mermaid",
+            DiagramFormat::Dot => "Graphviz",
+        };
+        eprintln!(
+            "infra-lint: wrote the {language} diagram of `{}` to `{}`",
+            report.source.path,
+            out.display()
+        );
+    }
+    code
 }
 
 fn init(file: &std::path::Path, today: infra_lint::model::Date) -> u8 {

@@ -528,3 +528,34 @@ fn every_config_error_is_reported_in_one_run_each_with_its_place() {
     assert!(lines[2].starts_with(&at("3:11")) && lines[2].contains("`SPOF001`"));
     assert!(lines[3].starts_with(&at("5:1")) && lines[3].contains("TLS999"));
 }
+
+#[test]
+fn graph_to_a_file_says_so_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d.dot");
+    let o = common::run_in(
+        repo(),
+        &[
+            "graph",
+            "--format",
+            "dot",
+            "-o",
+            out.to_str().unwrap(),
+            "examples/01-one-server.topology.yml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "infra-lint: wrote the Graphviz diagram of `examples/01-one-server.topology.yml` to `{}`\n",
+            out.display()
+        )
+    );
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("digraph")
+    );
+}
