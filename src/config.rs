@@ -133,7 +133,7 @@ pub fn check_selector(selector: &str) -> Result<(), String> {
     })
 }
 
-const ALL_CATEGORIES: [Category; 9] = [
+const ALL_CATEGORIES: [Category; 10] = [
     Category::Input,
     Category::Availability,
     Category::Tls,
@@ -143,6 +143,7 @@ const ALL_CATEGORIES: [Category; 9] = [
     Category::Durability,
     Category::Graph,
     Category::Suppression,
+    Category::Import,
 ];
 
 /// A loaded configuration (defaults when there is no file).

@@ -83,6 +83,9 @@ pub fn display(path: &Path) -> String {
 pub struct Walk {
     include: Option<globset::GlobSet>,
     exclude: Option<globset::GlobSet>,
+    /// Whether every YAML or JSON file is an input (`--from`: imports), not only
+    /// topologies.
+    any_yaml: bool,
 }
 
 impl Walk {
@@ -114,6 +117,15 @@ impl Walk {
         Walk {
             include: set(include, false),
             exclude: set(exclude, true),
+            any_yaml: false,
+        }
+    }
+
+    /// The walk of `--from`: every `.yml`, `.yaml` and `.json` file is an input.
+    pub fn for_import(include: &[String], exclude: &[String]) -> Walk {
+        Walk {
+            any_yaml: true,
+            ..Walk::new(include, exclude)
         }
     }
 
@@ -123,6 +135,8 @@ impl Walk {
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         is_topology_name(&name)
+            || (self.any_yaml
+                && (name.ends_with(".yml") || name.ends_with(".yaml") || name.ends_with(".json")))
             || self
                 .include
                 .as_ref()
@@ -186,7 +200,7 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
                             .path()
                             .file_name()
                             .is_some_and(|n| is_topology_name(&n.to_string_lossy()));
-                        if named || looks_like_topology(e.path()) {
+                        if named || walk.any_yaml || looks_like_topology(e.path()) {
                             found.push(Input::File(e.path().to_path_buf(), display(e.path())));
                         } else {
                             found.push(Input::Skipped(display(e.path())));

@@ -22,6 +22,7 @@ pub mod firewalls;
 pub mod fix;
 pub mod generate;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod lint;
 pub mod model;
@@ -87,6 +88,49 @@ pub fn lint_inputs(
         .filter_map(|input| {
             let mut report = match input {
                 discover::Input::File(path, display) => lint::lint_path(&path, &display, limits),
+                discover::Input::Error(path, why) => FileReport::unreadable(path, why, None),
+                discover::Input::Skipped(_) => return None,
+            };
+            per_file.apply(&mut report);
+            Some(report)
+        })
+        .collect()
+}
+
+/// The files a `--from` run imports: files as named (`-` is stdin), directories walked
+/// for every YAML and JSON file, in sorted order.
+pub fn import_inputs(paths: &[PathBuf], config: &config::Config) -> Vec<discover::Input> {
+    let walk = discover::Walk::for_import(&config.include, &config.exclude);
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(discover::Input::File(path.clone(), "-".into()));
+        } else {
+            inputs.extend(discover::discover_with(std::slice::from_ref(path), &walk));
+        }
+    }
+    inputs
+}
+
+/// Imports and lints files found by [`import_inputs`] with a configuration's per-file
+/// ignores.
+pub fn lint_imports(
+    inputs: Vec<discover::Input>,
+    limits: &LintOptions,
+    config: &config::Config,
+    import: &import::ImportOptions,
+) -> Vec<FileReport> {
+    let per_file = PerFile::new(config);
+    inputs
+        .into_iter()
+        .filter_map(|input| {
+            let mut report = match input {
+                discover::Input::File(path, display) => {
+                    match lint::read_import_source(&path, &display, limits) {
+                        Ok(source) => lint::lint_import(source, import, limits),
+                        Err(report) => *report,
+                    }
+                }
                 discover::Input::Error(path, why) => FileReport::unreadable(path, why, None),
                 discover::Input::Skipped(_) => return None,
             };

@@ -217,6 +217,60 @@ pub fn read_source(
         })
 }
 
+/// Reads one file to import: `-` is stdin (read up to the size limit), anything else
+/// as [`read_source`] reads it.
+pub fn read_import_source(
+    path: &Path,
+    display: &str,
+    limits: &LintOptions,
+) -> Result<SourceFile, Box<FileReport>> {
+    if path.as_os_str() != "-" {
+        return read_source(path, display, limits);
+    }
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(limits.max_file_size.saturating_add(1))
+        .read_to_end(&mut bytes);
+    if let Err(e) = read {
+        return Err(Box::new(FileReport::unreadable(
+            display,
+            format!("cannot read standard input: {}", io_text(&e)),
+            None,
+        )));
+    }
+    if bytes.len() as u64 > limits.max_file_size {
+        return Err(Box::new(FileReport::unreadable(
+            display,
+            format!(
+                "standard input holds more than the file size limit of {} bytes",
+                limits.max_file_size
+            ),
+            Some("raise the limit with --max-file-size if this input is legitimate".into()),
+        )));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(display, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let f = Finding::new(
+                &input::IL001,
+                Span::new(at, at + 1),
+                "the input is not valid UTF-8",
+            )
+            .label("invalid byte here");
+            Err(Box::new(FileReport {
+                source: SourceFile::new(display, text),
+                valid: false,
+                findings: vec![f],
+                outline: None,
+            }))
+        }
+    }
+}
+
 /// Reads and lints one file.
 pub fn lint_path(path: &Path, display: &str, limits: &LintOptions) -> FileReport {
     match read_source(path, display, limits) {
@@ -234,7 +288,7 @@ fn io_text(e: &std::io::Error) -> String {
 }
 
 /// Converts a reader error to its IL finding.
-fn input_finding(e: yaml::Error) -> Finding {
+pub(crate) fn input_finding(e: yaml::Error) -> Finding {
     let rule = match e.kind {
         ErrorKind::Syntax | ErrorKind::Limit => &input::IL001,
         ErrorKind::Duplicate => &input::IL004,
@@ -554,5 +608,123 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
         valid,
         findings,
         outline,
+    }
+}
+
+/// Lints a Compose file, Kubernetes manifests or a Threagile model: the import is
+/// written as a topology and linted like one; the findings (and the import's own IMP
+/// findings) point into the source file. Fixes are shown as advice without edits or
+/// YAML: both would be in the written topology's terms, not the source's.
+pub fn lint_import(
+    source: SourceFile,
+    import: &crate::import::ImportOptions,
+    limits: &LintOptions,
+) -> FileReport {
+    let invalid = |source, mut findings: Vec<Finding>| {
+        sort(&mut findings);
+        FileReport {
+            source,
+            valid: false,
+            findings,
+            outline: None,
+        }
+    };
+    let mut imported = match crate::import::import(&source, import, limits.yaml) {
+        Ok(imported) => imported,
+        Err(findings) => return invalid(source, findings),
+    };
+    let (text, map) = imported.write(&source.path);
+    let written = SourceFile::new(source.path.clone(), text);
+    let model = match load(&written, limits, false).0 {
+        Ok(model) => model,
+        Err(mut findings) => {
+            // An importer's output that does not validate is a bug of the importer.
+            for f in &mut findings {
+                f.message = format!("the import is not a valid topology: {}", f.message);
+                map_to_source(f, &map);
+            }
+            return invalid(source, findings);
+        }
+    };
+    let graph = Graph::build(&model);
+    let cx = Context::new(&model, &graph, limits.today);
+    let threads = threads_for(&written, limits);
+    let (valid, mut findings) = match check(
+        &cx,
+        &limits.rules.enabled,
+        work_limit(&model, limits),
+        threads,
+    ) {
+        Ok(mut findings) => {
+            for f in &mut findings {
+                map_to_source(f, &map);
+            }
+            findings.extend(
+                imported
+                    .findings
+                    .drain(..)
+                    .filter(|f| limits.rules.runs(f.rule)),
+            );
+            let first_suppression = findings.len();
+            crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);
+            for f in &mut findings[first_suppression..] {
+                map_to_source(f, &map);
+            }
+            findings
+                .retain(|f| f.rule.category != Category::Suppression || limits.rules.runs(f.rule));
+            for f in &mut findings {
+                f.severity = limits.rules.severity_of(f.rule);
+            }
+            (true, findings)
+        }
+        Err(e) => {
+            let mut f = *work_limit_finding(&model, e);
+            map_to_source(&mut f, &map);
+            (false, vec![f])
+        }
+    };
+    sort(&mut findings);
+    let outline = limits.outline.then(|| Outline::of(&model));
+    FileReport {
+        source,
+        valid,
+        findings,
+        outline,
+    }
+}
+
+/// Points a finding on a written import at the source it came from; its fix becomes
+/// advice (no edits: they would be of the written topology).
+fn map_to_source(f: &mut Finding, map: &crate::import::topology::SourceMap) {
+    f.span = map.source_of(f.span);
+    for label in &mut f.related {
+        label.span = map.source_of(label.span);
+    }
+    if let Some(fix) = &mut f.fix {
+        fix.applicability = crate::fix::Applicability::None;
+        fix.edits.clear();
+        fix.remove.clear();
+        fix.yaml.clear();
+    }
+}
+
+/// The topology an import writes (`infra-lint import`), or the report of why it
+/// cannot be written (the source's own input errors).
+pub fn import_text(
+    source: SourceFile,
+    import: &crate::import::ImportOptions,
+    limits: &LintOptions,
+) -> Result<String, Box<FileReport>> {
+    match crate::import::import(&source, import, limits.yaml) {
+        Ok(mut imported) => Ok(imported.write(&source.path).0),
+        Err(mut findings) => {
+            sort(&mut findings);
+            Err(Box::new(FileReport {
+                source,
+                valid: false,
+                findings,
+                outline: None,
+            }))
+        }
     }
 }

@@ -78,6 +78,24 @@ enum Command {
         #[arg(long, value_name = "BYTES")]
         max_file_size: Option<u64>,
     },
+    /// Write the topology a Compose file, Kubernetes manifests or a Threagile model
+    /// import to, commented with what each part came from.
+    Import {
+        /// The file to import (`-` reads stdin).
+        file: PathBuf,
+        /// What the file is: auto tells by its content.
+        #[arg(long, value_enum, default_value_t = ImportFrom::Auto)]
+        from: ImportFrom,
+        /// Import the Compose services of this profile too (repeatable).
+        #[arg(long, value_name = "PROFILE")]
+        profile: Vec<String>,
+        /// Write the topology to FILE instead of stdout (never over the input).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Largest file read, in bytes.
+        #[arg(long, value_name = "BYTES")]
+        max_file_size: Option<u64>,
+    },
     /// A language server over stdio: diagnostics, quick fixes, navigation by id,
     /// completion and hover, for any editor with an LSP client.
     Server {
@@ -86,6 +104,8 @@ enum Command {
         today: Option<infra_lint::model::Date>,
     },
 }
+
+use infra_lint::import::From as ImportFrom;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum DiagramFormat {
@@ -172,6 +192,14 @@ struct CheckArgs {
     /// Print the configuration file in use and the resolved settings, then exit.
     #[arg(long)]
     show_settings: bool,
+    /// Read the inputs as Docker Compose files, Kubernetes manifests or Threagile
+    /// models (auto: by content) and lint the import; `-` reads stdin, directories are
+    /// walked for every YAML file.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    from: Option<ImportFrom>,
+    /// With --from, import the Compose services of this profile too (repeatable).
+    #[arg(long, value_name = "PROFILE")]
+    profile: Vec<String>,
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
@@ -223,6 +251,13 @@ fn main() -> ExitCode {
             format,
             max_file_size,
         }) => what_if(&file, &fail, format, max_file_size),
+        Some(Command::Import {
+            file,
+            from,
+            profile,
+            output,
+            max_file_size,
+        }) => import(&file, from, profile, output.as_deref(), max_file_size),
         Some(Command::Server { today }) => {
             let options = infra_lint::server::ServerOptions {
                 today: today.unwrap_or_else(infra_lint::model::Date::today),
@@ -303,6 +338,39 @@ fn init(file: &std::path::Path, today: infra_lint::model::Date) -> u8 {
             eprintln!("infra-lint: cannot write `{}`: {e}", file.display());
             2
         }
+    }
+}
+
+/// `infra-lint import`: the imported topology to stdout or a file (never the input).
+fn import(
+    file: &std::path::Path,
+    from: ImportFrom,
+    profiles: Vec<String>,
+    output: Option<&std::path::Path>,
+    max_file_size: Option<u64>,
+) -> u8 {
+    if let Some(output) = output
+        && file.as_os_str() != "-"
+        && refuse_input(output, "the topology", &[file.to_path_buf()])
+    {
+        return 2;
+    }
+    let mut options = LintOptions::default();
+    if let Some(n) = max_file_size {
+        options.max_file_size = n;
+    }
+    let display = infra_lint::discover::display(file);
+    let source = match infra_lint::lint::read_import_source(file, &display, &options) {
+        Ok(source) => source,
+        Err(report) => return show_invalid(*report),
+    };
+    let import = infra_lint::import::ImportOptions {
+        from: Some(from),
+        profiles,
+    };
+    match infra_lint::lint::import_text(source, &import, &options) {
+        Ok(text) => write_output(output, text.as_bytes()),
+        Err(report) => show_invalid(*report),
     }
 }
 
@@ -504,7 +572,14 @@ fn check(args: CheckArgs) -> u8 {
     } else {
         args.paths
     };
-    let mut inputs = infra_lint::inputs(&paths, &config);
+    let import = args.from.map(|from| infra_lint::import::ImportOptions {
+        from: Some(from),
+        profiles: args.profile.clone(),
+    });
+    let mut inputs = match &import {
+        Some(_) => infra_lint::import_inputs(&paths, &config),
+        None => infra_lint::inputs(&paths, &config),
+    };
     for note in infra_lint::discover::take_skipped(&mut inputs) {
         eprintln!("infra-lint: {}", output::escape_control(&note, false));
     }
@@ -542,7 +617,10 @@ fn check(args: CheckArgs) -> u8 {
             }
         })
         .collect();
-    let mut files = infra_lint::lint_inputs(inputs, &limits, &config);
+    let mut files = match &import {
+        Some(import) => infra_lint::lint_imports(inputs, &limits, &config, import),
+        None => infra_lint::lint_inputs(inputs, &limits, &config),
+    };
     if args.fix || args.diff {
         let done = match infra_lint::fix_files(
             &mut files,

@@ -39,6 +39,7 @@ pub mod database;
 pub mod durability;
 pub mod firewall;
 pub mod graph;
+pub mod import;
 pub mod input;
 pub mod monitoring;
 pub mod suppression;
@@ -71,6 +72,8 @@ pub enum Category {
     Graph,
     /// Suppressions in the topology.
     Suppression,
+    /// What an importer (Compose, Kubernetes, Threagile) guessed or could not follow.
+    Import,
 }
 
 impl Category {
@@ -86,6 +89,7 @@ impl Category {
             Category::Durability => "durability",
             Category::Graph => "graph",
             Category::Suppression => "suppression",
+            Category::Import => "import",
         }
     }
 }
@@ -187,6 +191,11 @@ pub static RULES: &[&Rule] = &[
     &suppression::SUP002,
     &suppression::SUP003,
     &suppression::SUP004,
+    &import::IMP001,
+    &import::IMP002,
+    &import::IMP003,
+    &import::IMP004,
+    &import::IMP005,
 ];
 
 /// The rule with this code or name (case-insensitive).

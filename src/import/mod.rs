@@ -1,0 +1,225 @@
+//! Importers: Docker Compose files, Kubernetes manifests and Threagile models read into
+//! a topology in the format's terms ([`topology::Topology`]), with the span of the
+//! source each element came from. The topology is written as format-v1 YAML and linted
+//! like any other (`lint::lint_import`); findings are mapped back into the source file.
+//!
+//! The mapping is specified in `design/importers.md`; what it left open is decided in
+//! each importer's module documentation.
+
+pub mod compose;
+pub mod heuristics;
+pub mod ids;
+pub mod kubernetes;
+pub mod node;
+pub mod threagile;
+pub mod topology;
+
+use std::collections::HashMap;
+
+use crate::finding::Finding;
+use crate::rules::Rule;
+use crate::rules::input;
+use crate::source::{SourceFile, Span};
+use crate::yaml::Limits;
+
+/// Which importer reads a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum From {
+    /// By content: `threagile_version` is Threagile, a top-level `services` map is
+    /// Compose, documents with `apiVersion` and `kind` are Kubernetes; the file name
+    /// breaks ties.
+    Auto,
+    /// A Docker Compose file.
+    Compose,
+    /// Kubernetes manifests (a multi-document stream, `List` items).
+    K8s,
+    /// A Threagile model.
+    Threagile,
+}
+
+/// A source format an importer reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Docker Compose.
+    Compose,
+    /// Kubernetes manifests.
+    Kubernetes,
+    /// A Threagile model.
+    Threagile,
+}
+
+impl SourceKind {
+    /// The name users know it by.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Compose => "Docker Compose",
+            SourceKind::Kubernetes => "Kubernetes",
+            SourceKind::Threagile => "Threagile",
+        }
+    }
+}
+
+/// How an import reads its input.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// Which importer.
+    pub from: Option<From>,
+    /// Compose profiles named (`--profile`): services behind other profiles are not
+    /// imported.
+    pub profiles: Vec<String>,
+}
+
+/// The top-level keys of a YAML text, in block style (a line starting with `key:`),
+/// or of a flow/JSON document (`"key":` anywhere): enough to tell the formats apart
+/// without parsing.
+fn has_top_level_key(text: &str, key: &str) -> bool {
+    text.lines().any(|line| {
+        line.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            || line
+                .strip_prefix('"')
+                .and_then(|l| l.strip_prefix(key))
+                .is_some_and(|rest| rest.starts_with("\":") || rest.starts_with("\" :"))
+    }) || (text.trim_start().starts_with('{') && text.contains(&format!("\"{key}\"")))
+}
+
+/// Whether a file name is one Compose looks for.
+fn compose_name(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    name.starts_with("compose.") || name.starts_with("docker-compose")
+}
+
+/// The format of a file by its content, then its name.
+pub fn detect(text: &str, path: &str) -> Option<SourceKind> {
+    if has_top_level_key(text, "threagile_version") {
+        return Some(SourceKind::Threagile);
+    }
+    let compose = has_top_level_key(text, "services");
+    let k8s = has_top_level_key(text, "apiVersion") && has_top_level_key(text, "kind");
+    match (compose, k8s) {
+        (true, false) => Some(SourceKind::Compose),
+        (false, true) => Some(SourceKind::Kubernetes),
+        (true, true) if compose_name(path) => Some(SourceKind::Compose),
+        (true, true) => Some(SourceKind::Kubernetes),
+        (false, false) if compose_name(path) => Some(SourceKind::Compose),
+        (false, false) => None,
+    }
+}
+
+/// What an import produced: the topology and the findings of the import itself
+/// (IMP, pointing into the source).
+#[derive(Debug)]
+pub struct Imported {
+    /// The format read.
+    pub kind: SourceKind,
+    /// The topology.
+    pub topology: topology::Topology,
+    /// IMP findings.
+    pub findings: Vec<Finding>,
+}
+
+impl Imported {
+    /// The topology as format-v1 YAML, commented with where it came from, and the map
+    /// from the written text to the source.
+    pub fn write(&mut self, source_path: &str) -> (String, topology::SourceMap) {
+        let header = format!(
+            "Imported by infra-lint from {} ({}).\nEach component and link is commented with what it came from; take it over and refine it.",
+            source_path,
+            self.kind.as_str()
+        );
+        self.topology.write(&header)
+    }
+}
+
+/// Reads a file with an importer: the import, or the input errors (IL, pointing into
+/// the source) that stop it.
+pub fn import(
+    source: &SourceFile,
+    options: &ImportOptions,
+    limits: Limits,
+) -> Result<Imported, Vec<Finding>> {
+    let kind = match options.from.unwrap_or(From::Auto) {
+        From::Compose => SourceKind::Compose,
+        From::K8s => SourceKind::Kubernetes,
+        From::Threagile => SourceKind::Threagile,
+        From::Auto => match detect(&source.text, &source.path) {
+            Some(kind) => kind,
+            None => {
+                return Err(vec![
+                    Finding::new(
+                        &input::IL002,
+                        Span::new(0, 0),
+                        "cannot tell what this file is: not a Compose file (no top-level `services:`), Kubernetes manifests (no `apiVersion:` and `kind:`) or a Threagile model (no `threagile_version:`)",
+                    )
+                    .label("here")
+                    .help("name the format with --from compose, --from k8s or --from threagile"),
+                ]);
+            }
+        },
+    };
+    let mut imported = match kind {
+        SourceKind::Compose => compose::import(source, options, limits)?,
+        SourceKind::Kubernetes => kubernetes::import(source, limits)?,
+        SourceKind::Threagile => threagile::import(source, limits)?,
+    };
+    imported.findings.sort_by(|a, b| {
+        (a.span.start, a.rule.code, &a.message).cmp(&(b.span.start, b.rule.code, &b.message))
+    });
+    Ok(imported)
+}
+
+/// Reader errors as IL findings in the source.
+fn reader_errors(errors: Vec<crate::yaml::Error>) -> Vec<Finding> {
+    errors.into_iter().map(crate::lint::input_finding).collect()
+}
+
+/// An input error of the source (what the source's own tool would reject).
+fn invalid(span: Span, message: impl Into<String>, label: &str) -> Finding {
+    Finding::new(&input::IL002, span, message).label(label)
+}
+
+/// An IMP finding about `subject`.
+fn imp(rule: &'static Rule, span: Span, subject: &str, message: impl Into<String>) -> Finding {
+    let f = Finding::new(rule, span, message);
+    if subject.is_empty() {
+        f
+    } else {
+        f.subject(subject)
+    }
+}
+
+/// The links of an import, one per (from, to) pair: later evidence for a pair only
+/// fills in what the first left unsaid.
+#[derive(Debug, Default)]
+struct Links {
+    by_pair: HashMap<(String, String), usize>,
+    links: Vec<topology::Link>,
+}
+
+impl Links {
+    /// Adds evidence of a link; a self-reference is not one.
+    fn add(&mut self, link: topology::Link) {
+        if link.from == link.to {
+            return;
+        }
+        match self.by_pair.get(&(link.from.clone(), link.to.clone())) {
+            Some(&i) => {
+                let have = &mut self.links[i];
+                if have.port.is_none() {
+                    have.port = link.port;
+                }
+                if have.protocol.is_none() {
+                    have.protocol = link.protocol;
+                }
+                if have.tls.is_none() {
+                    have.tls = link.tls;
+                }
+            }
+            None => {
+                self.by_pair
+                    .insert((link.from.clone(), link.to.clone()), self.links.len());
+                self.links.push(link);
+            }
+        }
+    }
+}
