@@ -297,6 +297,14 @@ fn list(items: &[String]) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// A firewall port: a number bare, a range or `any` as the scalar it is.
+fn port_text(port: &str) -> String {
+    match port.parse::<u16>() {
+        Ok(n) => n.to_string(),
+        Err(_) => scalar(port).into_owned(),
+    }
+}
+
 /// A string always written quoted (a version `7` must stay a string).
 fn quoted(s: &str) -> String {
     let written = scalar(s);
@@ -505,7 +513,7 @@ fn write_component(w: &mut Writer, c: &Component) {
                     a.origin,
                     &format!(
                         "        - {{ port: {}, from: {} }}",
-                        scalar(&a.port),
+                        port_text(&a.port),
                         scalar(&a.from)
                     ),
                 );
