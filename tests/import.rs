@@ -73,7 +73,13 @@ fn codes(findings: &[Finding]) -> Vec<(String, String, Vec<String>)> {
     let mut out: Vec<_> = findings
         .iter()
         .filter(|f| !f.rule.code.starts_with("IMP"))
-        .map(|f| (f.rule.code.to_string(), f.message.clone(), f.subjects.clone()))
+        .map(|f| {
+            (
+                f.rule.code.to_string(),
+                f.message.clone(),
+                f.subjects.clone(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -96,14 +102,28 @@ fn each_import_validates_and_linting_it_gives_the_same_findings_minus_imp() {
     for (name, from) in FIXTURES {
         let text = read(name);
         let written = import_as(name, &text, *from);
-        let topology = lint::lint_source(SourceFile::new("imported.topology.yml", written), &options());
-        assert!(topology.valid, "{name}: the import is not valid: {:?}", topology.findings);
+        let topology = lint::lint_source(
+            SourceFile::new("imported.topology.yml", written),
+            &options(),
+        );
+        assert!(
+            topology.valid,
+            "{name}: the import is not valid: {:?}",
+            topology.findings
+        );
         let imported = lint_as(name, &text, *from);
         assert!(
-            imported.findings.iter().any(|f| f.rule.code.starts_with("IMP")),
+            imported
+                .findings
+                .iter()
+                .any(|f| f.rule.code.starts_with("IMP")),
             "{name}: expected IMP findings too"
         );
-        assert_eq!(codes(&topology.findings), codes(&imported.findings), "{name}");
+        assert_eq!(
+            codes(&topology.findings),
+            codes(&imported.findings),
+            "{name}"
+        );
     }
 }
 
@@ -120,7 +140,10 @@ fn every_finding_points_into_the_source_file() {
                 f.span
             );
             for l in &f.related {
-                assert!((l.span.end as usize) <= text.len(), "{name}: related label out of the file");
+                assert!(
+                    (l.span.end as usize) <= text.len(),
+                    "{name}: related label out of the file"
+                );
             }
         }
     }
@@ -131,7 +154,11 @@ fn auto_detection_matches_the_explicit_format_whatever_the_file_name() {
     for (name, from) in FIXTURES {
         let text = read(name);
         let explicit = import_as("input.yaml", &text, *from);
-        assert_eq!(import_as("input.yaml", &text, From::Auto), explicit, "{name}");
+        assert_eq!(
+            import_as("input.yaml", &text, From::Auto),
+            explicit,
+            "{name}"
+        );
         assert_eq!(
             listing(&lint_as("input.yaml", &text, From::Auto)),
             listing(&lint_as("input.yaml", &text, *from)),
@@ -144,8 +171,15 @@ fn auto_detection_matches_the_explicit_format_whatever_the_file_name() {
 fn reversed(text: &str, from: From) -> String {
     match from {
         From::K8s => {
-            let body: String = text.lines().filter(|l| !l.starts_with('#')).map(|l| format!("{l}\n")).collect();
-            let mut docs: Vec<&str> = body.split("\n---\n").map(|d| d.trim_matches('\n')).collect();
+            let body: String = text
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let mut docs: Vec<&str> = body
+                .split("\n---\n")
+                .map(|d| d.trim_matches('\n'))
+                .collect();
             docs.reverse();
             docs.join("\n---\n") + "\n"
         }
@@ -187,4 +221,222 @@ fn network_policies_become_firewalls() {
     let fw001 = |r: &FileReport| r.findings.iter().filter(|f| f.rule.code == "FW001").count();
     assert_eq!(fw001(&without), 5);
     assert_eq!(fw001(&with), 0);
+}
+
+fn run(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_infra-lint"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .env("NO_COLOR", "1")
+        .spawn()
+        .expect("run");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .expect("write");
+    drop(input);
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn findings_of(yaml: &str) -> Vec<String> {
+    lint_as("compose.yaml", yaml, From::Compose)
+        .findings
+        .iter()
+        .map(|f| format!("{} {}", f.rule.code, f.message))
+        .collect()
+}
+
+#[test]
+fn broken_sources_are_input_errors_with_a_position_and_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("compose.yaml");
+    std::fs::write(&bad, "services:\n  web: [unclosed\n").expect("write");
+    let (code, out, _) = run(
+        &[
+            "--from",
+            "auto",
+            bad.to_str().unwrap(),
+            "--today",
+            "2026-11-24",
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("IL001") && out.contains("compose.yaml:3:1"),
+        "{out}"
+    );
+
+    let (code, out, _) = run(
+        &["--from", "k8s", "-", "--today", "2026-11-24"],
+        Some("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"),
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("Service `web` has no `spec`") && out.contains("-:4:9"),
+        "{out}"
+    );
+
+    let (code, out, _) = run(
+        &["--from", "compose", "-"],
+        Some("services:\n  web:\n    image: x\n    x-infra-lint: { knid: cache }\n"),
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("did you mean `kind`?"), "{out}");
+}
+
+#[test]
+fn import_writes_a_topology_and_never_over_its_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("compose.yaml");
+    let text = read("proxy-redis.compose.yaml");
+    std::fs::write(&src, &text).expect("write");
+    let (code, _, err) = run(
+        &["import", src.to_str().unwrap(), "-o", src.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("would be lost"), "{err}");
+    assert_eq!(std::fs::read_to_string(&src).unwrap(), text);
+
+    let out = dir.path().join("shop.topology.yml");
+    let (code, _, err) = run(
+        &["import", src.to_str().unwrap(), "-o", out.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, stdout, _) = run(&["import", "--from", "compose", "-"], Some(&text));
+    assert_eq!(code, 0);
+    let written = std::fs::read_to_string(&out).unwrap();
+    // Only the description names the source path.
+    let strip = |t: &str| {
+        t.lines()
+            .filter(|l| !l.contains("Imported"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&written), strip(&stdout));
+    let (code, lint_out, _) = run(
+        &[out.to_str().unwrap(), "--today", "2026-11-24", "-q"],
+        None,
+    );
+    assert_eq!(code, 1, "{lint_out}");
+    assert!(
+        lint_out.contains("TLS001") && !lint_out.contains("IL0"),
+        "{lint_out}"
+    );
+}
+
+#[test]
+fn compose_traps_are_handled() {
+    // Two pieces of evidence, one link; a self-reference and a variable that only looks
+    // like a host are no links; a completed dependency is no caller.
+    let yaml = "services:
+  app:
+    build: .
+    depends_on: [db, app]
+    environment:
+      DATABASE_URL: postgres://u:p@db:5432/app
+      POSTGRES_HOST_AUTH_METHOD: trust
+      SELF_URL: http://app:8000
+  migrate:
+    build: .
+    depends_on:
+      db: { condition: service_completed_successfully }
+  db:
+    image: postgres:16
+  debug:
+    image: busybox
+    profiles: [debug]
+    environment:
+      DB_HOST: db
+";
+    let written = import_as("compose.yaml", yaml, From::Compose);
+    assert!(
+        written.contains("  - { from: app, to: db, protocol: postgres, port: 5432 }"),
+        "{written}"
+    );
+    assert_eq!(written.matches("from: app, to: db").count(), 1, "{written}");
+    assert!(
+        !written.contains("to: app") && !written.contains("from: migrate"),
+        "{written}"
+    );
+    assert!(
+        !written.contains("debug"),
+        "a profile-gated service is not imported: {written}"
+    );
+    let with_profile = lint::import_text(
+        SourceFile::new("compose.yaml", yaml.to_string()),
+        &ImportOptions {
+            from: Some(From::Compose),
+            profiles: vec!["debug".into()],
+        },
+        &options(),
+    )
+    .expect("import");
+    assert!(
+        with_profile.contains("from: debug, to: db"),
+        "{with_profile}"
+    );
+}
+
+#[test]
+fn unsupported_and_unresolved_input_is_reported_not_skipped() {
+    let found = findings_of(
+        "include: [other.yaml]
+services:
+  web:
+    image: example/web
+    depends_on: [missing]
+    environment:
+      API_URL: http://${API_HOST}:8080
+      CACHE_HOST: cache
+",
+    );
+    let has = |code: &str, text: &str| {
+        found
+            .iter()
+            .any(|f| f.starts_with(code) && f.contains(text))
+    };
+    assert!(has("IMP005", "`include:`"), "{found:?}");
+    assert!(has("IMP005", "API_HOST"), "{found:?}");
+    assert!(has("IMP002", "`missing`"), "{found:?}");
+    assert!(has("IMP002", "`cache`"), "{found:?}");
+}
+
+#[test]
+fn suppressions_in_x_infra_lint_apply_to_import_findings() {
+    let yaml = "services:
+  app:
+    build: .
+  redis:
+    image: redis:7
+    x-infra-lint:
+      kind: cache
+      suppress:
+        - { rule: IMP003, reason: the app names it in code }
+";
+    let report = lint_as("compose.yaml", yaml, From::Compose);
+    let imp003: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "IMP003")
+        .collect();
+    assert_eq!(imp003.len(), 1);
+    assert_eq!(
+        imp003[0].suppressed.as_deref(),
+        Some("the app names it in code")
+    );
+    assert!(
+        !report.findings.iter().any(|f| f.rule.code == "IMP001"),
+        "a stated kind is no guess"
+    );
 }

@@ -130,7 +130,16 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             let Some(pod) = pod else {
                 errors.push(invalid(
                     o.name_span,
-                    format!("{} `{}` has no {}", o.kind, o.name, if o.kind == "Pod" { "`spec`" } else { "`spec.template.spec`" }),
+                    format!(
+                        "{} `{}` has no {}",
+                        o.kind,
+                        o.name,
+                        if o.kind == "Pod" {
+                            "`spec`"
+                        } else {
+                            "`spec.template.spec`"
+                        }
+                    ),
                     "no pod spec",
                 ));
                 continue;
@@ -145,7 +154,10 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 "Pod" => None,
                 "DaemonSet" => None,
                 _ => match o.node.at(&["spec", "replicas"]) {
-                    Some(r) => r.int().filter(|n| *n >= 1).map(|n| At::new(n as u64, r.span)),
+                    Some(r) => r
+                        .int()
+                        .filter(|n| *n >= 1)
+                        .map(|n| At::new(n as u64, r.span)),
                     None => Some(At::new(1, o.name_span)),
                 },
             };
@@ -159,7 +171,10 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 .and_then(|c| c.items().first())
                 .and_then(|c| c.get("image"));
             let guess = image
-                .and_then(|i| i.str().map(|s| (heuristics::guess(heuristics::image_name(s)), i.span)))
+                .and_then(|i| {
+                    i.str()
+                        .map(|s| (heuristics::guess(heuristics::image_name(s)), i.span))
+                })
                 .and_then(|(g, span)| g.map(|g| (g, span, "image")))
                 .or_else(|| heuristics::guess(&o.name).map(|g| (g, o.name_span, "name")));
             workloads.push(Workload {
@@ -208,10 +223,19 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         by_workload_name.insert((&w.obj.namespace, &w.obj.kind, &w.obj.name), i);
     }
     let mut hpa_min: Vec<(usize, At<u64>)> = Vec::new();
-    for o in others.iter().filter(|o| o.kind == "HorizontalPodAutoscaler") {
+    for o in others
+        .iter()
+        .filter(|o| o.kind == "HorizontalPodAutoscaler")
+    {
         let target = o.node.at(&["spec", "scaleTargetRef"]);
-        let kind = target.and_then(|t| t.get("kind")).and_then(Node::str).unwrap_or("");
-        let name = target.and_then(|t| t.get("name")).and_then(Node::str).unwrap_or("");
+        let kind = target
+            .and_then(|t| t.get("kind"))
+            .and_then(Node::str)
+            .unwrap_or("");
+        let name = target
+            .and_then(|t| t.get("name"))
+            .and_then(Node::str)
+            .unwrap_or("");
         let min = o.node.at(&["spec", "minReplicas"]);
         if let Some(&w) = by_workload_name.get(&(o.namespace.as_str(), kind, name)) {
             let n = min.and_then(Node::int).unwrap_or(1).max(1) as u64;
@@ -228,7 +252,10 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     for (i, w) in workloads.iter().enumerate() {
         by_namespace.entry(&w.obj.namespace).or_default().push(i);
         for (k, v) in &w.labels {
-            by_label.entry((&w.obj.namespace, k, v)).or_default().push(i);
+            by_label
+                .entry((&w.obj.namespace, k, v))
+                .or_default()
+                .push(i);
         }
     }
     let select = |ns: &str, selector: &BTreeMap<String, String>| -> Vec<usize> {
@@ -246,7 +273,11 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         smallest
             .iter()
             .copied()
-            .filter(|&i| selector.iter().all(|(k, v)| workloads[i].labels.get(k) == Some(v)))
+            .filter(|&i| {
+                selector
+                    .iter()
+                    .all(|(k, v)| workloads[i].labels.get(k) == Some(v))
+            })
             .collect()
     };
     for s in &mut services {
@@ -258,7 +289,10 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                     &IMP002,
                     sel.span,
                     "",
-                    format!("the selector of Service `{}` selects no workload in this input", s.obj.name),
+                    format!(
+                        "the selector of Service `{}` selects no workload in this input",
+                        s.obj.name
+                    ),
                 ));
             }
         }
@@ -294,14 +328,19 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             if scheme.is_none() && port.is_none() && !host_named && !host.contains('.') {
                 continue;
             }
-            let Some(si) = resolve_service(host, &w.obj.namespace, &service_by_name, &namespaces) else {
+            let Some(si) = resolve_service(host, &w.obj.namespace, &service_by_name, &namespaces)
+            else {
                 let single = !host.contains('.') && host != "localhost";
                 if host_named && single && host.parse::<f64>().is_err() {
                     findings.push(imp(
                         &IMP002,
                         span,
                         &w.id,
-                        format!("`{}` of `{}` names `{host}`, which is no Service in this input", var.as_deref().unwrap_or("a value"), w.obj.name),
+                        format!(
+                            "`{}` of `{}` names `{host}`, which is no Service in this input",
+                            var.as_deref().unwrap_or("a value"),
+                            w.obj.name
+                        ),
                     ));
                 }
                 continue;
@@ -313,7 +352,11 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                     p.get("appProtocol")
                         .and_then(Node::str)
                         .and_then(heuristics::named_protocol)
-                        .or_else(|| p.get("name").and_then(Node::str).and_then(heuristics::named_protocol))
+                        .or_else(|| {
+                            p.get("name")
+                                .and_then(Node::str)
+                                .and_then(heuristics::named_protocol)
+                        })
                 })
                 .or_else(|| scheme.and_then(heuristics::scheme_protocol));
             for &t in &svc.selected {
@@ -326,26 +369,48 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                     to: workloads[t].id.clone(),
                     protocol,
                     port: target_port.or(port),
-                    tls: protocol.map(|p| matches!(p, "https" | "tls" | "grpcs")).filter(|t| *t),
+                    tls: protocol
+                        .map(|p| matches!(p, "https" | "tls" | "grpcs"))
+                        .filter(|t| *t),
                     access: None,
                     origin: span,
                 });
             }
         }
         // Declared links.
-        let declared = w.obj.node.at(&["metadata", "annotations", "infra-lint.io/links"]);
+        let declared = w
+            .obj
+            .node
+            .at(&["metadata", "annotations", "infra-lint.io/links"]);
         if let Some(d) = declared {
-            for name in d.text().unwrap_or_default().split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            for name in d
+                .text()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+            {
                 let ns = w.obj.namespace.as_str();
                 let targets: Vec<usize> = match service_by_name.get(&(ns, name)) {
                     Some(&si) => services[si].selected.clone(),
-                    None => workload_by_name.get(&(ns, name)).map(|&t| vec![t]).unwrap_or_default(),
+                    None => workload_by_name
+                        .get(&(ns, name))
+                        .map(|&t| vec![t])
+                        .unwrap_or_default(),
                 };
                 if targets.is_empty() {
                     findings.push(imp(&IMP002, d.span, &w.id, format!("`infra-lint.io/links` of `{}` names `{name}`, which is no Service or workload here", w.obj.name)));
                 }
                 for t in targets {
-                    links.add(Link { from: w.id.clone(), to: workloads[t].id.clone(), protocol: None, port: None, tls: None, access: None, origin: d.span });
+                    links.add(Link {
+                        from: w.id.clone(),
+                        to: workloads[t].id.clone(),
+                        protocol: None,
+                        port: None,
+                        tls: None,
+                        access: None,
+                        origin: d.span,
+                    });
                 }
             }
         }
@@ -371,7 +436,11 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         .collect();
     // A load balancer pod needs targets: its links are its targets here.
     let mut lb_targets: HashMap<usize, Vec<String>> = HashMap::new();
-    let index_of: HashMap<String, usize> = workloads.iter().enumerate().map(|(i, w)| (w.id.clone(), i)).collect();
+    let index_of: HashMap<String, usize> = workloads
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.id.clone(), i))
+        .collect();
     links.links.retain(|l| {
         let (Some(&f), Some(&t)) = (index_of.get(&l.from), index_of.get(&l.to)) else {
             return true;
@@ -393,7 +462,15 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 && let Some(p) = l.port.and_then(heuristics::port_protocol)
             {
                 l.protocol = Some(p);
-                findings.push(imp(&IMP001, l.origin, &l.from, format!("the link {} -> {} is taken to speak {p} from its port number", l.from, l.to)));
+                findings.push(imp(
+                    &IMP001,
+                    l.origin,
+                    &l.from,
+                    format!(
+                        "the link {} -> {} is taken to speak {p} from its port number",
+                        l.from, l.to
+                    ),
+                ));
             }
         }
     }
@@ -405,7 +482,11 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         ..Topology::default()
     };
     if !workloads.is_empty() && !others.iter().any(|o| o.kind == "Node") {
-        let first = workloads.iter().map(|w| w.obj.name_span).min_by_key(|s| s.start).unwrap_or_default();
+        let first = workloads
+            .iter()
+            .map(|w| w.obj.name_span)
+            .min_by_key(|s| s.start)
+            .unwrap_or_default();
         findings.push(imp(
             &IMP004,
             first,
@@ -424,7 +505,12 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             .map(|o| o.name_span)
             .min_by_key(|s| s.start)
             .unwrap_or_default();
-        topology.zones.push(Zone { id: id.clone(), trust: "private", origin, from: format!("namespace {ns}") });
+        topology.zones.push(Zone {
+            id: id.clone(),
+            trust: "private",
+            origin,
+            from: format!("namespace {ns}"),
+        });
         zone_of.insert(ns, id);
     }
 
@@ -442,7 +528,10 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     // Replication roles.
     let mut leaders: HashMap<(&str, Option<&str>), Vec<usize>> = HashMap::new();
     for (i, w) in workloads.iter().enumerate() {
-        if matches!(w.labels.get("role").map(String::as_str), Some("master" | "leader" | "primary")) {
+        if matches!(
+            w.labels.get("role").map(String::as_str),
+            Some("master" | "leader" | "primary")
+        ) {
             let app = w.labels.get("app").map(String::as_str);
             leaders.entry((&w.obj.namespace, app)).or_default().push(i);
             leaders.entry((&w.obj.namespace, None)).or_default().push(i);
@@ -451,12 +540,19 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     let mut is_primary = vec![false; workloads.len()];
     let mut replica_of: Vec<Option<usize>> = vec![None; workloads.len()];
     for (i, w) in workloads.iter().enumerate() {
-        if matches!(w.labels.get("role").map(String::as_str), Some("replica" | "follower" | "slave")) {
+        if matches!(
+            w.labels.get("role").map(String::as_str),
+            Some("replica" | "follower" | "slave")
+        ) {
             let app = w.labels.get("app").map(String::as_str);
             let leader = leaders
                 .get(&(w.obj.namespace.as_str(), app))
                 .filter(|l| l.len() == 1)
-                .or_else(|| leaders.get(&(w.obj.namespace.as_str(), None)).filter(|l| l.len() == 1))
+                .or_else(|| {
+                    leaders
+                        .get(&(w.obj.namespace.as_str(), None))
+                        .filter(|l| l.len() == 1)
+                })
                 .map(|l| l[0]);
             if let Some(l) = leader {
                 replica_of[i] = Some(l);
@@ -469,9 +565,20 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     let mut components: Vec<Component> = Vec::new();
     for (i, w) in workloads.iter().enumerate() {
         let kind = kinds[i];
-        let mut c = Component::new(w.id.clone(), kind, w.obj.name_span, format!("{} {}/{}", w.obj.kind, w.obj.namespace, w.obj.name));
+        let mut c = Component::new(
+            w.id.clone(),
+            kind,
+            w.obj.name_span,
+            format!("{} {}/{}", w.obj.kind, w.obj.namespace, w.obj.name),
+        );
         c.zone = zone_of.get(w.obj.namespace.as_str()).cloned();
-        if let Some(image) = w.pod.get("containers").and_then(|c| c.items().first()).and_then(|c| c.get("image")).and_then(Node::str) {
+        if let Some(image) = w
+            .pod
+            .get("containers")
+            .and_then(|c| c.items().first())
+            .and_then(|c| c.get("image"))
+            .and_then(Node::str)
+        {
             let name = heuristics::image_name(image);
             if !name.is_empty() {
                 c.software = Some(name.to_string());
@@ -481,8 +588,19 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         if let Some((g, span, what)) = &w.guess
             && w.stated_kind.is_none()
         {
-            let engine = g.engine.map_or(String::new(), |e| format!(" with engine `{e}`"));
-            findings.push(imp(&IMP001, *span, &w.id, format!("`{}` is taken for a {}{engine} from its {what}", w.id, kind.as_str())));
+            let engine = g
+                .engine
+                .map_or(String::new(), |e| format!(" with engine `{e}`"));
+            findings.push(imp(
+                &IMP001,
+                *span,
+                &w.id,
+                format!(
+                    "`{}` is taken for a {}{engine} from its {what}",
+                    w.id,
+                    kind.as_str()
+                ),
+            ));
         }
         let engine = w.guess.as_ref().and_then(|(g, _, _)| g.engine);
         if matches!(kind, Kind::Database | Kind::Cache) {
@@ -511,7 +629,15 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 c.role = Some("primary");
                 c.instances = Some(At::new(1, origin));
                 let replica_id = ids.claim_as(&w.id, "replica");
-                let mut r = Component::new(replica_id.clone(), kind, origin, format!("the replicas of {} {}/{}", w.obj.kind, w.obj.namespace, w.obj.name));
+                let mut r = Component::new(
+                    replica_id.clone(),
+                    kind,
+                    origin,
+                    format!(
+                        "the replicas of {} {}/{}",
+                        w.obj.kind, w.obj.namespace, w.obj.name
+                    ),
+                );
                 r.zone = c.zone.clone();
                 r.software = c.software.clone();
                 r.version = c.version.clone();
@@ -529,10 +655,18 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                     .help(format!("declare the link on each client: the annotation `infra-lint.io/links: {}`", w.obj.name)),
             );
         }
-        if let Some(s) = w.obj.node.at(&["metadata", "annotations", "infra-lint.io/suppress"]) {
+        if let Some(s) = w
+            .obj
+            .node
+            .at(&["metadata", "annotations", "infra-lint.io/suppress"])
+        {
             for line in s.text().unwrap_or_default().lines() {
                 if let Some((rule, reason)) = line.split_once(':') {
-                    c.suppress.push(Suppression { rule: rule.trim().to_string(), reason: Some(reason.trim().to_string()).filter(|r| !r.is_empty()), origin: s.span });
+                    c.suppress.push(Suppression {
+                        rule: rule.trim().to_string(),
+                        reason: Some(reason.trim().to_string()).filter(|r| !r.is_empty()),
+                        origin: s.span,
+                    });
                 }
             }
         }
@@ -541,27 +675,70 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
 
     // Load balancers and clients of Services and Ingresses.
     for s in &services {
-        let ty = s.obj.node.at(&["spec", "type"]).and_then(Node::str).unwrap_or("ClusterIP");
+        let ty = s
+            .obj
+            .node
+            .at(&["spec", "type"])
+            .and_then(Node::str)
+            .unwrap_or("ClusterIP");
         if !matches!(ty, "LoadBalancer" | "NodePort") || s.selected.is_empty() {
             continue;
         }
         let client_id = ids.claim_as("internet", &s.obj.name);
-        let mut client = Component::new(client_id.clone(), Kind::Client, s.obj.name_span, format!("the clients of {ty} Service {}/{}", s.obj.namespace, s.obj.name));
+        let mut client = Component::new(
+            client_id.clone(),
+            Kind::Client,
+            s.obj.name_span,
+            format!(
+                "the clients of {ty} Service {}/{}",
+                s.obj.namespace, s.obj.name
+            ),
+        );
         let first_port = s.ports.first();
         if ty == "LoadBalancer" {
-            let lb_id = if ids.taken(&s.obj.name) { ids.claim_as(&s.obj.name, "lb") } else { ids.claim(&s.obj.name) };
-            let mut lb = Component::new(lb_id.clone(), Kind::LoadBalancer, s.obj.name_span, format!("LoadBalancer Service {}/{}", s.obj.namespace, s.obj.name));
+            let lb_id = if ids.taken(&s.obj.name) {
+                ids.claim_as(&s.obj.name, "lb")
+            } else {
+                ids.claim(&s.obj.name)
+            };
+            let mut lb = Component::new(
+                lb_id.clone(),
+                Kind::LoadBalancer,
+                s.obj.name_span,
+                format!("LoadBalancer Service {}/{}", s.obj.namespace, s.obj.name),
+            );
             lb.managed = Some(true);
             lb.zone = zone_of.get(s.obj.namespace.as_str()).cloned();
-            lb.targets = s.selected.iter().map(|&t| workloads[t].id.clone()).collect();
-            let ports: BTreeSet<Option<u16>> = s.ports.iter().map(|p| s.selected.first().and_then(|&t| target_port(p, &workloads[t]))).collect();
+            lb.targets = s
+                .selected
+                .iter()
+                .map(|&t| workloads[t].id.clone())
+                .collect();
+            let ports: BTreeSet<Option<u16>> = s
+                .ports
+                .iter()
+                .map(|p| {
+                    s.selected
+                        .first()
+                        .and_then(|&t| target_port(p, &workloads[t]))
+                })
+                .collect();
             if ports.len() == 1 {
                 lb.backend_port = ports.into_iter().next().flatten();
             }
             lb.health_check = readiness(&s.selected, &workloads);
             for p in s.ports {
-                if let Some(port) = p.get("port").and_then(Node::int).and_then(|n| u16::try_from(n).ok()) {
-                    lb.listeners.push(Listener { port, protocol: listener_protocol(p, port), certificate: None, origin: p.span });
+                if let Some(port) = p
+                    .get("port")
+                    .and_then(Node::int)
+                    .and_then(|n| u16::try_from(n).ok())
+                {
+                    lb.listeners.push(Listener {
+                        port,
+                        protocol: listener_protocol(p, port),
+                        certificate: None,
+                        origin: p.span,
+                    });
                 }
             }
             if lb.listeners.first().is_some_and(|l| l.protocol == "https") {
@@ -571,31 +748,63 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 }
             }
             for p in s.ports {
-                let port = p.get("port").and_then(Node::int).and_then(|n| u16::try_from(n).ok());
-                links.add(Link { from: client_id.clone(), to: lb_id.clone(), protocol: Some(listener_protocol(p, port.unwrap_or(0))).filter(|p| *p != "https"), port, tls: None, access: None, origin: p.span });
+                let port = p
+                    .get("port")
+                    .and_then(Node::int)
+                    .and_then(|n| u16::try_from(n).ok());
+                links.add(Link {
+                    from: client_id.clone(),
+                    to: lb_id.clone(),
+                    protocol: Some(listener_protocol(p, port.unwrap_or(0)))
+                        .filter(|p| *p != "https"),
+                    port,
+                    tls: None,
+                    access: None,
+                    origin: p.span,
+                });
             }
             components.push(lb);
         } else {
             for p in s.ports {
                 for &t in &s.selected {
-                    links.add(Link { from: client_id.clone(), to: workloads[t].id.clone(), protocol: None, port: target_port(p, &workloads[t]), tls: None, access: None, origin: p.span });
+                    links.add(Link {
+                        from: client_id.clone(),
+                        to: workloads[t].id.clone(),
+                        protocol: None,
+                        port: target_port(p, &workloads[t]),
+                        tls: None,
+                        access: None,
+                        origin: p.span,
+                    });
                 }
             }
         }
         let _ = first_port;
-        if ty == "NodePort" && s.selected.iter().any(|&t| called.contains_key(&workloads[t].id) || kinds[t].is_data_store()) {
+        if ty == "NodePort"
+            && s.selected
+                .iter()
+                .any(|&t| called.contains_key(&workloads[t].id) || kinds[t].is_data_store())
+        {
             client.entrypoint = Some(false);
         }
         components.push(client);
     }
     for o in others.iter().filter(|o| o.kind == "Ingress") {
         let mut backends: Vec<(&str, Span)> = Vec::new();
-        if let Some(b) = o.node.at(&["spec", "defaultBackend", "service", "name"]).and_then(|n| n.str().map(|s| (s, n.span))) {
+        if let Some(b) = o
+            .node
+            .at(&["spec", "defaultBackend", "service", "name"])
+            .and_then(|n| n.str().map(|s| (s, n.span)))
+        {
             backends.push(b);
         }
         for rule in o.node.at(&["spec", "rules"]).map_or(&[][..], Node::items) {
             for path in rule.at(&["http", "paths"]).map_or(&[][..], Node::items) {
-                if let Some(n) = path.at(&["backend", "service", "name"]).or_else(|| path.at(&["backend", "serviceName"])) && let Some(s) = n.str() {
+                if let Some(n) = path
+                    .at(&["backend", "service", "name"])
+                    .or_else(|| path.at(&["backend", "serviceName"]))
+                    && let Some(s) = n.str()
+                {
                     backends.push((s, n.span));
                 }
             }
@@ -604,7 +813,15 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         for (name, span) in backends {
             match service_by_name.get(&(o.namespace.as_str(), name)) {
                 Some(&si) => targets.extend(services[si].selected.iter().copied()),
-                None => findings.push(imp(&IMP002, span, "", format!("Ingress `{}` routes to `{name}`, which is no Service in this input", o.name))),
+                None => findings.push(imp(
+                    &IMP002,
+                    span,
+                    "",
+                    format!(
+                        "Ingress `{}` routes to `{name}`, which is no Service in this input",
+                        o.name
+                    ),
+                )),
             }
         }
         targets.sort_unstable();
@@ -612,8 +829,17 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         if targets.is_empty() {
             continue;
         }
-        let lb_id = if ids.taken(&o.name) { ids.claim_as(&o.name, "ingress") } else { ids.claim(&o.name) };
-        let mut lb = Component::new(lb_id.clone(), Kind::LoadBalancer, o.name_span, format!("Ingress {}/{}", o.namespace, o.name));
+        let lb_id = if ids.taken(&o.name) {
+            ids.claim_as(&o.name, "ingress")
+        } else {
+            ids.claim(&o.name)
+        };
+        let mut lb = Component::new(
+            lb_id.clone(),
+            Kind::LoadBalancer,
+            o.name_span,
+            format!("Ingress {}/{}", o.namespace, o.name),
+        );
         lb.managed = Some(true);
         lb.zone = zone_of.get(o.namespace.as_str()).cloned();
         lb.targets = targets.iter().map(|&t| workloads[t].id.clone()).collect();
@@ -622,38 +848,94 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         let client_id = ids.claim_as("internet", &o.name);
         let mut cert_id = None;
         for t in tls {
-            let secret = t.get("secretName").and_then(Node::text).unwrap_or_else(|| format!("{}-tls", o.name));
+            let secret = t
+                .get("secretName")
+                .and_then(Node::text)
+                .unwrap_or_else(|| format!("{}-tls", o.name));
             let id = ids.claim(&secret);
-            let domains: Vec<String> = t.get("hosts").map_or(&[][..], Node::items).iter().filter_map(Node::text).collect();
-            topology.certificates.push(Certificate { id: id.clone(), domains, origin: t.span });
+            let domains: Vec<String> = t
+                .get("hosts")
+                .map_or(&[][..], Node::items)
+                .iter()
+                .filter_map(Node::text)
+                .collect();
+            topology.certificates.push(Certificate {
+                id: id.clone(),
+                domains,
+                origin: t.span,
+            });
             cert_id.get_or_insert((id, t.span));
         }
         match cert_id {
             Some((id, span)) => {
-                lb.listeners.push(Listener { port: 443, protocol: "https", certificate: Some(id), origin: span });
-                links.add(Link { from: client_id.clone(), to: lb_id.clone(), protocol: Some("https"), port: Some(443), tls: None, access: None, origin: span });
+                lb.listeners.push(Listener {
+                    port: 443,
+                    protocol: "https",
+                    certificate: Some(id),
+                    origin: span,
+                });
+                links.add(Link {
+                    from: client_id.clone(),
+                    to: lb_id.clone(),
+                    protocol: Some("https"),
+                    port: Some(443),
+                    tls: None,
+                    access: None,
+                    origin: span,
+                });
             }
             None => {
-                lb.listeners.push(Listener { port: 80, protocol: "http", certificate: None, origin: o.name_span });
-                links.add(Link { from: client_id.clone(), to: lb_id.clone(), protocol: Some("http"), port: Some(80), tls: None, access: None, origin: o.name_span });
+                lb.listeners.push(Listener {
+                    port: 80,
+                    protocol: "http",
+                    certificate: None,
+                    origin: o.name_span,
+                });
+                links.add(Link {
+                    from: client_id.clone(),
+                    to: lb_id.clone(),
+                    protocol: Some("http"),
+                    port: Some(80),
+                    tls: None,
+                    access: None,
+                    origin: o.name_span,
+                });
             }
         }
         components.push(lb);
-        components.push(Component::new(client_id, Kind::Client, o.name_span, format!("the clients of Ingress {}/{}", o.namespace, o.name)));
+        components.push(Component::new(
+            client_id,
+            Kind::Client,
+            o.name_span,
+            format!("the clients of Ingress {}/{}", o.namespace, o.name),
+        ));
     }
 
     // NetworkPolicies: firewalls on the selected workloads.
     let mut firewalls: HashMap<usize, Firewall> = HashMap::new();
     for o in others.iter().filter(|o| o.kind == "NetworkPolicy") {
-        let Some(spec) = o.node.get("spec") else { continue };
-        let types: Vec<String> = spec.get("policyTypes").map_or(&[][..], Node::items).iter().filter_map(Node::text).collect();
+        let Some(spec) = o.node.get("spec") else {
+            continue;
+        };
+        let types: Vec<String> = spec
+            .get("policyTypes")
+            .map_or(&[][..], Node::items)
+            .iter()
+            .filter_map(Node::text)
+            .collect();
         let ingress = spec.get("ingress");
         if !(types.is_empty() || types.iter().any(|t| t == "Ingress")) {
             continue;
         }
-        let selected = select(&o.namespace, &string_map(spec.at(&["podSelector", "matchLabels"])));
+        let selected = select(
+            &o.namespace,
+            &string_map(spec.at(&["podSelector", "matchLabels"])),
+        );
         for &t in &selected {
-            let fw = firewalls.entry(t).or_insert_with(|| Firewall { allow: Vec::new(), origin: o.name_span });
+            let fw = firewalls.entry(t).or_insert_with(|| Firewall {
+                allow: Vec::new(),
+                origin: o.name_span,
+            });
             for rule in ingress.map_or(&[][..], Node::items) {
                 let mut froms: Vec<String> = Vec::new();
                 match rule.get("from") {
@@ -663,12 +945,20 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                             if let Some(cidr) = peer.at(&["ipBlock", "cidr"]).and_then(Node::text) {
                                 froms.push(cidr);
                             } else if let Some(ns_sel) = peer.get("namespaceSelector") {
-                                match ns_sel.at(&["matchLabels", "kubernetes.io/metadata.name"]).and_then(Node::text).and_then(|n| zone_of.get(n.as_str())) {
-                                    Some(zone) if peer.get("podSelector").is_none() => froms.push(zone.clone()),
+                                match ns_sel
+                                    .at(&["matchLabels", "kubernetes.io/metadata.name"])
+                                    .and_then(Node::text)
+                                    .and_then(|n| zone_of.get(n.as_str()))
+                                {
+                                    Some(zone) if peer.get("podSelector").is_none() => {
+                                        froms.push(zone.clone())
+                                    }
                                     _ => froms.push("any".into()),
                                 }
                             } else if let Some(pod_sel) = peer.get("podSelector") {
-                                for p in select(&o.namespace, &string_map(pod_sel.get("matchLabels"))) {
+                                for p in
+                                    select(&o.namespace, &string_map(pod_sel.get("matchLabels")))
+                                {
                                     froms.push(workloads[p].id.clone());
                                 }
                             }
@@ -682,7 +972,10 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                         for p in list.items() {
                             let port = match p.get("port") {
                                 Some(n) if n.int().is_some() => n.int().map(|n| n.to_string()),
-                                Some(n) => n.str().and_then(|name| container_port_named(&workloads[t], name)).map(|n| n.to_string()),
+                                Some(n) => n
+                                    .str()
+                                    .and_then(|name| container_port_named(&workloads[t], name))
+                                    .map(|n| n.to_string()),
                                 None => None,
                             };
                             let port = match (port, p.get("endPort").and_then(Node::int)) {
@@ -696,7 +989,11 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 }
                 for from in &froms {
                     for port in &ports {
-                        fw.allow.push(Allow { port: port.clone(), from: from.clone(), origin: rule.span });
+                        fw.allow.push(Allow {
+                            port: port.clone(),
+                            from: from.clone(),
+                            origin: rule.span,
+                        });
                     }
                 }
             }
@@ -712,8 +1009,17 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     let scraped: Vec<String> = workloads
         .iter()
         .filter(|w| {
-            let ann = if w.obj.kind == "Pod" { w.obj.node.at(&["metadata", "annotations"]) } else { w.obj.node.at(&["spec", "template", "metadata", "annotations"]) };
-            ann.and_then(|a| a.get("prometheus.io/scrape")).and_then(Node::text).as_deref() == Some("true")
+            let ann = if w.obj.kind == "Pod" {
+                w.obj.node.at(&["metadata", "annotations"])
+            } else {
+                w.obj
+                    .node
+                    .at(&["spec", "template", "metadata", "annotations"])
+            };
+            ann.and_then(|a| a.get("prometheus.io/scrape"))
+                .and_then(Node::text)
+                .as_deref()
+                == Some("true")
         })
         .map(|w| w.id.clone())
         .collect();
@@ -726,7 +1032,11 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     components.extend(extra_replicas);
     topology.components = components;
     topology.links = links.links;
-    Ok(Imported { kind: SourceKind::Kubernetes, topology, findings })
+    Ok(Imported {
+        kind: SourceKind::Kubernetes,
+        topology,
+        findings,
+    })
 }
 
 /// The objects of one document: itself, or a `List`'s items.
@@ -735,13 +1045,21 @@ fn collect<'a>(doc: &'a Node, out: &mut Vec<Object<'a>>, errors: &mut Vec<Findin
         return;
     }
     if !doc.is_map() {
-        errors.push(invalid(doc.span, format!("a Kubernetes object is a mapping, not {}", doc.type_name()), "not an object"));
+        errors.push(invalid(
+            doc.span,
+            format!("a Kubernetes object is a mapping, not {}", doc.type_name()),
+            "not an object",
+        ));
         return;
     }
     let kind = doc.get("kind").and_then(Node::str);
     let api = doc.get("apiVersion").and_then(Node::str);
     let (Some(kind), Some(_)) = (kind, api) else {
-        errors.push(invalid(doc.span, "a Kubernetes object needs `apiVersion` and `kind`", "no apiVersion or kind"));
+        errors.push(invalid(
+            doc.span,
+            "a Kubernetes object needs `apiVersion` and `kind`",
+            "no apiVersion or kind",
+        ));
         return;
     };
     if kind == "List" || kind.ends_with("List") {
@@ -752,10 +1070,17 @@ fn collect<'a>(doc: &'a Node, out: &mut Vec<Object<'a>>, errors: &mut Vec<Findin
     }
     let name = doc.at(&["metadata", "name"]);
     let Some(name_text) = name.and_then(Node::text) else {
-        errors.push(invalid(doc.span, format!("{kind} has no `metadata.name`"), "no name"));
+        errors.push(invalid(
+            doc.span,
+            format!("{kind} has no `metadata.name`"),
+            "no name",
+        ));
         return;
     };
-    let namespace = doc.at(&["metadata", "namespace"]).and_then(Node::text).unwrap_or_else(|| "default".into());
+    let namespace = doc
+        .at(&["metadata", "namespace"])
+        .and_then(Node::text)
+        .unwrap_or_else(|| "default".into());
     out.push(Object {
         kind: kind.to_string(),
         name: name_text,
@@ -771,7 +1096,11 @@ fn template_in(node: &Node) -> Option<Span> {
         node::Value::Str(s) if s.contains("{{") => Some(node.span),
         node::Value::Seq(items) => items.iter().find_map(template_in),
         node::Value::Map(entries) => entries.iter().find_map(|(k, v)| {
-            if k.value.contains("{{") { Some(k.span) } else { template_in(v) }
+            if k.value.contains("{{") {
+                Some(k.span)
+            } else {
+                template_in(v)
+            }
         }),
         _ => None,
     }
@@ -786,12 +1115,22 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
 
 /// The values of a workload that may name a Service: env values, args and command
 /// words, and the data of ConfigMaps taken with `envFrom`; with their variable's name.
-fn references(w: &Workload, config_maps: &HashMap<(&str, &str), &Object>) -> Vec<(Option<String>, String, Span)> {
+fn references(
+    w: &Workload,
+    config_maps: &HashMap<(&str, &str), &Object>,
+) -> Vec<(Option<String>, String, Span)> {
     let mut out = Vec::new();
-    let containers = w.pod.get("initContainers").map_or(&[][..], Node::items).iter().chain(w.pod.get("containers").map_or(&[][..], Node::items));
+    let containers = w
+        .pod
+        .get("initContainers")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .chain(w.pod.get("containers").map_or(&[][..], Node::items));
     for c in containers {
         for e in c.get("env").map_or(&[][..], Node::items) {
-            if let (Some(name), Some(v)) = (e.get("name").and_then(Node::text), e.get("value")) && let Some(text) = v.text() {
+            if let (Some(name), Some(v)) = (e.get("name").and_then(Node::text), e.get("value"))
+                && let Some(text) = v.text()
+            {
                 out.push((Some(name), text, v.span));
             }
         }
@@ -824,7 +1163,12 @@ fn references(w: &Workload, config_maps: &HashMap<(&str, &str), &Object>) -> Vec
 }
 
 /// The Service a host names, seen from namespace `ns`.
-fn resolve_service(host: &str, ns: &str, services: &HashMap<(&str, &str), usize>, namespaces: &BTreeSet<&str>) -> Option<usize> {
+fn resolve_service(
+    host: &str,
+    ns: &str,
+    services: &HashMap<(&str, &str), usize>,
+    namespaces: &BTreeSet<&str>,
+) -> Option<usize> {
     let labels: Vec<&str> = host.split('.').collect();
     let svc_ns = |name: &str, rest: &[&str]| -> Option<usize> {
         let in_ns = match rest.first() {
@@ -838,7 +1182,11 @@ fn resolve_service(host: &str, ns: &str, services: &HashMap<(&str, &str), usize>
         return Some(s);
     }
     // A StatefulSet pod through its headless Service: `pod-0.svc[.ns...]`.
-    if labels.len() >= 2 && labels[0].rsplit_once('-').is_some_and(|(_, n)| n.parse::<u32>().is_ok()) {
+    if labels.len() >= 2
+        && labels[0]
+            .rsplit_once('-')
+            .is_some_and(|(_, n)| n.parse::<u32>().is_ok())
+    {
         return svc_ns(labels[1], &labels[2..]);
     }
     None
@@ -846,8 +1194,12 @@ fn resolve_service(host: &str, ns: &str, services: &HashMap<(&str, &str), usize>
 
 /// The Service port a reference's port names (else the first).
 fn pick_port(ports: &[Node], port: Option<u16>) -> Option<&Node> {
-    port.and_then(|want| ports.iter().find(|p| p.get("port").and_then(Node::int) == Some(i64::from(want))))
-        .or_else(|| ports.first())
+    port.and_then(|want| {
+        ports
+            .iter()
+            .find(|p| p.get("port").and_then(Node::int) == Some(i64::from(want)))
+    })
+    .or_else(|| ports.first())
 }
 
 /// A Service port's `targetPort` on a workload: a number, a container port's name, or
@@ -855,20 +1207,40 @@ fn pick_port(ports: &[Node], port: Option<u16>) -> Option<&Node> {
 fn target_port(p: &Node, w: &Workload) -> Option<u16> {
     let n = match p.get("targetPort") {
         Some(t) if t.int().is_some() => t.int(),
-        Some(t) => t.str().and_then(|name| container_port_named(w, name)).map(i64::from),
+        Some(t) => t
+            .str()
+            .and_then(|name| container_port_named(w, name))
+            .map(i64::from),
         None => p.get("port").and_then(Node::int),
     }?;
     u16::try_from(n).ok().filter(|n| *n > 0)
 }
 
 fn container_port_named(w: &Workload, name: &str) -> Option<u16> {
-    w.pod.get("containers").map_or(&[][..], Node::items).iter().flat_map(|c| c.get("ports").map_or(&[][..], Node::items)).find(|p| p.get("name").and_then(Node::str) == Some(name)).and_then(|p| p.get("containerPort")).and_then(Node::int).and_then(|n| u16::try_from(n).ok())
+    w.pod
+        .get("containers")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .flat_map(|c| c.get("ports").map_or(&[][..], Node::items))
+        .find(|p| p.get("name").and_then(Node::str) == Some(name))
+        .and_then(|p| p.get("containerPort"))
+        .and_then(Node::int)
+        .and_then(|n| u16::try_from(n).ok())
 }
 
 /// A listener's protocol from a Service port: its `appProtocol` or name, else its
 /// number (80 http, 443 https), else tcp.
 fn listener_protocol(p: &Node, port: u16) -> &'static str {
-    let named = p.get("appProtocol").and_then(Node::str).and_then(heuristics::named_protocol).or_else(|| p.get("name").and_then(Node::str).and_then(heuristics::named_protocol)).or_else(|| heuristics::port_protocol(port));
+    let named = p
+        .get("appProtocol")
+        .and_then(Node::str)
+        .and_then(heuristics::named_protocol)
+        .or_else(|| {
+            p.get("name")
+                .and_then(Node::str)
+                .and_then(heuristics::named_protocol)
+        })
+        .or_else(|| heuristics::port_protocol(port));
     match named {
         Some("http") => "http",
         Some("https") => "https",
@@ -880,7 +1252,12 @@ fn listener_protocol(p: &Node, port: u16) -> &'static str {
 fn readiness(selected: &[usize], workloads: &[Workload]) -> Option<At<Option<String>>> {
     let mut found = None;
     for &t in selected {
-        let probe = workloads[t].pod.get("containers").map_or(&[][..], Node::items).iter().find_map(|c| c.get("readinessProbe"))?;
+        let probe = workloads[t]
+            .pod
+            .get("containers")
+            .map_or(&[][..], Node::items)
+            .iter()
+            .find_map(|c| c.get("readinessProbe"))?;
         let path = probe.at(&["httpGet", "path"]).and_then(Node::text);
         found.get_or_insert(At::new(path, probe.span));
     }

@@ -10,7 +10,10 @@ pub fn import(source: &SourceFile, _limits: crate::yaml::Limits) -> Result<Impor
     let at = source.text.find("threagile_version").unwrap_or(0);
     Err(vec![
         super::invalid(
-            Span::new(at, at + "threagile_version".len().min(source.text.len() - at)),
+            Span::new(
+                at,
+                at + "threagile_version".len().min(source.text.len() - at),
+            ),
             "Threagile models are recognised but not imported yet",
             "a Threagile model",
         )
