@@ -112,7 +112,7 @@ pub fn image_tag(image: &str) -> Option<&str> {
 pub fn guess(name: &str) -> Option<Guess> {
     let lower = name.to_ascii_lowercase();
     let words: Vec<&str> = lower
-        .split(|c: char| matches!(c, '-' | '_' | '.'))
+        .split(['-', '_', '.'])
         .filter(|w| !w.is_empty())
         .collect();
     if words.iter().skip(1).any(|w| NOT_THE_SOFTWARE.contains(w)) {
@@ -198,7 +198,7 @@ pub fn scheme_protocol(scheme: &str) -> Option<&'static str> {
 pub fn named_protocol(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     let prefix = lower
-        .split(|c: char| c == '-' || c == '/' || c == '_')
+        .split(['-', '/', '_'])
         .next()
         .unwrap_or("");
     let prefix = prefix.rsplit('.').next().unwrap_or(prefix);
