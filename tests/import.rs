@@ -13,6 +13,7 @@ const FIXTURES: &[(&str, From)] = &[
     ("guestbook.k8s.yaml", From::K8s),
     ("microservices.k8s.yaml", From::K8s),
     ("microservices-netpol.k8s.yaml", From::K8s),
+    ("example-model.threagile.yaml", From::Threagile),
 ];
 
 fn options() -> LintOptions {
@@ -184,9 +185,21 @@ fn reversed(text: &str, from: From) -> String {
             docs.join("\n---\n") + "\n"
         }
         _ => {
-            let (head, services) = text.split_once("services:\n").expect("services");
+            let section = if from == From::Compose {
+                "services:\n"
+            } else {
+                "technical_assets:\n"
+            };
+            let (head, rest) = text.split_once(section).expect("section");
+            // The section ends at the next top-level line.
+            let end = rest
+                .match_indices('\n')
+                .map(|(i, _)| i + 1)
+                .find(|&i| rest[i..].starts_with(|c: char| c.is_ascii_alphabetic()))
+                .unwrap_or(rest.len());
+            let (body, tail) = rest.split_at(end);
             let mut blocks: Vec<String> = Vec::new();
-            for line in services.lines() {
+            for line in body.lines() {
                 if line.starts_with("  ") && !line.starts_with("   ") || blocks.is_empty() {
                     blocks.push(String::new());
                 }
@@ -195,7 +208,7 @@ fn reversed(text: &str, from: From) -> String {
                 last.push('\n');
             }
             blocks.reverse();
-            format!("{head}services:\n{}", blocks.concat())
+            format!("{head}{section}{}{tail}", blocks.concat())
         }
     }
 }
@@ -223,10 +236,17 @@ fn network_policies_become_firewalls() {
     assert_eq!(fw001(&with), 0);
 }
 
+/// Runs infra-lint; lint runs (anything but `import`, which reads no date) as of the
+/// tests' date.
 fn run(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_infra-lint"))
         .args(args)
+        .args(if args.first() == Some(&"import") {
+            &[][..]
+        } else {
+            &["--today", "2026-11-24"][..]
+        })
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -259,16 +279,7 @@ fn broken_sources_are_input_errors_with_a_position_and_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("compose.yaml");
     std::fs::write(&bad, "services:\n  web: [unclosed\n").expect("write");
-    let (code, out, _) = run(
-        &[
-            "--from",
-            "auto",
-            bad.to_str().unwrap(),
-            "--today",
-            "2026-11-24",
-        ],
-        None,
-    );
+    let (code, out, _) = run(&["--from", "auto", bad.to_str().unwrap()], None);
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains("IL001") && out.contains("compose.yaml:3:1"),
@@ -276,7 +287,7 @@ fn broken_sources_are_input_errors_with_a_position_and_exit_2() {
     );
 
     let (code, out, _) = run(
-        &["--from", "k8s", "-", "--today", "2026-11-24"],
+        &["--from", "k8s", "-"],
         Some("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"),
     );
     assert_eq!(code, 2, "{out}");
@@ -324,10 +335,7 @@ fn import_writes_a_topology_and_never_over_its_input() {
             .join("\n")
     };
     assert_eq!(strip(&written), strip(&stdout));
-    let (code, lint_out, _) = run(
-        &[out.to_str().unwrap(), "--today", "2026-11-24", "-q"],
-        None,
-    );
+    let (code, lint_out, _) = run(&[out.to_str().unwrap(), "-q"], None);
     assert_eq!(code, 1, "{lint_out}");
     assert!(
         lint_out.contains("TLS001") && !lint_out.contains("IL0"),

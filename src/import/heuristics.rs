@@ -197,10 +197,7 @@ pub fn scheme_protocol(scheme: &str) -> Option<&'static str> {
 /// The protocol a Kubernetes `appProtocol` or port name prefix (`http-web`) names.
 pub fn named_protocol(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
-    let prefix = lower
-        .split(['-', '/', '_'])
-        .next()
-        .unwrap_or("");
+    let prefix = lower.split(['-', '/', '_']).next().unwrap_or("");
     let prefix = prefix.rsplit('.').next().unwrap_or(prefix);
     Some(match prefix {
         "http" | "http2" | "h2c" | "web" => "http",

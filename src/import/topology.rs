@@ -176,6 +176,8 @@ pub struct Component {
     pub firewall: Option<Firewall>,
     /// What a monitoring component scrapes.
     pub monitors: Vec<String>,
+    /// What a network firewall (kind `firewall`) protects; its rules are `firewall`.
+    pub protects: Vec<String>,
     /// Free text.
     pub description: Option<String>,
     /// Suppressions.
@@ -208,6 +210,7 @@ impl Component {
             listeners: Vec::new(),
             firewall: None,
             monitors: Vec::new(),
+            protects: Vec::new(),
             description: None,
             suppress: Vec::new(),
         }
@@ -335,6 +338,8 @@ impl Topology {
             c.targets.dedup();
             c.monitors.sort();
             c.monitors.dedup();
+            c.protects.sort();
+            c.protects.dedup();
             c.listeners.sort_by_key(|l| l.port);
             c.listeners.dedup_by_key(|l| l.port);
             if let Some(fw) = &mut c.firewall {
@@ -502,17 +507,26 @@ fn write_component(w: &mut Writer, c: &Component) {
             w.line(l.origin, &text);
         }
     }
+    if !c.protects.is_empty() {
+        let _ = writeln!(w.out, "    protects: {}", list(&c.protects));
+    }
     if let Some(fw) = &c.firewall {
+        // A network firewall's rules are its own fields; anything else has a block.
+        let indent = if c.kind == Kind::Firewall {
+            "    "
+        } else {
+            w.out.push_str("    firewall:\n");
+            "      "
+        };
         w.begin(fw.origin);
-        w.out
-            .push_str("    firewall:\n      default_inbound: deny\n");
+        let _ = writeln!(w.out, "{indent}default_inbound: deny");
         if !fw.allow.is_empty() {
-            w.out.push_str("      allow:\n");
+            let _ = writeln!(w.out, "{indent}allow:");
             for a in &fw.allow {
                 w.line(
                     a.origin,
                     &format!(
-                        "        - {{ port: {}, from: {} }}",
+                        "{indent}  - {{ port: {}, from: {} }}",
                         port_text(&a.port),
                         scalar(&a.from)
                     ),
