@@ -24,7 +24,7 @@ fn options() -> LintOptions {
 }
 
 fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("tests/import/{name}")).expect("fixture")
+    std::fs::read_to_string(format!("examples/import/{name}")).expect("fixture")
 }
 
 fn import_options(from: From) -> ImportOptions {
@@ -447,4 +447,186 @@ fn suppressions_in_x_infra_lint_apply_to_import_findings() {
         !report.findings.iter().any(|f| f.rule.code == "IMP001"),
         "a stated kind is no guess"
     );
+}
+
+mod generated {
+    //! Generated Compose files and manifests: whatever they hold, the import is a valid
+    //! topology (an IL finding on it would be the importer's bug), nothing panics, and
+    //! every finding points into the source.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: &[&str] = &[
+        "web",
+        "api",
+        "db",
+        "redis",
+        "nginx",
+        "postgres",
+        "cache",
+        "web-lb",
+        "internet-web",
+        "default",
+        "docker-host",
+        "a b",
+        "x!",
+        "_x",
+        "Web",
+        "kafka",
+        "prometheus",
+        "minio",
+    ];
+    const IMAGES: &[&str] = &[
+        "nginx:1.25",
+        "redis:7",
+        "postgres:16",
+        "bitnami/redis-sentinel",
+        "traefik",
+        "example/app",
+        "mysql",
+        "cassandra:4",
+        "prom/prometheus",
+        "busybox",
+        "haproxy:2.8",
+    ];
+    const VALUES: &[&str] = &[
+        "db",
+        "db:5432",
+        "postgres://u:p@db:5432/x",
+        "http://web:8080",
+        "redis:6379",
+        "web",
+        "api.example.com",
+        "${X}",
+        "${X:-db}",
+        "localhost",
+        "nginx:80",
+        "trust",
+        "7",
+        "a b",
+    ];
+    const PORTS: &[&str] = &[
+        "80",
+        "8080:80",
+        "127.0.0.1:6379:6379",
+        "0:0",
+        "99999",
+        "443:443/udp",
+        "abc",
+        "[::1]:80:80",
+        "5432",
+    ];
+
+    fn pick<'a>(list: &'a [&'a str]) -> impl Strategy<Value = &'a str> {
+        (0..list.len()).prop_map(move |i| list[i])
+    }
+
+    fn service() -> impl Strategy<Value = String> {
+        (
+            pick(NAMES),
+            pick(IMAGES),
+            prop::collection::vec(pick(PORTS), 0..3),
+            prop::collection::vec((pick(NAMES), pick(VALUES)), 0..3),
+            prop::collection::vec(pick(NAMES), 0..2),
+            prop::option::of(-2i64..5_000_000_000),
+            prop::option::of(prop::sample::select(vec![
+                "cache",
+                "database",
+                "load_balancer",
+                "client",
+                "firewall",
+            ])),
+            prop::collection::vec(pick(NAMES), 0..2),
+        )
+            .prop_map(|(name, image, ports, env, deps, replicas, kind, nets)| {
+                let mut s = format!("  {name:?}:\n    image: {image:?}\n");
+                if !ports.is_empty() {
+                    s += &format!("    ports: {ports:?}\n");
+                }
+                if !env.is_empty() {
+                    s += "    environment:\n";
+                    for (k, v) in env {
+                        s += &format!(
+                            "      {:?}: {v:?}\n",
+                            format!("{}_HOST", k.replace([' ', '!'], ""))
+                        );
+                    }
+                }
+                if !deps.is_empty() {
+                    s += &format!("    depends_on: {deps:?}\n");
+                }
+                if let Some(n) = replicas {
+                    s += &format!("    deploy: {{ replicas: {n} }}\n");
+                }
+                if let Some(k) = kind {
+                    s += &format!("    x-infra-lint: {{ kind: {k} }}\n");
+                }
+                if !nets.is_empty() {
+                    s += &format!("    networks: {nets:?}\n");
+                }
+                s
+            })
+    }
+
+    fn object() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!["Deployment", "StatefulSet", "Service", "Ingress", "NetworkPolicy", "Pod", "DaemonSet"]),
+            pick(NAMES),
+            pick(IMAGES),
+            pick(NAMES),
+            prop::option::of(-1i64..5),
+            prop::sample::select(vec!["ClusterIP", "LoadBalancer", "NodePort"]),
+            pick(VALUES),
+            prop::sample::select(vec!["leader", "follower", "none"]),
+        )
+            .prop_map(|(kind, name, image, app, replicas, ty, env, role)| {
+                let meta = format!("apiVersion: v1\nkind: {kind}\nmetadata: {{ name: {name:?} }}\n");
+                let labels = format!("{{ app: {app:?}, role: {role} }}");
+                let replicas = replicas.map_or(String::new(), |n| format!("replicas: {n}, "));
+                let pod = format!("{{ containers: [{{ image: {image:?}, ports: [{{ containerPort: 6379, name: redis }}], env: [{{ name: UP_ADDR, value: {env:?} }}], readinessProbe: {{ httpGet: {{ path: /r }} }} }}] }}");
+                match kind {
+                    "Service" => format!("{meta}spec: {{ type: {ty}, selector: {{ app: {app:?} }}, ports: [{{ port: 80, targetPort: redis }}] }}"),
+                    "Ingress" => format!("{meta}spec: {{ tls: [{{ hosts: [a.example], secretName: {name:?} }}], rules: [{{ http: {{ paths: [{{ backend: {{ service: {{ name: {app:?} }} }} }}] }} }}] }}"),
+                    "NetworkPolicy" => format!("{meta}spec: {{ podSelector: {{ matchLabels: {{ app: {app:?} }} }}, ingress: [{{ from: [{{ podSelector: {{}} }}, {{ ipBlock: {{ cidr: 10.0.0.0/8 }} }}], ports: [{{ port: redis }}] }}] }}"),
+                    "Pod" => format!("apiVersion: v1\nkind: Pod\nmetadata: {{ name: {name:?}, labels: {labels} }}\nspec: {pod}"),
+                    _ => format!("{meta}spec: {{ {replicas}template: {{ metadata: {{ labels: {labels} }}, spec: {pod} }} }}"),
+                }
+            })
+    }
+
+    fn check(text: &str, from: From) -> Result<(), TestCaseError> {
+        let report = lint_as("gen.yaml", text, from);
+        for f in &report.findings {
+            prop_assert!(
+                !f.message.starts_with("the import is not a valid topology"),
+                "{}\n{}",
+                f.message,
+                text
+            );
+            prop_assert!((f.span.end as usize) <= text.len());
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn generated_compose_files_import_to_valid_topologies(services in prop::collection::vec(service(), 0..8)) {
+            check(&format!("services:\n{}", services.concat()), From::Compose)?;
+        }
+
+        #[test]
+        fn generated_manifests_import_to_valid_topologies(objects in prop::collection::vec(object(), 1..10)) {
+            check(&objects.join("\n---\n"), From::K8s)?;
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,300}") {
+            for from in [From::Auto, From::Compose, From::K8s, From::Threagile] {
+                let _ = lint_as("any.yaml", &text, from);
+            }
+        }
+    }
 }

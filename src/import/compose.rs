@@ -345,7 +345,12 @@ pub fn import(
                 .and_then(|(g, _, _)| g.engine)
                 .map(str::to_string);
         }
-        c.instances = instances(s.node);
+        c.instances = s
+            .node
+            .at(&["deploy", "replicas"])
+            .or_else(|| s.node.get("scale"))
+            .and_then(|n| Some((n.int()?, n.span)))
+            .and_then(|(n, span)| super::instances(n, span, &s.id, &mut findings));
         if !zone_ids.is_empty() {
             c.zone = zone_for(s, &callers, &list, &index_of, &zone_ids, &mut findings);
         }
@@ -555,6 +560,7 @@ fn read_service<'a>(
         if let Some(p) = item
             .text()
             .and_then(|t| t.split(['/', '-']).next().and_then(|p| p.parse().ok()))
+            .filter(|p| *p > 0)
         {
             container_ports.push(p);
         }
@@ -609,16 +615,24 @@ fn read_hints(hints: &Node, errors: &mut Vec<Finding>) -> Option<Kind> {
     let mut kind = None;
     for (k, v) in hints.entries() {
         match k.value.as_str() {
-            "kind" => match v.str().and_then(kind_named) {
+            "kind" => match v.str().and_then(hint_kind) {
                 Some(found) => kind = Some(found),
                 None => errors.push(
-                    invalid(v.span, format!("`{}` is not a component kind", v.text().unwrap_or_default()), "unknown kind")
-                        .help("one of client, dns, cdn, load_balancer, web_server, app_server, service, database, cache, queue, storage, firewall, monitoring"),
+                    invalid(
+                        v.span,
+                        format!("`{}` is not a component kind", v.text().unwrap_or_default()),
+                        "unknown kind",
+                    )
+                    .help(HINT_KINDS),
                 ),
             },
             "links" => {
                 if !v.is_seq() || v.items().iter().any(|i| i.str().is_none()) {
-                    errors.push(invalid(v.span, "`links` must be a list of service names", "not a list of names"));
+                    errors.push(invalid(
+                        v.span,
+                        "`links` must be a list of service names",
+                        "not a list of names",
+                    ));
                 }
             }
             "suppress" => {
@@ -633,17 +647,33 @@ fn read_hints(hints: &Node, errors: &mut Vec<Finding>) -> Option<Kind> {
                     }
                 }
                 if !v.is_seq() {
-                    errors.push(invalid(v.span, "`suppress` must be a list of `{ rule, reason }`", "not a list"));
+                    errors.push(invalid(
+                        v.span,
+                        "`suppress` must be a list of `{ rule, reason }`",
+                        "not a list",
+                    ));
                 }
             }
             other => {
                 let hint = crate::spelling::closest(other, KEYS.iter().copied())
                     .map_or(String::new(), |b| format!("; did you mean `{b}`?"));
-                errors.push(invalid(k.span, format!("unknown key `{other}` in `x-infra-lint`{hint}"), "unknown key"));
+                errors.push(invalid(
+                    k.span,
+                    format!("unknown key `{other}` in `x-infra-lint`{hint}"),
+                    "unknown key",
+                ));
             }
         }
     }
     kind
+}
+
+/// The kinds a hint may state, for messages.
+pub(crate) const HINT_KINDS: &str = "one of client, dns, cdn, load_balancer, web_server, app_server, service, database, cache, queue, storage, monitoring (a network firewall is placed by what it protects, which a hint cannot say)";
+
+/// A kind a hint may state: any but `firewall`, which takes no links.
+pub(crate) fn hint_kind(name: &str) -> Option<Kind> {
+    kind_named(name).filter(|k| *k != Kind::Firewall)
 }
 
 /// A kind by its name in the format.
@@ -674,7 +704,7 @@ fn port_item(item: &Node, id: &str, findings: &mut Vec<Finding>) -> Option<(u16,
     if item.is_map() {
         let target = item.get("target").and_then(Node::int)?;
         let host_ip = item.get("host_ip").and_then(Node::text).unwrap_or_default();
-        let target = u16::try_from(target).ok()?;
+        let target = u16::try_from(target).ok().filter(|p| *p > 0)?;
         return Some((target, !loopback(&host_ip)));
     }
     let text = item.text()?;
@@ -707,7 +737,13 @@ fn port_item(item: &Node, id: &str, findings: &mut Vec<Finding>) -> Option<(u16,
         }
     };
     let target = rest.rsplit(':').next()?;
-    let target = target.split('-').next()?.trim().parse::<u16>().ok()?;
+    let target = target
+        .split('-')
+        .next()?
+        .trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)?;
     Some((target, !loopback(&host_ip)))
 }
 
@@ -951,15 +987,6 @@ fn service_links(
             }
         }
     }
-}
-
-/// `deploy.replicas` or `scale`, with where.
-fn instances(svc: &Node) -> Option<At<u64>> {
-    let node = svc
-        .at(&["deploy", "replicas"])
-        .or_else(|| svc.get("scale"))?;
-    let n = node.int()?;
-    (n >= 1).then(|| At::new(n as u64, node.span))
 }
 
 /// The zone of a service: its one network, or the one it shares with its callers.

@@ -51,7 +51,7 @@ impl Ids {
 
     /// The id `base-suffix` (`web-lb`), or with a number after it when taken.
     pub fn claim_as(&mut self, base: &str, suffix: &str) -> String {
-        let id = with_suffix(&sanitise(base), suffix);
+        let id = sanitise(&format!("{base}-{suffix}"));
         if self.used.insert(id.clone()) {
             return id;
         }
@@ -107,6 +107,7 @@ mod tests {
         assert_eq!(ids.claim("web?"), "web--2");
         assert_eq!(ids.claim_as("web", "lb"), "web-lb");
         assert_eq!(ids.claim_as("web", "lb"), "web-lb-2");
+        assert_eq!(ids.claim_as("internet", "a b"), "internet-a-b");
         let long = "b".repeat(70);
         assert_eq!(ids.claim(&long).len(), 63);
         assert_eq!(ids.claim(&long).len(), 63);

@@ -96,6 +96,13 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     for doc in &docs {
         collect(doc, &mut objects, &mut errors);
     }
+    if errors.is_empty() && objects.is_empty() {
+        errors.push(invalid(
+            Span::new(0, 0),
+            "the input holds no Kubernetes objects",
+            "nothing here",
+        ));
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -154,18 +161,34 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 "Pod" => None,
                 "DaemonSet" => None,
                 _ => match o.node.at(&["spec", "replicas"]) {
+                    // Scaled to zero: nothing runs, nothing to say about redundancy.
+                    Some(r) if r.int() == Some(0) => None,
                     Some(r) => r
                         .int()
-                        .filter(|n| *n >= 1)
-                        .map(|n| At::new(n as u64, r.span)),
+                        .and_then(|n| super::instances(n, r.span, &o.name, &mut findings)),
                     None => Some(At::new(1, o.name_span)),
                 },
             };
             let annotations = o.node.at(&["metadata", "annotations"]);
-            let stated_kind = annotations
-                .and_then(|a| a.get("infra-lint.io/kind"))
+            let kind_hint = annotations.and_then(|a| a.get("infra-lint.io/kind"));
+            let stated_kind = kind_hint
                 .and_then(Node::str)
-                .and_then(super::compose::kind_named);
+                .and_then(super::compose::hint_kind);
+            if let Some(hint) = kind_hint
+                && stated_kind.is_none()
+            {
+                errors.push(
+                    invalid(
+                        hint.span,
+                        format!(
+                            "`{}` is not a component kind",
+                            hint.text().unwrap_or_default()
+                        ),
+                        "unknown kind",
+                    )
+                    .help(super::compose::HINT_KINDS),
+                );
+            }
             let image = pod
                 .get("containers")
                 .and_then(|c| c.items().first())
@@ -238,8 +261,11 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             .unwrap_or("");
         let min = o.node.at(&["spec", "minReplicas"]);
         if let Some(&w) = by_workload_name.get(&(o.namespace.as_str(), kind, name)) {
-            let n = min.and_then(Node::int).unwrap_or(1).max(1) as u64;
-            hpa_min.push((w, At::new(n, min.map_or(o.name_span, |m| m.span))));
+            let n = min.and_then(Node::int).unwrap_or(1);
+            let span = min.map_or(o.name_span, |m| m.span);
+            if let Some(n) = super::instances(n, span, &o.name, &mut findings) {
+                hpa_min.push((w, n));
+            }
         }
     }
     for (w, n) in hpa_min {
@@ -732,6 +758,7 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                     .get("port")
                     .and_then(Node::int)
                     .and_then(|n| u16::try_from(n).ok())
+                    .filter(|n| *n > 0)
                 {
                     lb.listeners.push(Listener {
                         port,
@@ -751,7 +778,8 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 let port = p
                     .get("port")
                     .and_then(Node::int)
-                    .and_then(|n| u16::try_from(n).ok());
+                    .and_then(|n| u16::try_from(n).ok())
+                    .filter(|n| *n > 0);
                 links.add(Link {
                     from: client_id.clone(),
                     to: lb_id.clone(),
@@ -927,6 +955,15 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         if !(types.is_empty() || types.iter().any(|t| t == "Ingress")) {
             continue;
         }
+        if let Some(expr) = spec.at(&["podSelector", "matchExpressions"]) {
+            findings.push(imp(
+                &IMP005,
+                expr.span,
+                "",
+                format!("NetworkPolicy `{}` selects pods by `matchExpressions`, which is not followed: the policy is not imported", o.name),
+            ));
+            continue;
+        }
         let selected = select(
             &o.namespace,
             &string_map(spec.at(&["podSelector", "matchLabels"])),
@@ -956,10 +993,15 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                                     _ => froms.push("any".into()),
                                 }
                             } else if let Some(pod_sel) = peer.get("podSelector") {
-                                for p in
-                                    select(&o.namespace, &string_map(pod_sel.get("matchLabels")))
-                                {
-                                    froms.push(workloads[p].id.clone());
+                                let labels = string_map(pod_sel.get("matchLabels"));
+                                match zone_of.get(o.namespace.as_str()) {
+                                    // Every pod of the namespace: its zone.
+                                    Some(zone) if labels.is_empty() => froms.push(zone.clone()),
+                                    _ => {
+                                        for p in select(&o.namespace, &labels) {
+                                            froms.push(workloads[p].id.clone());
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -999,10 +1041,9 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             }
         }
     }
+    // Components were pushed in workload order: workload `t` is component `t`.
     for (t, fw) in firewalls {
-        if let Some(c) = components.iter_mut().find(|c| c.id == workloads[t].id) {
-            c.firewall = Some(fw);
-        }
+        components[t].firewall = Some(fw);
     }
 
     // Prometheus scrapes what asks to be scraped.
@@ -1226,6 +1267,7 @@ fn container_port_named(w: &Workload, name: &str) -> Option<u16> {
         .and_then(|p| p.get("containerPort"))
         .and_then(Node::int)
         .and_then(|n| u16::try_from(n).ok())
+        .filter(|n| *n > 0)
 }
 
 /// A listener's protocol from a Service port: its `appProtocol` or name, else its

@@ -178,6 +178,28 @@ fn invalid(span: Span, message: impl Into<String>, label: &str) -> Finding {
     Finding::new(&input::IL002, span, message).label(label)
 }
 
+/// The most instances the format counts.
+const MAX_INSTANCES: i64 = 4_294_967_295;
+
+/// A count of instances the format can state, else IMP005 at `span`.
+fn instances(
+    n: i64,
+    span: Span,
+    subject: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<topology::At<u64>> {
+    if (1..=MAX_INSTANCES).contains(&n) {
+        return Some(topology::At::new(n as u64, span));
+    }
+    findings.push(imp(
+        &crate::rules::import::IMP005,
+        span,
+        subject,
+        format!("{n} replicas is not a count of instances (1 to {MAX_INSTANCES}): not imported"),
+    ));
+    None
+}
+
 /// An IMP finding about `subject`.
 fn imp(rule: &'static Rule, span: Span, subject: &str, message: impl Into<String>) -> Finding {
     let f = Finding::new(rule, span, message);

@@ -218,7 +218,14 @@ impl<'de> Deserialize<'de> for Value {
 
 /// Reads the one YAML document of a file.
 pub fn read_document(source: &SourceFile, limits: Limits) -> (Option<Node>, Vec<yaml::Error>) {
-    yaml::from_source::<Node>(source, limits)
+    let (node, mut errors) = yaml::from_source::<Node>(source, limits);
+    for e in &mut errors {
+        // The reader's words are about topologies.
+        if e.message.starts_with("the file is empty") {
+            e.message = "the file is empty".into();
+        }
+    }
+    (node, errors)
 }
 
 /// Reads every YAML document of a file (a manifest stream).

@@ -416,7 +416,11 @@ impl Topology {
                 );
             }
         }
-        w.out.push_str("components:\n");
+        w.out.push_str(if self.components.is_empty() {
+            "components: {}\n"
+        } else {
+            "components:\n"
+        });
         for c in &self.components {
             write_component(&mut w, c);
         }
