@@ -74,7 +74,14 @@ fn time(args: &[&str]) -> Duration {
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_infra-lint"))
         .args(args)
-        .args(["--today", "2026-11-24", "--format", "json", "-o", "/dev/null"])
+        .args([
+            "--today",
+            "2026-11-24",
+            "--format",
+            "json",
+            "-o",
+            "/dev/null",
+        ])
         .output()
         .expect("run infra-lint");
     let elapsed = start.elapsed();
@@ -97,8 +104,18 @@ fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");
     let cases = [
-        ("compose", "5,000 services", dir.join("import-5000.compose.yaml"), compose(1000)),
-        ("k8s", "20,000 objects", dir.join("import-20000.k8s.yaml"), manifests(2000)),
+        (
+            "compose",
+            "5,000 services",
+            dir.join("import-5000.compose.yaml"),
+            compose(1000),
+        ),
+        (
+            "k8s",
+            "20,000 objects",
+            dir.join("import-20000.k8s.yaml"),
+            manifests(2000),
+        ),
     ];
     println!("| source | size | import + lint | lint of the imported topology | ratio |");
     println!("|---|---|---|---|---|");

@@ -98,18 +98,47 @@ pub fn lint_inputs(
 }
 
 /// The files a `--from` run imports: files as named (`-` is stdin), directories walked
-/// for every YAML and JSON file, in sorted order.
-pub fn import_inputs(paths: &[PathBuf], config: &config::Config) -> Vec<discover::Input> {
+/// for every YAML and JSON file, in sorted order; and notes on the files a walk found
+/// that `--from auto` cannot read (neither a format it knows nor a topology), which
+/// are skipped. A file named on the command line is always an input.
+pub fn import_inputs(
+    paths: &[PathBuf],
+    config: &config::Config,
+    from: import::From,
+) -> (Vec<discover::Input>, Vec<String>) {
     let walk = discover::Walk::for_import(&config.include, &config.exclude);
     let mut inputs = Vec::new();
+    let mut notes = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
             inputs.push(discover::Input::File(path.clone(), "-".into()));
-        } else {
-            inputs.extend(discover::discover_with(std::slice::from_ref(path), &walk));
+            continue;
+        }
+        let named = !path.is_dir();
+        for input in discover::discover_with(std::slice::from_ref(path), &walk) {
+            if let discover::Input::File(file, shown) = &input
+                && !named
+                && from == import::From::Auto
+                && !auto_reads(file, shown)
+            {
+                notes.push(format!(
+                    "skipped `{shown}`: not a Compose file, Kubernetes manifests, a Threagile model or a topology; name it to import it anyway"
+                ));
+                continue;
+            }
+            inputs.push(input);
         }
     }
-    inputs
+    (inputs, notes)
+}
+
+/// Whether `--from auto` can read a file a walk found (its first 64 MiB are looked at;
+/// one that cannot be read counts, and linting it says why).
+fn auto_reads(path: &std::path::Path, shown: &str) -> bool {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(64 << 20).read_to_end(&mut bytes));
+    read.is_err() || import::readable_by_auto(&String::from_utf8_lossy(&bytes), shown)
 }
 
 /// Imports and lints files found by [`import_inputs`] with a configuration's per-file

@@ -629,6 +629,13 @@ pub fn lint_import(
             outline: None,
         }
     };
+    // `--from auto` over a folder meets topologies too: they are linted as they are.
+    if import.from.unwrap_or(crate::import::From::Auto) == crate::import::From::Auto
+        && crate::import::detect(&source.text, &source.path).is_none()
+        && crate::import::is_topology(&source.text)
+    {
+        return lint_source(source, limits);
+    }
     let mut imported = match crate::import::import(&source, import, limits.yaml) {
         Ok(imported) => imported,
         Err(findings) => return invalid(source, findings),

@@ -577,7 +577,14 @@ fn check(args: CheckArgs) -> u8 {
         profiles: args.profile.clone(),
     });
     let mut inputs = match &import {
-        Some(_) => infra_lint::import_inputs(&paths, &config),
+        Some(import) => {
+            let from = import.from.unwrap_or(infra_lint::import::From::Auto);
+            let (inputs, notes) = infra_lint::import_inputs(&paths, &config, from);
+            for note in notes {
+                eprintln!("infra-lint: {}", output::escape_control(&note, false));
+            }
+            inputs
+        }
         None => infra_lint::inputs(&paths, &config),
     };
     for note in infra_lint::discover::take_skipped(&mut inputs) {

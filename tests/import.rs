@@ -630,3 +630,37 @@ mod generated {
         }
     }
 }
+
+#[test]
+fn a_from_auto_walk_imports_sources_lints_topologies_and_notes_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        "examples/02-distributed.topology.yml",
+        dir.path().join("shop.topology.yml"),
+    )
+    .expect("copy");
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        read("proxy-redis.compose.yaml"),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("mkdocs.yml"), "site_name: docs\n").expect("write");
+    let root = dir.path().to_str().unwrap();
+    let (code, out, err) = run(&["--from", "auto", root, "--format", "concise", "-q"], None);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("compose.yaml:7:9: error[TLS001]"), "{out}");
+    assert!(out.contains("shop.topology.yml:"), "{out}");
+    assert!(!out.contains("IL0"), "{out}");
+    assert!(
+        err.contains("skipped") && err.contains("mkdocs.yml"),
+        "{err}"
+    );
+    // The topology reads as it does without --from.
+    let topology = format!("{root}/shop.topology.yml");
+    let (_, plain, _) = run(&[&topology, "--format", "concise", "-q"], None);
+    let (_, auto, _) = run(
+        &["--from", "auto", &topology, "--format", "concise", "-q"],
+        None,
+    );
+    assert_eq!(plain, auto);
+}

@@ -83,6 +83,17 @@ fn has_top_level_key(text: &str, key: &str) -> bool {
     }) || (text.trim_start().starts_with('{') && text.contains(&format!("\"{key}\"")))
 }
 
+/// Whether a text is a topology file (top-level `version:` and `components:`): with
+/// `--from auto`, linted as the topology it is.
+pub fn is_topology(text: &str) -> bool {
+    has_top_level_key(text, "components") && has_top_level_key(text, "version")
+}
+
+/// Whether `--from auto` can read a text: a format it detects, or a topology.
+pub fn readable_by_auto(text: &str, path: &str) -> bool {
+    detect(text, path).is_some() || is_topology(text)
+}
+
 /// Whether a file name is one Compose looks for.
 fn compose_name(path: &str) -> bool {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
