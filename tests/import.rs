@@ -664,3 +664,134 @@ fn a_from_auto_walk_imports_sources_lints_topologies_and_notes_the_rest() {
     );
     assert_eq!(plain, auto);
 }
+
+fn k8s(yaml: &str) -> String {
+    import_as("manifests.yaml", yaml, From::K8s)
+}
+
+#[test]
+fn consensus_stores_stay_one_component_and_other_stores_split() {
+    let crdb = "apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: cockroachdb }
+spec:
+  replicas: 3
+  template:
+    metadata: { labels: { app: cockroachdb } }
+    spec:
+      containers:
+        - image: cockroachdb/cockroach:v23.1.0
+          command: [\"/cockroach/cockroach\", \"start\", \"--join=cockroachdb-0.cockroachdb,cockroachdb-1.cockroachdb\"]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: cockroachdb }
+spec: { clusterIP: None, selector: { app: cockroachdb }, ports: [{ port: 26257 }] }
+";
+    let written = k8s(crdb);
+    assert!(
+        written.contains("  cockroachdb:  # StatefulSet default/cockroachdb\n    kind: database"),
+        "{written}"
+    );
+    assert!(written.contains("instances: 3"), "{written}");
+    assert!(
+        !written.contains("role:") && !written.contains("replica"),
+        "{written}"
+    );
+    // `--join` names its own Service: no self-link.
+    assert!(!written.contains("links:"), "{written}");
+
+    let pg = crdb
+        .replace("cockroachdb/cockroach:v23.1.0", "postgres:16")
+        .replace("cockroachdb", "pg");
+    let written = k8s(&pg);
+    assert!(
+        written.contains("  pg:  # StatefulSet default/pg\n    kind: database"),
+        "{written}"
+    );
+    assert!(
+        written.contains("role: primary") && written.contains("instances: 1"),
+        "{written}"
+    );
+    assert!(written.contains("  pg-replica:"), "{written}");
+    assert!(
+        written.contains("replicates_from: pg") && written.contains("instances: 2"),
+        "{written}"
+    );
+    let report = lint_as("manifests.yaml", &pg, From::K8s);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule.code == "IMP004" && f.message.contains("state no roles")),
+        "{:?}",
+        report.findings
+    );
+}
+
+#[test]
+fn a_load_balancer_service_named_like_its_workload_gets_the_lb_suffix() {
+    let written = k8s(&read("guestbook.k8s.yaml"));
+    assert!(
+        written.contains("  frontend:  # Deployment default/frontend"),
+        "{written}"
+    );
+    assert!(
+        written.contains("  frontend-lb:  # LoadBalancer Service default/frontend"),
+        "{written}"
+    );
+    assert!(written.contains("targets: [frontend]"), "{written}");
+    let micro = k8s(&read("microservices.k8s.yaml"));
+    assert!(
+        micro.contains("  frontend-external:  # LoadBalancer Service"),
+        "{micro}"
+    );
+}
+
+#[test]
+fn kubernetes_references_resolve_through_services_to_target_ports() {
+    let yaml = "apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - image: example/api
+          env:
+            - { name: DB_URL, value: \"postgres://db.shop.svc.cluster.local:5432/shop\" }
+            - { name: CACHE_HOST, value: \"cache\" }
+            - { name: POSTGRES_HOST_AUTH_METHOD, value: \"trust\" }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: db-server, namespace: shop }
+spec:
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      containers:
+        - image: postgres:16
+          ports: [{ name: pg, containerPort: 15432 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: db, namespace: shop }
+spec: { selector: { app: db }, ports: [{ port: 5432, targetPort: pg }] }
+";
+    let written = k8s(yaml);
+    assert!(
+        written.contains("  - { from: api, to: db-server, protocol: postgres, port: 15432 }"),
+        "{written}"
+    );
+    assert!(written.contains("zone: shop"), "{written}");
+    let report = lint_as("manifests.yaml", yaml, From::K8s);
+    let unresolved: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "IMP002")
+        .collect();
+    assert_eq!(unresolved.len(), 1, "{unresolved:?}");
+    assert!(unresolved[0].message.contains("`cache`"));
+}
