@@ -795,3 +795,53 @@ spec: { selector: { app: db }, ports: [{ port: 5432, targetPort: pg }] }
     assert_eq!(unresolved.len(), 1, "{unresolved:?}");
     assert!(unresolved[0].message.contains("`cache`"));
 }
+
+#[test]
+fn service_monitors_and_scrape_annotations_make_prometheus_monitor_workloads() {
+    let yaml = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: { name: prometheus, namespace: monitoring }
+spec:
+  template:
+    metadata: { labels: { app: prometheus } }
+    spec: { containers: [{ image: prom/prometheus:v2.53.0 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  template:
+    metadata: { labels: { app: api } }
+    spec: { containers: [{ image: example/api }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: shop, labels: { team: shop } }
+spec: { selector: { app: api }, ports: [{ name: metrics, port: 9100 }] }
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: shop, namespace: monitoring }
+spec:
+  selector: { matchLabels: { team: shop } }
+  namespaceSelector: { matchNames: [shop] }
+  endpoints: [{ port: metrics }]
+"#;
+    let written = k8s(yaml);
+    assert!(written.contains("    monitors: [api]"), "{written}");
+    let report = lint_as("manifests.yaml", yaml, From::K8s);
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.rule.code == "MON001"
+                && f.subjects.first().map(String::as_str) == Some("api")),
+        "{:?}",
+        report.findings
+    );
+    let unscraped = yaml.replace(
+        "team: shop } }\n  namespaceSelector",
+        "team: other } }\n  namespaceSelector",
+    );
+    assert!(!k8s(&unscraped).contains("monitors:"));
+}

@@ -1064,6 +1064,58 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         })
         .map(|w| w.id.clone())
         .collect();
+    // And what a ServiceMonitor selects: Services by their labels, then their pods.
+    let mut scraped = scraped;
+    let mut service_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (i, s) in services.iter().enumerate() {
+        for (k, v) in s
+            .obj
+            .node
+            .at(&["metadata", "labels"])
+            .map_or(&[][..], Node::entries)
+        {
+            if let Some(v) = v.str() {
+                service_by_label
+                    .entry((s.obj.namespace.as_str(), k.value.as_str(), v))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+    for o in others.iter().filter(|o| o.kind == "ServiceMonitor") {
+        let selector = string_map(o.node.at(&["spec", "selector", "matchLabels"]));
+        let Some((k, v)) = selector.iter().next() else {
+            continue;
+        };
+        let names: Vec<String> = o
+            .node
+            .at(&["spec", "namespaceSelector", "matchNames"])
+            .map_or(&[][..], Node::items)
+            .iter()
+            .filter_map(Node::text)
+            .collect();
+        let namespaces = if names.is_empty() {
+            vec![o.namespace.clone()]
+        } else {
+            names
+        };
+        for ns in &namespaces {
+            for &si in service_by_label
+                .get(&(ns.as_str(), k.as_str(), v.as_str()))
+                .map_or(&[][..], Vec::as_slice)
+            {
+                let labels = string_map(services[si].obj.node.at(&["metadata", "labels"]));
+                if selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+                    scraped.extend(
+                        services[si]
+                            .selected
+                            .iter()
+                            .map(|&t| workloads[t].id.clone()),
+                    );
+                }
+            }
+        }
+    }
     if !scraped.is_empty() {
         for c in components.iter_mut().filter(|c| c.kind == Kind::Monitoring) {
             c.monitors = scraped.iter().filter(|s| **s != c.id).cloned().collect();
