@@ -239,6 +239,25 @@ pub fn fix_files(
     unsafe_fixes: bool,
     write: bool,
 ) -> Result<Vec<FileFix>, String> {
+    fix_files_with(files, paths, limits, config, unsafe_fixes, write, None)
+}
+
+/// [`fix_files`] for the files of a `--from` run (`import`): each is linted through
+/// its importer, whose fixes are edits of the source (`deploy.replicas`,
+/// `spec.replicas`).
+pub fn fix_files_with(
+    files: &mut [FileReport],
+    paths: &[Option<PathBuf>],
+    limits: &LintOptions,
+    config: &config::Config,
+    unsafe_fixes: bool,
+    write: bool,
+    import: Option<&import::ImportOptions>,
+) -> Result<Vec<FileFix>, String> {
+    let lint = |source: source::SourceFile| match import {
+        Some(import) => lint::lint_import(source, import, limits),
+        None => lint::lint_source(source, limits),
+    };
     let per_file = PerFile::new(config);
     let mut done = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
@@ -259,9 +278,13 @@ pub fn fix_files(
         if !report.valid || !has_fix {
             continue;
         }
-        let fixed = fix::apply::fix_text(&path, &report.source.text, limits, unsafe_fixes, &|f| {
-            per_file.ignores(&path, f)
-        });
+        let fixed = fix::apply::fix_text_with(
+            &path,
+            &report.source.text,
+            unsafe_fixes,
+            &|f| per_file.ignores(&path, f),
+            &lint,
+        );
         if fixed.applied.is_empty() {
             continue;
         }
@@ -275,10 +298,7 @@ pub fn fix_files(
                 .map_err(|e| format!("cannot write the fixes to `{path}`: {e}"))?;
             safe_write::write_atomic(real, fixed.text.as_bytes())
                 .map_err(|e| format!("cannot write the fixes to `{path}`: {e}"))?;
-            let mut after = lint::lint_source(
-                source::SourceFile::new(path.clone(), fixed.text.clone()),
-                limits,
-            );
+            let mut after = lint(source::SourceFile::new(path.clone(), fixed.text.clone()));
             per_file.apply(&mut after);
             *report = after;
         }

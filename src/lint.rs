@@ -672,6 +672,22 @@ pub fn lint_import(
                     .drain(..)
                     .filter(|f| limits.rules.runs(f.rule)),
             );
+            // Single points of failure whose fix has a direct translation: one more
+            // replica, as edits of the source.
+            for f in &mut findings {
+                if f.rule.code == crate::rules::availability::SPOF001.code
+                    && let Some(fix) = f.subjects.first().and_then(|s| imported.replicas.get(s))
+                    && let Some(edits) = fix.edits(&source)
+                {
+                    f.fix = Some(crate::finding::Fix {
+                        description: fix.description.clone(),
+                        applicability: crate::fix::Applicability::Unsafe,
+                        edits,
+                        yaml: fix.yaml.clone(),
+                        remove: Vec::new(),
+                    });
+                }
+            }
             let first_suppression = findings.len();
             crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);
             for f in &mut findings[first_suppression..] {

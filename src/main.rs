@@ -629,13 +629,14 @@ fn check(args: CheckArgs) -> u8 {
         None => infra_lint::lint_inputs(inputs, &limits, &config),
     };
     if args.fix || args.diff {
-        let done = match infra_lint::fix_files(
+        let done = match infra_lint::fix_files_with(
             &mut files,
             &read_from,
             &limits,
             &config,
             args.unsafe_fixes,
             !args.diff,
+            import.as_ref(),
         ) {
             Ok(done) => done,
             Err(message) => {

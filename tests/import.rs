@@ -605,6 +605,21 @@ mod generated {
                 text
             );
             prop_assert!((f.span.end as usize) <= text.len());
+            // A fix with edits gives a file that still imports, without that finding.
+            if let Some(fix) = f.fix.as_ref().filter(|x| !x.edits.is_empty()) {
+                let fixed = infra_lint::fix::apply(text, &fix.edits);
+                let after = lint_as("gen.yaml", &fixed, from);
+                prop_assert!(after.valid, "{}\n{:?}", fixed, after.findings);
+                prop_assert!(
+                    !after
+                        .findings
+                        .iter()
+                        .any(|g| g.rule == f.rule && g.subjects == f.subjects),
+                    "{} stays after its fix:\n{}",
+                    f.message,
+                    fixed
+                );
+            }
         }
         Ok(())
     }
@@ -844,4 +859,76 @@ spec:
         "team: other } }\n  namespaceSelector",
     );
     assert!(!k8s(&unscraped).contains("monitors:"));
+}
+
+#[test]
+fn single_points_of_failure_are_fixed_in_the_source_terms() {
+    // (fixture, what the fix writes, the components it makes redundant)
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "proxy-redis.compose.yaml",
+            "    deploy:\n      replicas: 2\n",
+            &["nginx"],
+        ),
+        (
+            "microservices.k8s.yaml",
+            "  replicas: 2\n---\n",
+            &[
+                "frontend",
+                "productcatalogservice",
+                "cartservice",
+                "checkoutservice",
+            ],
+        ),
+        (
+            "example-model.threagile.yaml",
+            "    redundant: true\n",
+            &["load-balancer", "marketing-cms", "contract-fileserver"],
+        ),
+    ];
+    for (name, written, subjects) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(name);
+        let before = read(name);
+        std::fs::write(&path, &before).expect("write");
+        let spof = |report: &FileReport, id: &str| {
+            report.findings.iter().any(|f| {
+                f.rule.code == "SPOF001" && f.subjects.first().map(String::as_str) == Some(id)
+            })
+        };
+        let report = lint_as(name, &before, From::Auto);
+        for id in *subjects {
+            assert!(spof(&report, id), "{name}: no SPOF001 on {id}");
+            let fix = report
+                .findings
+                .iter()
+                .find(|f| {
+                    f.rule.code == "SPOF001" && f.subjects.first().map(String::as_str) == Some(id)
+                })
+                .and_then(|f| f.fix.as_ref())
+                .expect("a fix");
+            assert!(!fix.edits.is_empty(), "{name}: {id}: no edits");
+        }
+        let p = path.to_str().unwrap();
+        let (code, out, err) = run(
+            &["--from", "auto", p, "--fix", "--unsafe-fixes", "-q"],
+            None,
+        );
+        assert_ne!(code, 2, "{out}{err}");
+        assert!(
+            err.contains(&format!("applied {} fix", subjects.len())),
+            "{name}: {err}"
+        );
+        let after = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            after.matches(written).count(),
+            before.matches(written).count() + subjects.len(),
+            "{name}:\n{after}"
+        );
+        let fixed = lint_as(name, &after, From::Auto);
+        assert!(fixed.valid, "{name}: {:?}", fixed.findings);
+        for id in *subjects {
+            assert!(!spof(&fixed, id), "{name}: SPOF001 on {id} after its fix");
+        }
+    }
 }

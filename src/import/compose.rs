@@ -303,6 +303,7 @@ pub fn import(
     }
 
     let data_store = |i: usize| kinds[i].is_data_store();
+    let mut replicas = HashMap::new();
     for (i, s) in list.iter().enumerate() {
         let kind = kinds[i];
         let mut c = Component::new(
@@ -364,6 +365,35 @@ pub fn import(
                     c.failover = Some("automatic");
                 }
             }
+        }
+        // One more replica: a direct translation of `instances` for what is not a data
+        // store (a second Postgres container is a second database, not a replica).
+        if !kind.is_data_store() && kind != Kind::Client {
+            let n = c
+                .instances
+                .as_ref()
+                .map_or(1, |n| n.value)
+                .saturating_add(1);
+            let key = crate::fix::scalar(&s.key.value).into_owned();
+            let (yaml, what) = if s.node.get("scale").is_some() {
+                (
+                    format!("services:\n  {key}:\n    scale: {n}\n"),
+                    format!("scale: {n}"),
+                )
+            } else {
+                (
+                    format!("services:\n  {key}:\n    deploy:\n      replicas: {n}\n"),
+                    format!("deploy.replicas: {n}"),
+                )
+            };
+            replicas.insert(
+                s.id.clone(),
+                super::ReplicaFix {
+                    description: format!("run {n} replicas of `{}` (`{what}`)", s.key.value),
+                    yaml,
+                    scope: Span::new(0, source.text.len()),
+                },
+            );
         }
         if let Some(hc) = s.node.get("healthcheck")
             && let Some(test) = hc.get("test")
@@ -512,6 +542,7 @@ pub fn import(
         kind: SourceKind::Compose,
         topology,
         findings,
+        replicas,
     })
 }
 

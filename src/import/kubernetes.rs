@@ -56,6 +56,8 @@ struct Object<'a> {
     node: &'a Node,
     /// The `metadata.name` value: findings about the object point here.
     name_span: Span,
+    /// Whether it is a document of its own (not a `List` item): fixes edit only those.
+    top_level: bool,
 }
 
 struct Workload<'a> {
@@ -94,7 +96,7 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     let mut errors = Vec::new();
     let mut objects: Vec<Object> = Vec::new();
     for doc in &docs {
-        collect(doc, &mut objects, &mut errors);
+        collect(doc, true, &mut objects, &mut errors);
     }
     if errors.is_empty() && objects.is_empty() {
         errors.push(invalid(
@@ -268,8 +270,10 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             }
         }
     }
+    let mut scaled = vec![false; workloads.len()];
     for (w, n) in hpa_min {
         workloads[w].replicas = Some(n);
+        scaled[w] = true;
     }
 
     // Label index: (namespace, key, value) -> workloads.
@@ -588,6 +592,7 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     }
 
     let mut extra_replicas: Vec<Component> = Vec::new();
+    let mut replicas = HashMap::new();
     let mut components: Vec<Component> = Vec::new();
     for (i, w) in workloads.iter().enumerate() {
         let kind = kinds[i];
@@ -633,6 +638,30 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             c.engine = engine.map(str::to_string);
         }
         c.instances = w.replicas.clone();
+        // One more replica, where `spec.replicas` says it (not under an HPA, whose
+        // minimum rules; not for data stores, whose copies are not replicas).
+        let controller = matches!(
+            w.obj.kind.as_str(),
+            "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController"
+        );
+        if controller && w.obj.top_level && !scaled[i] && !kind.is_data_store() {
+            let n = c
+                .instances
+                .as_ref()
+                .map_or(1, |n| n.value)
+                .saturating_add(1);
+            replicas.insert(
+                w.id.clone(),
+                super::ReplicaFix {
+                    description: format!(
+                        "run {n} replicas of {} `{}` (`spec.replicas: {n}`)",
+                        w.obj.kind, w.obj.name
+                    ),
+                    yaml: format!("spec:\n  replicas: {n}\n"),
+                    scope: w.obj.node.span,
+                },
+            );
+        }
         if kind == Kind::LoadBalancer {
             c.targets = lb_targets.remove(&i).unwrap_or_default();
             if c.targets.is_empty() {
@@ -1129,11 +1158,17 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         kind: SourceKind::Kubernetes,
         topology,
         findings,
+        replicas,
     })
 }
 
 /// The objects of one document: itself, or a `List`'s items.
-fn collect<'a>(doc: &'a Node, out: &mut Vec<Object<'a>>, errors: &mut Vec<Finding>) {
+fn collect<'a>(
+    doc: &'a Node,
+    top_level: bool,
+    out: &mut Vec<Object<'a>>,
+    errors: &mut Vec<Finding>,
+) {
     if doc.is_null() {
         return;
     }
@@ -1157,7 +1192,7 @@ fn collect<'a>(doc: &'a Node, out: &mut Vec<Object<'a>>, errors: &mut Vec<Findin
     };
     if kind == "List" || kind.ends_with("List") {
         for item in doc.get("items").map_or(&[][..], Node::items) {
-            collect(item, out, errors);
+            collect(item, false, out, errors);
         }
         return;
     }
@@ -1180,6 +1215,7 @@ fn collect<'a>(doc: &'a Node, out: &mut Vec<Object<'a>>, errors: &mut Vec<Findin
         namespace,
         node: doc,
         name_span: name.map_or(doc.span, |n| n.span),
+        top_level,
     });
 }
 

@@ -127,6 +127,56 @@ pub struct Imported {
     pub topology: topology::Topology,
     /// IMP findings.
     pub findings: Vec<Finding>,
+    /// By component id: how to run one more replica of it, in the source's terms (the
+    /// fix of its single point of failure where the translation is direct).
+    pub replicas: HashMap<String, ReplicaFix>,
+}
+
+/// One more replica of a component, written in the source's terms.
+#[derive(Clone, Debug)]
+pub struct ReplicaFix {
+    /// What the fix does.
+    pub description: String,
+    /// The YAML merged into `scope` (`services: { web: { deploy: { replicas: 2 } } }`).
+    pub yaml: String,
+    /// The part of the source it is merged into: the whole file, or one manifest.
+    pub scope: Span,
+}
+
+impl ReplicaFix {
+    /// The edits of the source that make the fix, when the fragment merges (not through
+    /// an anchor, an alias or a merge key).
+    pub fn edits(&self, source: &SourceFile) -> Option<Vec<crate::fix::Edit>> {
+        let start = self.scope.start as usize;
+        // A manifest's span ends at its last value: take its line break too, so that
+        // what is appended comes before the next `---`.
+        let mut end = self.scope.end as usize;
+        if source
+            .text
+            .get(end..)
+            .is_some_and(|rest| rest.starts_with('\n'))
+        {
+            end += 1;
+        }
+        let part = SourceFile::new(
+            source.path.clone(),
+            source.text.get(start..end)?.to_string(),
+        );
+        let tree = crate::fix::tree::build(&part).ok()?;
+        let mut edits = crate::fix::plan::plan(&part, &tree, &self.yaml).ok()?;
+        let crlf = source
+            .text
+            .find('\n')
+            .is_some_and(|i| source.text[..i].ends_with('\r'));
+        for e in &mut edits {
+            e.start += start;
+            e.end += start;
+            if crlf {
+                e.content = e.content.replace('\n', "\r\n");
+            }
+        }
+        (!edits.is_empty()).then_some(edits)
+    }
 }
 
 impl Imported {

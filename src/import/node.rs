@@ -216,9 +216,37 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
+/// Duplicate keys in the mappings under `node` (YAML forbids them, and so do
+/// Compose and kubectl): one error at each repeated key.
+fn duplicates(node: &Node, errors: &mut Vec<yaml::Error>) {
+    match &node.value {
+        Value::Map(entries) => {
+            let mut seen = std::collections::HashSet::with_capacity(entries.len());
+            for (k, v) in entries {
+                if !seen.insert(k.value.as_str()) {
+                    errors.push(
+                        yaml::Error::new(
+                            yaml::ErrorKind::Duplicate,
+                            format!("duplicate key `{}`", crate::finding::shorten(&k.value)),
+                        )
+                        .at(k.span)
+                        .label("the second occurrence"),
+                    );
+                }
+                duplicates(v, errors);
+            }
+        }
+        Value::Seq(items) => items.iter().for_each(|i| duplicates(i, errors)),
+        _ => {}
+    }
+}
+
 /// Reads the one YAML document of a file.
 pub fn read_document(source: &SourceFile, limits: Limits) -> (Option<Node>, Vec<yaml::Error>) {
     let (node, mut errors) = yaml::from_source::<Node>(source, limits);
+    if let Some(node) = &node {
+        duplicates(node, &mut errors);
+    }
     for e in &mut errors {
         // The reader's words are about topologies.
         if e.message.starts_with("the file is empty") {
@@ -230,5 +258,9 @@ pub fn read_document(source: &SourceFile, limits: Limits) -> (Option<Node>, Vec<
 
 /// Reads every YAML document of a file (a manifest stream).
 pub fn read_stream(source: &SourceFile, limits: Limits) -> (Vec<Node>, Vec<yaml::Error>) {
-    yaml::from_source_stream::<Node>(source, limits)
+    let (nodes, mut errors) = yaml::from_source_stream::<Node>(source, limits);
+    for node in &nodes {
+        duplicates(node, &mut errors);
+    }
+    (nodes, errors)
 }

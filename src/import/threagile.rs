@@ -358,6 +358,7 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         *called.entry(t.clone()).or_default() += 1;
     }
     let mut components = Vec::new();
+    let mut replicas = HashMap::new();
     for (i, a) in assets.iter().enumerate() {
         let mut kind = a.kind;
         let mut c = Component::new(
@@ -401,6 +402,20 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
                 &a.id,
                 format!("`redundant: true` of `{}` is taken as two instances: the model does not say how many", a.raw_id),
             ));
+        }
+        // `redundant: true` is how the model says a second instance.
+        if kind != Kind::Client && c.instances.is_none() {
+            replicas.insert(
+                a.id.clone(),
+                super::ReplicaFix {
+                    description: format!("mark `{}` redundant (`redundant: true`)", a.key.value),
+                    yaml: format!(
+                        "technical_assets:\n  {}:\n    redundant: true\n",
+                        crate::fix::scalar(&a.key.value)
+                    ),
+                    scope: crate::source::Span::new(0, source.text.len()),
+                },
+            );
         }
         if kind.is_data_store() && !called.contains_key(a.id.as_str()) {
             findings.push(imp(
@@ -468,5 +483,6 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
         kind: SourceKind::Threagile,
         topology,
         findings,
+        replicas,
     })
 }
