@@ -932,3 +932,31 @@ fn single_points_of_failure_are_fixed_in_the_source_terms() {
         }
     }
 }
+
+#[test]
+fn baselines_and_selection_work_on_imports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("compose.yaml");
+    std::fs::write(&src, read("proxy-redis.compose.yaml")).expect("write");
+    let baseline = dir.path().join("baseline.json");
+    let (s, b) = (src.to_str().unwrap(), baseline.to_str().unwrap());
+    let (code, _, err) = run(&["--from", "compose", s, "--write-baseline", b], None);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&["--from", "compose", s, "--baseline", b, "-q"], None);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, out, _) = run(
+        &[
+            "--from", "compose", s, "--select", "import", "--format", "concise", "-q",
+        ],
+        None,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.lines().all(|l| l.contains("[IMP")), "{out}");
+    let (_, out, _) = run(
+        &[
+            "--from", "compose", s, "--ignore", "IMP", "--format", "concise", "-q",
+        ],
+        None,
+    );
+    assert!(!out.contains("[IMP") && out.contains("[TLS001]"), "{out}");
+}
