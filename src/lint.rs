@@ -674,19 +674,33 @@ pub fn lint_import(
             );
             // Single points of failure whose fix has a direct translation: one more
             // replica, as edits of the source.
-            for f in &mut findings {
-                if f.rule.code == crate::rules::availability::SPOF001.code
-                    && let Some(fix) = f.subjects.first().and_then(|s| imported.replicas.get(s))
-                    && let Some(edits) = fix.edits(&source)
-                {
-                    f.fix = Some(crate::finding::Fix {
-                        description: fix.description.clone(),
-                        applicability: crate::fix::Applicability::Unsafe,
-                        edits,
-                        yaml: fix.yaml.clone(),
-                        remove: Vec::new(),
-                    });
-                }
+            let wanted: Vec<(usize, &crate::import::ReplicaFix)> = findings
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.rule.code == crate::rules::availability::SPOF001.code)
+                .filter_map(|(i, f)| Some((i, imported.replicas.get(f.subjects.first()?)?)))
+                .collect();
+            let planned = crate::import::plan_fixes(&source, &wanted);
+            let by_index: std::collections::HashMap<usize, &crate::import::ReplicaFix> =
+                wanted.iter().copied().collect();
+            let fixes: Vec<(usize, crate::finding::Fix)> = planned
+                .into_iter()
+                .filter_map(|(i, edits)| {
+                    let fix = by_index.get(&i)?;
+                    Some((
+                        i,
+                        crate::finding::Fix {
+                            description: fix.description.clone(),
+                            applicability: crate::fix::Applicability::Unsafe,
+                            edits,
+                            yaml: fix.yaml.clone(),
+                            remove: Vec::new(),
+                        },
+                    ))
+                })
+                .collect();
+            for (i, fix) in fixes {
+                findings[i].fix = Some(fix);
             }
             let first_suppression = findings.len();
             crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);

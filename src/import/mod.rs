@@ -143,42 +143,6 @@ pub struct ReplicaFix {
     pub scope: Span,
 }
 
-impl ReplicaFix {
-    /// The edits of the source that make the fix, when the fragment merges (not through
-    /// an anchor, an alias or a merge key).
-    pub fn edits(&self, source: &SourceFile) -> Option<Vec<crate::fix::Edit>> {
-        let start = self.scope.start as usize;
-        // A manifest's span ends at its last value: take its line break too, so that
-        // what is appended comes before the next `---`.
-        let mut end = self.scope.end as usize;
-        if source
-            .text
-            .get(end..)
-            .is_some_and(|rest| rest.starts_with('\n'))
-        {
-            end += 1;
-        }
-        let part = SourceFile::new(
-            source.path.clone(),
-            source.text.get(start..end)?.to_string(),
-        );
-        let tree = crate::fix::tree::build(&part).ok()?;
-        let mut edits = crate::fix::plan::plan(&part, &tree, &self.yaml).ok()?;
-        let crlf = source
-            .text
-            .find('\n')
-            .is_some_and(|i| source.text[..i].ends_with('\r'));
-        for e in &mut edits {
-            e.start += start;
-            e.end += start;
-            if crlf {
-                e.content = e.content.replace('\n', "\r\n");
-            }
-        }
-        (!edits.is_empty()).then_some(edits)
-    }
-}
-
 impl Imported {
     /// The topology as format-v1 YAML, commented with where it came from, and the map
     /// from the written text to the source.
@@ -190,6 +154,64 @@ impl Imported {
         );
         self.topology.write(&header)
     }
+}
+
+/// The edits of each fix (by its caller's index) that merges into the source: each
+/// part of the source (the file, a manifest) is mapped once for all the fixes into it,
+/// so that a thousand fixes into one file cost one reading of it.
+pub fn plan_fixes(
+    source: &SourceFile,
+    fixes: &[(usize, &ReplicaFix)],
+) -> Vec<(usize, Vec<crate::fix::Edit>)> {
+    let crlf = source
+        .text
+        .find('\n')
+        .is_some_and(|i| source.text[..i].ends_with('\r'));
+    let mut by_scope: std::collections::BTreeMap<(u32, u32), Vec<(usize, &ReplicaFix)>> =
+        std::collections::BTreeMap::new();
+    for &(i, fix) in fixes {
+        by_scope
+            .entry((fix.scope.start, fix.scope.end))
+            .or_default()
+            .push((i, fix));
+    }
+    let mut out = Vec::new();
+    for ((start, end), group) in by_scope {
+        let start = start as usize;
+        // A manifest's span ends at its last value: take its line break too, so that
+        // what is appended comes before the next `---`.
+        let mut end = end as usize;
+        if source
+            .text
+            .get(end..)
+            .is_some_and(|rest| rest.starts_with('\n'))
+        {
+            end += 1;
+        }
+        let Some(text) = source.text.get(start..end) else {
+            continue;
+        };
+        let part = SourceFile::new(source.path.clone(), text.to_string());
+        let Ok(tree) = crate::fix::tree::build(&part) else {
+            continue;
+        };
+        for (i, fix) in group {
+            let Ok(mut edits) = crate::fix::plan::plan(&part, &tree, &fix.yaml) else {
+                continue;
+            };
+            for e in &mut edits {
+                e.start += start;
+                e.end += start;
+                if crlf {
+                    e.content = e.content.replace('\n', "\r\n");
+                }
+            }
+            if !edits.is_empty() {
+                out.push((i, edits));
+            }
+        }
+    }
+    out
 }
 
 /// Reads a file with an importer: the import, or the input errors (IL, pointing into
