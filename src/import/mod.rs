@@ -328,3 +328,32 @@ impl Links {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SourceKind, detect, is_topology};
+
+    #[test]
+    fn formats_are_told_apart_by_content_then_name() {
+        let k8s =
+            "# rendered by helm\nkind: Deployment\napiVersion: apps/v1\nmetadata: { name: x }\n";
+        assert_eq!(detect(k8s, "input.yaml"), Some(SourceKind::Kubernetes));
+        let compose = "# the shop\nversion: \"3.8\"\nservices:\n  web: { image: nginx }\n";
+        assert_eq!(detect(compose, "input.yaml"), Some(SourceKind::Compose));
+        let json = r#"{"apiVersion": "v1", "kind": "List", "items": []}"#;
+        assert_eq!(detect(json, "input.json"), Some(SourceKind::Kubernetes));
+        let model = "threagile_version: 1.0.0\ntitle: x\n";
+        assert_eq!(detect(model, "input.yaml"), Some(SourceKind::Threagile));
+        // A key only nested, never top-level, says nothing.
+        assert_eq!(detect("x:\n  services: {}\n", "input.yaml"), None);
+        // Both shapes at once: the name decides.
+        let both = "services: {}\napiVersion: v1\nkind: ConfigMap\n";
+        assert_eq!(
+            detect(both, "docker-compose.yml"),
+            Some(SourceKind::Compose)
+        );
+        assert_eq!(detect(both, "input.yaml"), Some(SourceKind::Kubernetes));
+        assert!(is_topology("version: 1\nname: x\ncomponents: {}\n"));
+        assert!(!is_topology(compose));
+    }
+}
