@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use infra_lint::baseline::Baseline;
 use infra_lint::config::{self, Config, FailOn};
 use infra_lint::finding::Severity;
+use infra_lint::import::From as ImportFrom;
 use infra_lint::lint::LintOptions;
 use infra_lint::output::{self, Format, HumanOptions};
 use infra_lint::{rules, spelling};
@@ -105,8 +106,6 @@ enum Command {
     },
 }
 
-use infra_lint::import::From as ImportFrom;
-
 #[derive(Clone, Copy, ValueEnum)]
 enum DiagramFormat {
     Mermaid,
@@ -198,7 +197,7 @@ struct CheckArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     from: Option<ImportFrom>,
     /// With --from, import the Compose services of this profile too (repeatable).
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", requires = "from")]
     profile: Vec<String>,
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES")]
