@@ -613,8 +613,9 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
 
 /// Lints a Compose file, Kubernetes manifests or a Threagile model: the import is
 /// written as a topology and linted like one; the findings (and the import's own IMP
-/// findings) point into the source file. Fixes are shown as advice without edits or
-/// YAML: both would be in the written topology's terms, not the source's.
+/// findings) point into the source file. A single point of failure the source can
+/// scale gets its fix as edits of the source (one more replica); other fixes are
+/// advice, without edits or YAML, which would be in the written topology's terms.
 pub fn lint_import(
     source: SourceFile,
     import: &crate::import::ImportOptions,
@@ -672,36 +673,7 @@ pub fn lint_import(
                     .drain(..)
                     .filter(|f| limits.rules.runs(f.rule)),
             );
-            // Single points of failure whose fix has a direct translation: one more
-            // replica, as edits of the source.
-            let wanted: Vec<(usize, &crate::import::ReplicaFix)> = findings
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.rule.code == crate::rules::availability::SPOF001.code)
-                .filter_map(|(i, f)| Some((i, imported.replicas.get(f.subjects.first()?)?)))
-                .collect();
-            let planned = crate::import::plan_fixes(&source, &wanted);
-            let by_index: std::collections::HashMap<usize, &crate::import::ReplicaFix> =
-                wanted.iter().copied().collect();
-            let fixes: Vec<(usize, crate::finding::Fix)> = planned
-                .into_iter()
-                .filter_map(|(i, edits)| {
-                    let fix = by_index.get(&i)?;
-                    Some((
-                        i,
-                        crate::finding::Fix {
-                            description: fix.description.clone(),
-                            applicability: crate::fix::Applicability::Unsafe,
-                            edits,
-                            yaml: fix.yaml.clone(),
-                            remove: Vec::new(),
-                        },
-                    ))
-                })
-                .collect();
-            for (i, fix) in fixes {
-                findings[i].fix = Some(fix);
-            }
+            crate::import::attach_replica_fixes(&source, &imported.replicas, &mut findings);
             let first_suppression = findings.len();
             crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);
             for f in &mut findings[first_suppression..] {

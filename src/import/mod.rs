@@ -156,6 +156,34 @@ impl Imported {
     }
 }
 
+/// Gives each SPOF001 finding whose component the source can scale its fix in the
+/// source's terms (`replicas`: by component id, from the import), as edits.
+pub fn attach_replica_fixes(
+    source: &SourceFile,
+    replicas: &HashMap<String, ReplicaFix>,
+    findings: &mut [Finding],
+) {
+    let wanted: Vec<(usize, &ReplicaFix)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rule.code == crate::rules::availability::SPOF001.code)
+        .filter_map(|(i, f)| Some((i, replicas.get(f.subjects.first()?)?)))
+        .collect();
+    let by_index: HashMap<usize, &ReplicaFix> = wanted.iter().copied().collect();
+    for (i, edits) in plan_fixes(source, &wanted) {
+        let Some(fix) = by_index.get(&i) else {
+            continue;
+        };
+        findings[i].fix = Some(crate::finding::Fix {
+            description: fix.description.clone(),
+            applicability: crate::fix::Applicability::Unsafe,
+            edits,
+            yaml: fix.yaml.clone(),
+            remove: Vec::new(),
+        });
+    }
+}
+
 /// The edits of each fix (by its caller's index) that merges into the source: each
 /// part of the source (the file, a manifest) is mapped once for all the fixes into it,
 /// so that a thousand fixes into one file cost one reading of it.
