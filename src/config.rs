@@ -134,7 +134,7 @@ pub fn check_selector(selector: &str) -> Result<(), String> {
     })
 }
 
-const ALL_CATEGORIES: [Category; 9] = [
+const ALL_CATEGORIES: [Category; 10] = [
     Category::Input,
     Category::Availability,
     Category::Tls,
@@ -144,6 +144,7 @@ const ALL_CATEGORIES: [Category; 9] = [
     Category::Durability,
     Category::Graph,
     Category::Suppression,
+    Category::Import,
 ];
 
 /// A loaded configuration (defaults when there is no file).

@@ -93,6 +93,9 @@ pub struct Walk {
     root: Option<Root>,
     /// The name standard input (`-`) is shown under.
     stdin_name: Option<String>,
+    /// Whether every YAML or JSON file is an input (`--from`: imports), not only
+    /// topologies.
+    any_yaml: bool,
 }
 
 /// The project root and the working directory: every path an output shows (and every
@@ -190,6 +193,7 @@ impl Walk {
             exclude: set(exclude, true),
             root: None,
             stdin_name: None,
+            any_yaml: false,
         }
     }
 
@@ -214,12 +218,22 @@ impl Walk {
         }
     }
 
+    /// The walk of `--from`: every `.yml`, `.yaml` and `.json` file is an input.
+    pub fn for_import(include: &[String], exclude: &[String]) -> Walk {
+        Walk {
+            any_yaml: true,
+            ..Walk::new(include, exclude)
+        }
+    }
+
     fn included(&self, path: &Path) -> bool {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         is_topology_name(&name)
+            || (self.any_yaml
+                && (name.ends_with(".yml") || name.ends_with(".yaml") || name.ends_with(".json")))
             || self.include.as_ref().is_some_and(|s| {
                 s.is_match(path) || s.is_match(display(path)) || s.is_match(self.show(path))
             })
@@ -287,7 +301,7 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
                             .path()
                             .file_name()
                             .is_some_and(|n| is_topology_name(&n.to_string_lossy()));
-                        if named || looks_like_topology(e.path()) {
+                        if named || walk.any_yaml || looks_like_topology(e.path()) {
                             found.push(Input::File(e.path().to_path_buf(), walk.show(e.path())));
                         } else {
                             found.push(Input::Skipped(walk.show(e.path())));

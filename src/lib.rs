@@ -22,6 +22,7 @@ pub mod firewalls;
 pub mod fix;
 pub mod generate;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod lint;
 pub mod model;
@@ -116,6 +117,81 @@ pub fn lint_inputs(
         .collect()
 }
 
+/// The files a `--from` run imports: files as named (`-` is stdin), directories walked
+/// for every YAML and JSON file, in sorted order; and notes on the files a walk found
+/// that `--from auto` cannot read (neither a format it knows nor a topology), which
+/// are skipped. A file named on the command line is always an input.
+pub fn import_inputs(
+    paths: &[PathBuf],
+    config: &config::Config,
+    from: import::From,
+    root: discover::Root,
+    stdin_name: Option<&std::path::Path>,
+) -> (Vec<discover::Input>, Vec<String>) {
+    let mut walk = discover::Walk::for_import(&config.include, &config.exclude).with_root(root);
+    if let Some(name) = stdin_name {
+        walk = walk.with_stdin_name(name);
+    }
+    let mut inputs = Vec::new();
+    let mut notes = Vec::new();
+    for path in paths {
+        let named = !path.is_dir();
+        for input in discover::discover_with(std::slice::from_ref(path), &walk) {
+            if let discover::Input::File(file, shown) = &input
+                && !named
+                && from == import::From::Auto
+                && !auto_reads(file, shown)
+            {
+                notes.push(format!(
+                    "skipped `{shown}`: not a Compose file, Kubernetes manifests, a Threagile model or a topology; name it to import it anyway"
+                ));
+                continue;
+            }
+            inputs.push(input);
+        }
+    }
+    (inputs, notes)
+}
+
+/// Whether `--from auto` can read a file a walk found (its first 64 MiB are looked at;
+/// one that cannot be read counts, and linting it says why).
+fn auto_reads(path: &std::path::Path, shown: &str) -> bool {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(64 << 20).read_to_end(&mut bytes));
+    read.is_err() || import::readable_by_auto(&String::from_utf8_lossy(&bytes), shown)
+}
+
+/// Imports and lints files found by [`import_inputs`] with a configuration's per-file
+/// ignores.
+pub fn lint_imports(
+    inputs: Vec<discover::Input>,
+    limits: &LintOptions,
+    config: &config::Config,
+    import: &import::ImportOptions,
+) -> Vec<FileReport> {
+    let per_file = PerFile::new(config);
+    inputs
+        .into_iter()
+        .filter_map(|input| {
+            let mut report = match input {
+                discover::Input::File(path, display) => {
+                    match lint::read_import_source(&path, &display, limits) {
+                        Ok(source) => lint::lint_import(source, import, limits),
+                        Err(report) => *report,
+                    }
+                }
+                discover::Input::Error(path, why) | discover::Input::Empty(path, why) => {
+                    FileReport::unreadable(path, why, None)
+                }
+                discover::Input::Skipped(_) => return None,
+            };
+            per_file.apply(&mut report);
+            Some(report)
+        })
+        .collect()
+}
+
 /// Drops from a report the findings a configuration's per-file ignores name for its
 /// file (as reported: its `source.path`).
 pub fn apply_per_file_ignores(config: &config::Config, report: &mut FileReport) {
@@ -186,6 +262,25 @@ pub fn fix_files(
     unsafe_fixes: bool,
     write: bool,
 ) -> Result<Vec<FileFix>, String> {
+    fix_files_with(files, paths, limits, config, unsafe_fixes, write, None)
+}
+
+/// [`fix_files`] for the files of a `--from` run (`import`): each is linted through
+/// its importer, whose fixes are edits of the source (`deploy.replicas`,
+/// `spec.replicas`).
+pub fn fix_files_with(
+    files: &mut [FileReport],
+    paths: &[Option<PathBuf>],
+    limits: &LintOptions,
+    config: &config::Config,
+    unsafe_fixes: bool,
+    write: bool,
+    import: Option<&import::ImportOptions>,
+) -> Result<Vec<FileFix>, String> {
+    let lint = |source: source::SourceFile| match import {
+        Some(import) => lint::lint_import(source, import, limits),
+        None => lint::lint_source(source, limits),
+    };
     let per_file = PerFile::new(config);
     let mut done = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
@@ -206,9 +301,13 @@ pub fn fix_files(
         if !report.valid || !has_fix {
             continue;
         }
-        let fixed = fix::apply::fix_text(&path, &report.source.text, limits, unsafe_fixes, &|f| {
-            per_file.ignores(&path, f)
-        });
+        let fixed = fix::apply::fix_text_with(
+            &path,
+            &report.source.text,
+            unsafe_fixes,
+            &|f| per_file.ignores(&path, f),
+            &lint,
+        );
         if fixed.applied.is_empty() {
             continue;
         }
@@ -222,10 +321,7 @@ pub fn fix_files(
                 .map_err(|e| format!("cannot write the fixes to `{path}`: {e}"))?;
             safe_write::write_atomic(real, fixed.text.as_bytes())
                 .map_err(|e| format!("cannot write the fixes to `{path}`: {e}"))?;
-            let mut after = lint::lint_source(
-                source::SourceFile::new(path.clone(), fixed.text.clone()),
-                limits,
-            );
+            let mut after = lint(source::SourceFile::new(path.clone(), fixed.text.clone()));
             per_file.apply(&mut after);
             *report = after;
         }

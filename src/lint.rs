@@ -254,6 +254,15 @@ pub fn read_source(
         })
 }
 
+/// Reads one file to import, as [`read_source`] reads it (`-` is standard input).
+pub fn read_import_source(
+    path: &Path,
+    display: &str,
+    limits: &LintOptions,
+) -> Result<SourceFile, Box<FileReport>> {
+    read_source(path, display, limits)
+}
+
 /// Reads and lints one file.
 pub fn lint_path(path: &Path, display: &str, limits: &LintOptions) -> FileReport {
     match read_source(path, display, limits) {
@@ -271,7 +280,7 @@ fn io_text(e: &std::io::Error) -> String {
 }
 
 /// Converts a reader error to its IL finding.
-fn input_finding(e: yaml::Error) -> Finding {
+pub(crate) fn input_finding(e: yaml::Error) -> Finding {
     let rule = match e.kind {
         ErrorKind::Syntax | ErrorKind::Limit => &input::IL001,
         ErrorKind::Duplicate => &input::IL004,
@@ -591,5 +600,132 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
         valid,
         findings,
         outline,
+    }
+}
+
+/// Lints a Compose file, Kubernetes manifests or a Threagile model: the import is
+/// written as a topology and linted like one; the findings (and the import's own IMP
+/// findings) point into the source file. A single point of failure the source can
+/// scale gets its fix as edits of the source (one more replica); other fixes are
+/// advice, without edits or YAML, which would be in the written topology's terms.
+pub fn lint_import(
+    source: SourceFile,
+    import: &crate::import::ImportOptions,
+    limits: &LintOptions,
+) -> FileReport {
+    let invalid = |source, mut findings: Vec<Finding>| {
+        sort(&mut findings);
+        FileReport {
+            source,
+            valid: false,
+            findings,
+            outline: None,
+        }
+    };
+    // `--from auto` over a folder meets topologies too: they are linted as they are.
+    if import.from.unwrap_or(crate::import::From::Auto) == crate::import::From::Auto
+        && crate::import::detect(&source.text, &source.path).is_none()
+        && crate::import::is_topology(&source.text)
+    {
+        return lint_source(source, limits);
+    }
+    let mut imported = match crate::import::import(&source, import, limits.yaml) {
+        Ok(imported) => imported,
+        Err(findings) => return invalid(source, findings),
+    };
+    let (text, map) = imported.write(&source.path);
+    let written = SourceFile::new(source.path.clone(), text);
+    let model = match load(&written, limits, false).0 {
+        Ok(model) => model,
+        Err(mut findings) => {
+            // An importer's output that does not validate is a bug of the importer.
+            for f in &mut findings {
+                f.message = format!("the import is not a valid topology: {}", f.message);
+                map_to_source(f, &map);
+            }
+            return invalid(source, findings);
+        }
+    };
+    let graph = Graph::build(&model);
+    let cx = Context::new(&model, &graph, limits.today);
+    let threads = threads_for(&written, limits);
+    let (valid, mut findings) = match check(
+        &cx,
+        &limits.rules.enabled,
+        work_limit(&model, limits),
+        threads,
+    ) {
+        Ok(mut findings) => {
+            for f in &mut findings {
+                map_to_source(f, &map);
+            }
+            findings.extend(
+                imported
+                    .findings
+                    .drain(..)
+                    .filter(|f| limits.rules.runs(f.rule)),
+            );
+            crate::import::attach_replica_fixes(&source, &imported.replicas, &mut findings);
+            let first_suppression = findings.len();
+            crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);
+            for f in &mut findings[first_suppression..] {
+                map_to_source(f, &map);
+            }
+            findings
+                .retain(|f| f.rule.category != Category::Suppression || limits.rules.runs(f.rule));
+            for f in &mut findings {
+                f.severity = limits.rules.severity_of(f.rule);
+            }
+            (true, findings)
+        }
+        Err(e) => {
+            let mut f = *work_limit_finding(&model, e);
+            map_to_source(&mut f, &map);
+            (false, vec![f])
+        }
+    };
+    sort(&mut findings);
+    let outline = limits.outline.then(|| Outline::of(&model));
+    FileReport {
+        source,
+        valid,
+        findings,
+        outline,
+    }
+}
+
+/// Points a finding on a written import at the source it came from; its fix becomes
+/// advice (no edits: they would be of the written topology).
+fn map_to_source(f: &mut Finding, map: &crate::import::topology::SourceMap) {
+    f.span = map.source_of(f.span);
+    for label in &mut f.related {
+        label.span = map.source_of(label.span);
+    }
+    if let Some(fix) = &mut f.fix {
+        fix.applicability = crate::fix::Applicability::None;
+        fix.edits.clear();
+        fix.remove.clear();
+        fix.yaml.clear();
+    }
+}
+
+/// The topology an import writes (`infra-lint import`), or the report of why it
+/// cannot be written (the source's own input errors).
+pub fn import_text(
+    source: SourceFile,
+    import: &crate::import::ImportOptions,
+    limits: &LintOptions,
+) -> Result<String, Box<FileReport>> {
+    match crate::import::import(&source, import, limits.yaml) {
+        Ok(mut imported) => Ok(imported.write(&source.path).0),
+        Err(mut findings) => {
+            sort(&mut findings);
+            Err(Box::new(FileReport {
+                source,
+                valid: false,
+                findings,
+                outline: None,
+            }))
+        }
     }
 }

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use infra_lint::baseline::Baseline;
 use infra_lint::config::{self, Config, FailOn};
 use infra_lint::finding::Severity;
+use infra_lint::import::From as ImportFrom;
 use infra_lint::lint::LintOptions;
 use infra_lint::output::{self, Format, HumanOptions};
 use infra_lint::{rules, spelling};
@@ -74,6 +75,24 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = WhatIfFormat::Human)]
         format: WhatIfFormat,
+        /// Largest file read, in bytes.
+        #[arg(long, value_name = "BYTES")]
+        max_file_size: Option<u64>,
+    },
+    /// Write the topology a Compose file, Kubernetes manifests or a Threagile model
+    /// import to, commented with what each part came from.
+    Import {
+        /// The file to import (`-` reads stdin).
+        file: PathBuf,
+        /// What the file is: auto tells by its content.
+        #[arg(long, value_enum, default_value_t = ImportFrom::Auto)]
+        from: ImportFrom,
+        /// Import the Compose services of this profile too (repeatable).
+        #[arg(long, value_name = "PROFILE")]
+        profile: Vec<String>,
+        /// Write the topology to FILE instead of stdout (never over the input).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
         /// Largest file read, in bytes.
         #[arg(long, value_name = "BYTES")]
         max_file_size: Option<u64>,
@@ -195,6 +214,14 @@ struct CheckArgs {
     /// Print the configuration file in use and the resolved settings, then exit.
     #[arg(long)]
     show_settings: bool,
+    /// Read the inputs as Docker Compose files, Kubernetes manifests or Threagile
+    /// models (auto: by content) and lint the import; `-` reads stdin, directories are
+    /// walked for every YAML file.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    from: Option<ImportFrom>,
+    /// With --from, import the Compose services of this profile too (repeatable).
+    #[arg(long, value_name = "PROFILE", requires = "from")]
+    profile: Vec<String>,
     /// Largest file read, in bytes.
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
@@ -260,6 +287,13 @@ fn main() -> ExitCode {
             format,
             max_file_size,
         }) => what_if(&file, &fail, format, max_file_size),
+        Some(Command::Import {
+            file,
+            from,
+            profile,
+            output,
+            max_file_size,
+        }) => import(&file, from, profile, output.as_deref(), max_file_size),
         Some(Command::Server { today }) => {
             let options = infra_lint::server::ServerOptions {
                 today: today.unwrap_or_else(infra_lint::model::Date::today),
@@ -381,6 +415,42 @@ fn init(file: &std::path::Path, today: infra_lint::model::Date) -> u8 {
             eprintln!("infra-lint: cannot write `{}`: {e}", file.display());
             2
         }
+    }
+}
+
+/// `infra-lint import`: the imported topology to stdout or a file (never the input).
+fn import(
+    file: &std::path::Path,
+    from: ImportFrom,
+    profiles: Vec<String>,
+    output: Option<&std::path::Path>,
+    max_file_size: Option<u64>,
+) -> u8 {
+    if let Some(output) = output
+        && file.as_os_str() != "-"
+        && refuse_input(output, "the topology", &[file.to_path_buf()])
+    {
+        return 2;
+    }
+    let mut options = LintOptions::default();
+    if let Some(n) = max_file_size {
+        options.max_file_size = n;
+    }
+    // The file as check shows it: relative to the project root.
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let root = infra_lint::discover::Root::find(config::discover(&cwd).as_deref(), &cwd);
+    let display = root.show(file);
+    let source = match infra_lint::lint::read_import_source(file, &display, &options) {
+        Ok(source) => source,
+        Err(report) => return show_invalid(*report),
+    };
+    let import = infra_lint::import::ImportOptions {
+        from: Some(from),
+        profiles,
+    };
+    match infra_lint::lint::import_text(source, &import, &options) {
+        Ok(text) => write_output(output, text.as_bytes()),
+        Err(report) => show_invalid(*report),
     }
 }
 
@@ -615,8 +685,29 @@ fn check(args: CheckArgs) -> u8 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = infra_lint::discover::Root::find(config.path.as_deref(), &cwd);
     let root_dir = root.dir.clone();
-    let mut inputs =
-        infra_lint::inputs_from_root(&paths, &config, root, args.stdin_filename.as_deref());
+    let import = args.from.map(|from| infra_lint::import::ImportOptions {
+        from: Some(from),
+        profiles: args.profile.clone(),
+    });
+    let mut inputs = match &import {
+        Some(import) => {
+            let from = import.from.unwrap_or(infra_lint::import::From::Auto);
+            let (inputs, notes) = infra_lint::import_inputs(
+                &paths,
+                &config,
+                from,
+                root,
+                args.stdin_filename.as_deref(),
+            );
+            for note in notes {
+                if !args.silent {
+                    eprintln!("infra-lint: {}", output::escape_control(&note, false));
+                }
+            }
+            inputs
+        }
+        None => infra_lint::inputs_from_root(&paths, &config, root, args.stdin_filename.as_deref()),
+    };
     for note in infra_lint::discover::take_skipped(&mut inputs) {
         if !args.silent {
             eprintln!("infra-lint: {}", output::escape_control(&note, false));
@@ -671,15 +762,19 @@ fn check(args: CheckArgs) -> u8 {
             | infra_lint::discover::Input::Empty(..) => None,
         })
         .collect();
-    let mut files = infra_lint::lint_inputs(inputs, &limits, &config);
+    let mut files = match &import {
+        Some(import) => infra_lint::lint_imports(inputs, &limits, &config, import),
+        None => infra_lint::lint_inputs(inputs, &limits, &config),
+    };
     if args.fix || args.diff {
-        let done = match infra_lint::fix_files(
+        let done = match infra_lint::fix_files_with(
             &mut files,
             &read_from,
             &limits,
             &config,
             args.unsafe_fixes,
             !args.diff,
+            import.as_ref(),
         ) {
             Ok(done) => done,
             Err(message) => {

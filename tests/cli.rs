@@ -589,7 +589,9 @@ fn the_readme_sample_outputs_are_real() {
         // The subcommands other than check and report print no colour, and take no
         // `--color`.
         let words: Vec<&str> = command.split_whitespace().collect();
-        let plain = ["what-if", "explain", "rules", "schema", "graph", "init"];
+        let plain = [
+            "what-if", "explain", "rules", "schema", "graph", "init", "import",
+        ];
         let mut args = Vec::new();
         if !plain.contains(&words[0]) {
             args.extend(["--color", "never"]);

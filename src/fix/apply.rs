@@ -86,6 +86,20 @@ pub fn fix_text(
     unsafe_fixes: bool,
     skip: &dyn Fn(&crate::finding::Finding) -> bool,
 ) -> Fixed {
+    fix_text_with(path, text, unsafe_fixes, skip, &|source| {
+        lint_source(source, limits)
+    })
+}
+
+/// [`fix_text`] with the linter each round runs: an import's (`lint::lint_import`)
+/// for a Compose file or manifests, whose fixes are edits of the source.
+pub fn fix_text_with(
+    path: &str,
+    text: &str,
+    unsafe_fixes: bool,
+    skip: &dyn Fn(&crate::finding::Finding) -> bool,
+    lint: &dyn Fn(SourceFile) -> crate::lint::FileReport,
+) -> Fixed {
     let allowed = |a: Applicability| match a {
         Applicability::Safe => true,
         Applicability::Unsafe => unsafe_fixes,
@@ -98,7 +112,7 @@ pub fn fix_text(
     let mut stopped = true;
     while rounds < MAX_ROUNDS {
         rounds += 1;
-        let report = lint_source(SourceFile::new(path, text.clone()), limits);
+        let report = lint(SourceFile::new(path, text.clone()));
         if !report.valid {
             stopped = false;
             break;
@@ -137,7 +151,7 @@ pub fn fix_text(
         }
         let edits: Vec<Edit> = chosen.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
         let next = apply(&text, &edits);
-        if lint_source(SourceFile::new(path, next.clone()), limits).valid {
+        if lint(SourceFile::new(path, next.clone())).valid {
             text = next;
             applied.extend(chosen.into_iter().map(|(a, _)| a));
             continue;
@@ -150,7 +164,7 @@ pub fn fix_text(
                 .iter()
                 .flat_map(|&i| chosen[i].1.iter().cloned())
                 .collect();
-            lint_source(SourceFile::new(path, apply(&text, &edits)), limits).valid
+            lint(SourceFile::new(path, apply(&text, &edits))).valid
         };
         let mut kept: Vec<usize> = Vec::new();
         let mut pending: Vec<Vec<usize>> = vec![(0..chosen.len()).collect()];

@@ -16,6 +16,19 @@ pub fn lint(yaml: &str) -> FileReport {
     )
 }
 
+/// Lints a Compose snippet through the importer as `compose.yaml`, as of
+/// [`TEST_TODAY`].
+pub fn lint_compose(yaml: &str) -> FileReport {
+    crate::lint::lint_import(
+        SourceFile::new("compose.yaml", yaml.to_string()),
+        &crate::import::ImportOptions::default(),
+        &LintOptions {
+            today: TEST_TODAY,
+            ..LintOptions::default()
+        },
+    )
+}
+
 /// Whether the report holds a finding of `code`.
 pub fn has(report: &FileReport, code: &str) -> bool {
     report.findings.iter().any(|f| f.rule.code == code)

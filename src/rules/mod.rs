@@ -39,6 +39,7 @@ pub mod database;
 pub mod durability;
 pub mod firewall;
 pub mod graph;
+pub mod import;
 pub mod input;
 pub mod monitoring;
 pub mod suppression;
@@ -71,6 +72,8 @@ pub enum Category {
     Graph,
     /// Suppressions in the topology.
     Suppression,
+    /// What an importer (Compose, Kubernetes, Threagile) guessed or could not follow.
+    Import,
 }
 
 impl Category {
@@ -86,6 +89,7 @@ impl Category {
             Category::Durability => "durability",
             Category::Graph => "graph",
             Category::Suppression => "suppression",
+            Category::Import => "import",
         }
     }
 }
@@ -187,6 +191,11 @@ pub static RULES: &[&Rule] = &[
     &suppression::SUP002,
     &suppression::SUP003,
     &suppression::SUP004,
+    &import::IMP001,
+    &import::IMP002,
+    &import::IMP003,
+    &import::IMP004,
+    &import::IMP005,
 ];
 
 /// The rule with this code or name (case-insensitive).
@@ -346,13 +355,19 @@ mod tests {
     #[test]
     fn every_page_example_triggers_its_rule_and_its_fix_does_not() {
         for rule in RULES {
-            let example = fixture::lint(yaml_under(rule.doc, "## Example"));
+            // The import rules' examples are Compose files.
+            let lint = if rule.category == super::Category::Import {
+                fixture::lint_compose
+            } else {
+                fixture::lint
+            };
+            let example = lint(yaml_under(rule.doc, "## Example"));
             assert!(
                 fixture::has(&example, rule.code),
                 "{}: the example does not trigger it",
                 rule.code
             );
-            let fixed = fixture::lint(yaml_under(rule.doc, "## Fixed"));
+            let fixed = lint(yaml_under(rule.doc, "## Fixed"));
             assert!(
                 !fixed.findings.iter().any(|f| f.rule == *rule),
                 "{}: the fixed example still triggers it",

@@ -1354,6 +1354,56 @@ pub fn from_source_marked<'de, T: de::Deserialize<'de>>(
     read_source(source, limits, true)
 }
 
+/// Reads every YAML document of `source` (a Kubernetes manifest stream, `---`
+/// separated) into `T`, in order, under the same limits as [`from_source`]. Reading
+/// stops at the first error that is not recovered from; the documents read so far are
+/// kept and every error met is returned.
+pub fn from_source_stream<'de, T: de::Deserialize<'de>>(
+    source: &'de SourceFile,
+    limits: Limits,
+) -> (Vec<T>, Vec<Error>) {
+    let mut de = YamlDeserializer::new(source, limits);
+    let mut documents = Vec::new();
+    let result = read_stream(&mut de, &mut documents);
+    let mut errors = std::mem::take(&mut de.errors);
+    if let Err(e) = result {
+        let fatal = e.is_fatal();
+        if e.kind != ErrorKind::Recovered {
+            errors.push(e);
+        }
+        if !fatal && let Err(e) = de.drain() {
+            errors.push(e);
+        }
+    }
+    (documents, errors)
+}
+
+fn read_stream<'de, T: de::Deserialize<'de>>(
+    de: &mut YamlDeserializer<'de>,
+    documents: &mut Vec<T>,
+) -> Result<(), Error> {
+    loop {
+        match de.peek()? {
+            (
+                Event::StreamStart | Event::Nothing | Event::DocumentStart(_) | Event::DocumentEnd,
+                _,
+            ) => {
+                de.next()?;
+            }
+            (Event::StreamEnd, _) => return Ok(()),
+            _ => {
+                let value = T::deserialize(&mut *de).map_err(|mut e| {
+                    if e.span.is_none() {
+                        e.span = Some(Span::new(0, 0));
+                    }
+                    e
+                })?;
+                documents.push(value);
+            }
+        }
+    }
+}
+
 fn read_source<'de, T: de::Deserialize<'de>>(
     source: &'de SourceFile,
     limits: Limits,

@@ -5,7 +5,7 @@ mod error;
 pub(crate) mod scalar;
 mod spanned;
 
-pub use de::{Limits, Mark, MarkKind, Marks, from_source, from_source_marked};
+pub use de::{Limits, Mark, MarkKind, Marks, from_source, from_source_marked, from_source_stream};
 pub use error::{Error, ErrorKind};
 pub use spanned::{Recover, Spanned};
 
