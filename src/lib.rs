@@ -100,12 +100,29 @@ pub fn lint_inputs(
     limits: &LintOptions,
     config: &config::Config,
 ) -> Vec<FileReport> {
+    lint_each(inputs, limits, config, None)
+}
+
+/// Lints (or, with `import`, imports and lints) each input, then applies the per-file
+/// ignores.
+fn lint_each(
+    inputs: Vec<discover::Input>,
+    limits: &LintOptions,
+    config: &config::Config,
+    import: Option<&import::ImportOptions>,
+) -> Vec<FileReport> {
     let per_file = PerFile::new(config);
     inputs
         .into_iter()
         .filter_map(|input| {
             let mut report = match input {
-                discover::Input::File(path, display) => lint::lint_path(&path, &display, limits),
+                discover::Input::File(path, display) => match import {
+                    None => lint::lint_path(&path, &display, limits),
+                    Some(import) => match lint::read_import_source(&path, &display, limits) {
+                        Ok(source) => lint::lint_import(source, import, limits),
+                        Err(report) => *report,
+                    },
+                },
                 discover::Input::Error(path, why) | discover::Input::Empty(path, why) => {
                     FileReport::unreadable(path, why, None)
                 }
@@ -170,26 +187,7 @@ pub fn lint_imports(
     config: &config::Config,
     import: &import::ImportOptions,
 ) -> Vec<FileReport> {
-    let per_file = PerFile::new(config);
-    inputs
-        .into_iter()
-        .filter_map(|input| {
-            let mut report = match input {
-                discover::Input::File(path, display) => {
-                    match lint::read_import_source(&path, &display, limits) {
-                        Ok(source) => lint::lint_import(source, import, limits),
-                        Err(report) => *report,
-                    }
-                }
-                discover::Input::Error(path, why) | discover::Input::Empty(path, why) => {
-                    FileReport::unreadable(path, why, None)
-                }
-                discover::Input::Skipped(_) => return None,
-            };
-            per_file.apply(&mut report);
-            Some(report)
-        })
-        .collect()
+    lint_each(inputs, limits, config, Some(import))
 }
 
 /// Drops from a report the findings a configuration's per-file ignores name for its

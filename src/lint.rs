@@ -542,6 +542,42 @@ fn sort(findings: &mut [Finding]) {
     });
 }
 
+/// Builds the graph of a valid model and runs the selected rules on it.
+fn run_rules(
+    model: &model::Model,
+    threads: usize,
+    limits: &LintOptions,
+) -> Result<Vec<Finding>, WorkLimitExceeded> {
+    let graph = Graph::build(model);
+    let cx = Context::new(model, &graph, limits.today);
+    check(
+        &cx,
+        &limits.rules.enabled,
+        work_limit(model, limits),
+        threads,
+    )
+}
+
+/// Applies the topology's suppressions (the findings they add about themselves go
+/// through `on_new`), keeps suppression findings only of rules that run, and sets each
+/// finding's configured severity.
+fn settle(
+    model: &model::Model,
+    findings: &mut Vec<Finding>,
+    limits: &LintOptions,
+    mut on_new: impl FnMut(&mut Finding),
+) {
+    let first = findings.len();
+    crate::suppress::apply(model, findings, &limits.rules, limits.today);
+    for f in &mut findings[first..] {
+        on_new(f);
+    }
+    findings.retain(|f| f.rule.category != Category::Suppression || limits.rules.runs(f.rule));
+    for f in findings.iter_mut() {
+        f.severity = limits.rules.severity_of(f.rule);
+    }
+}
+
 /// Lints one file's text.
 pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
     let (model, marks) = load(&source, limits, true);
@@ -556,22 +592,9 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
             };
         }
     };
-    let graph = Graph::build(&model);
-    let cx = Context::new(&model, &graph, limits.today);
-    let threads = threads_for(&source, limits);
-    let (valid, mut findings) = match check(
-        &cx,
-        &limits.rules.enabled,
-        work_limit(&model, limits),
-        threads,
-    ) {
+    let (valid, mut findings) = match run_rules(&model, threads_for(&source, limits), limits) {
         Ok(mut findings) => {
-            crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);
-            findings
-                .retain(|f| f.rule.category != Category::Suppression || limits.rules.runs(f.rule));
-            for f in &mut findings {
-                f.severity = limits.rules.severity_of(f.rule);
-            }
+            settle(&model, &mut findings, limits, |_| {});
             (true, findings)
         }
         Err(e) => (false, vec![*work_limit_finding(&model, e)]),
@@ -583,8 +606,6 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
     let quote_ids = valid && model.ids().any(|id| crate::fix::scalar(id) != id);
     // Planning the fixes needs the file and its events, not the model: let the model
     // go first, so the two are never in memory together.
-    drop(cx);
-    drop(graph);
     drop(model);
     if valid {
         if quote_ids {
@@ -646,15 +667,7 @@ pub fn lint_import(
             return invalid(source, findings);
         }
     };
-    let graph = Graph::build(&model);
-    let cx = Context::new(&model, &graph, limits.today);
-    let threads = threads_for(&written, limits);
-    let (valid, mut findings) = match check(
-        &cx,
-        &limits.rules.enabled,
-        work_limit(&model, limits),
-        threads,
-    ) {
+    let (valid, mut findings) = match run_rules(&model, threads_for(&written, limits), limits) {
         Ok(mut findings) => {
             for f in &mut findings {
                 map_to_source(f, &map);
@@ -666,16 +679,7 @@ pub fn lint_import(
                     .filter(|f| limits.rules.runs(f.rule)),
             );
             crate::import::attach_replica_fixes(&source, &imported.replicas, &mut findings);
-            let first_suppression = findings.len();
-            crate::suppress::apply(&model, &mut findings, &limits.rules, limits.today);
-            for f in &mut findings[first_suppression..] {
-                map_to_source(f, &map);
-            }
-            findings
-                .retain(|f| f.rule.category != Category::Suppression || limits.rules.runs(f.rule));
-            for f in &mut findings {
-                f.severity = limits.rules.severity_of(f.rule);
-            }
+            settle(&model, &mut findings, limits, |f| map_to_source(f, &map));
             (true, findings)
         }
         Err(e) => {

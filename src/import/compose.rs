@@ -195,13 +195,12 @@ pub fn import(
     }
     let kinds: Vec<Kind> = list
         .iter()
-        .map(|s| match (s.stated_kind, &s.guess) {
-            (Some(k), _) => k,
-            (None, Some((g, _, _))) if g.kind == Kind::LoadBalancer => {
-                heuristics::proxy_kind(outbound.contains_key(s.id.as_str()))
-            }
-            (None, Some((g, _, _))) => g.kind,
-            (None, None) => Kind::Service,
+        .map(|s| {
+            heuristics::kind_of(
+                s.stated_kind,
+                s.guess.as_ref().map(|(g, _, _)| g.kind),
+                outbound.contains_key(s.id.as_str()),
+            )
         })
         .collect();
     let index_of: HashMap<&str, usize> = list

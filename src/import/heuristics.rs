@@ -136,6 +136,18 @@ pub fn guess(name: &str) -> Option<Guess> {
     None
 }
 
+/// An element's kind: the one its hints state, else the guess (a proxy is a load
+/// balancer only when it calls others: behind a Service or a published port, a proxy
+/// that calls nothing is a web server), else `service`.
+pub fn kind_of(stated: Option<Kind>, guessed: Option<Kind>, calls_others: bool) -> Kind {
+    match (stated, guessed) {
+        (Some(k), _) => k,
+        (None, Some(Kind::LoadBalancer)) => proxy_kind(calls_others),
+        (None, Some(g)) => g,
+        (None, None) => Kind::Service,
+    }
+}
+
 /// A load balancer's kind given whether it calls other services: a proxy that calls
 /// nothing is a web server.
 pub fn proxy_kind(calls_others: bool) -> Kind {

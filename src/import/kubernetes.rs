@@ -453,15 +453,12 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     }
     let kinds: Vec<Kind> = workloads
         .iter()
-        .map(|w| match (w.stated_kind, &w.guess) {
-            (Some(k), _) => k,
-            // Behind a Service, a proxy pod is one of its targets: it balances only
-            // when it calls others.
-            (None, Some((g, _, _))) if g.kind == Kind::LoadBalancer => {
-                heuristics::proxy_kind(outbound.contains_key(w.id.as_str()))
-            }
-            (None, Some((g, _, _))) => g.kind,
-            (None, None) => Kind::Service,
+        .map(|w| {
+            heuristics::kind_of(
+                w.stated_kind,
+                w.guess.as_ref().map(|(g, _, _)| g.kind),
+                outbound.contains_key(w.id.as_str()),
+            )
         })
         .collect();
     // A load balancer pod needs targets: its links are its targets here.
