@@ -251,6 +251,11 @@ fn junit_fails_as_the_exit_code_does_and_names_cases_uniquely() {
         .filter(|n| n.has_tag_name("testsuite"))
         .collect();
     assert_eq!(suites.len(), files.len());
+    // Jenkins' JUnit schema allows `skipped` on a testsuite, not on the root.
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("skipped"), None);
+    assert!(suites.iter().all(|s| s.attribute("skipped").is_some()));
     for (suite, file) in suites.iter().zip(&files) {
         assert_eq!(suite.attribute("name"), Some(file.source.path.as_str()));
         let failures: Vec<_> = suite
