@@ -42,6 +42,11 @@ pub struct LintOptions {
     /// Most set elements the availability analysis may handle; None: 64 per component,
     /// host and link, plus a million.
     pub analysis_work: Option<usize>,
+    /// Whether findings keep their suggested fixes, planned as edits of the file. The
+    /// formats that show no fix (concise, github, gitlab), statistics and a silent run
+    /// leave them out: planning is a large part of a findings-heavy run, and keeping
+    /// the file's events for it a large part of its memory.
+    pub fixes: bool,
 }
 
 impl Default for LintOptions {
@@ -55,6 +60,7 @@ impl Default for LintOptions {
             yaml: Limits::default(),
             model: ModelLimits::default(),
             analysis_work: None,
+            fixes: true,
         }
     }
 }
@@ -580,7 +586,7 @@ fn settle(
 
 /// Lints one file's text.
 pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
-    let (model, marks) = load(&source, limits, true);
+    let (model, marks) = load(&source, limits, limits.fixes);
     let model = match model {
         Ok(model) => model,
         Err(findings) => {
@@ -607,7 +613,11 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
     // Planning the fixes needs the file and its events, not the model: let the model
     // go first, so the two are never in memory together.
     drop(model);
-    if valid {
+    if !limits.fixes {
+        for f in &mut findings {
+            f.fix = None;
+        }
+    } else if valid {
         if quote_ids {
             for fix in findings.iter_mut().filter_map(|f| f.fix.as_mut()) {
                 fix.yaml = crate::fix::quote::ids(&fix.yaml);

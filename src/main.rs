@@ -638,6 +638,12 @@ fn check(args: CheckArgs) -> u8 {
     ignore.extend(args.ignore.iter().cloned());
     limits.rules = config::rule_set(select.as_deref(), &ignore, &severity);
     limits.outline = format == Format::Markdown;
+    // Fixes are planned only for what shows or applies them.
+    limits.fixes = args.fix
+        || args.diff
+        || !(args.statistics
+            || args.silent
+            || matches!(format, Format::Concise | Format::Github | Format::Gitlab));
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Warning);
     let config_used = match &config.path {
         Some(path) => format!("`{}`", path.display()),

@@ -1486,3 +1486,39 @@ fn sarif_keeps_the_25000_most_severe_results_and_says_what_it_left_out() {
         true
     );
 }
+
+/// The formats that show no fix are rendered from a run that plans none: their bytes
+/// must be exactly those of a run that does, and the findings the same but for their
+/// fixes.
+#[test]
+fn formats_without_fixes_are_the_same_from_a_run_that_plans_none() {
+    let with = examples();
+    let without = infra_lint::check(
+        &[PathBuf::from("examples")],
+        &LintOptions {
+            fixes: false,
+            ..options()
+        },
+    );
+    assert!(open(&with).any(|(_, f)| f.fix.is_some()));
+    assert!(open(&without).all(|(_, f)| f.fix.is_none()));
+    let key = |f: &Finding| {
+        (
+            f.rule.code,
+            f.span,
+            f.message.clone(),
+            f.severity,
+            f.subjects.clone(),
+        )
+    };
+    let a: Vec<_> = open(&with).map(|(_, f)| key(f)).collect();
+    let b: Vec<_> = open(&without).map(|(_, f)| key(f)).collect();
+    assert_eq!(a, b);
+    for format in [Format::Concise, Format::Github, Format::Gitlab] {
+        assert_eq!(
+            render(format, &with),
+            render(format, &without),
+            "{format:?}"
+        );
+    }
+}
