@@ -189,17 +189,14 @@ pub fn import(
     let sentinel = list.iter().any(|s| s.sentinel);
 
     // Kinds: stated, guessed, or `service`; a proxy calling others is a load balancer.
-    let mut outbound: HashMap<&str, usize> = HashMap::new();
-    for l in &links.links {
-        *outbound.entry(l.from.as_str()).or_default() += 1;
-    }
+    let callers = links.callers();
     let kinds: Vec<Kind> = list
         .iter()
         .map(|s| {
             heuristics::kind_of(
                 s.stated_kind,
                 s.guess.as_ref().map(|(g, _, _)| g.kind),
-                outbound.contains_key(s.id.as_str()),
+                callers.contains(s.id.as_str()),
             )
         })
         .collect();

@@ -447,17 +447,14 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
     }
 
     // Kinds.
-    let mut outbound: HashMap<&str, usize> = HashMap::new();
-    for l in &links.links {
-        *outbound.entry(l.from.as_str()).or_default() += 1;
-    }
+    let callers = links.callers();
     let kinds: Vec<Kind> = workloads
         .iter()
         .map(|w| {
             heuristics::kind_of(
                 w.stated_kind,
                 w.guess.as_ref().map(|(g, _, _)| g.kind),
-                outbound.contains_key(w.id.as_str()),
+                callers.contains(w.id.as_str()),
             )
         })
         .collect();

@@ -330,6 +330,11 @@ struct Links {
 }
 
 impl Links {
+    /// The ids that call another element: a proxy among them balances load.
+    fn callers(&self) -> std::collections::HashSet<&str> {
+        self.links.iter().map(|l| l.from.as_str()).collect()
+    }
+
     /// Adds evidence of a link; a self-reference is not one.
     fn add(&mut self, link: topology::Link) {
         if link.from == link.to {
