@@ -1497,6 +1497,7 @@ fn formats_without_fixes_are_the_same_from_a_run_that_plans_none() {
         &[PathBuf::from("examples")],
         &LintOptions {
             fixes: false,
+            today: infra_lint::lint::TEST_TODAY,
             ..options()
         },
     );
