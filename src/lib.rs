@@ -118,7 +118,7 @@ fn lint_each(
             let mut report = match input {
                 discover::Input::File(path, display) => match import {
                     None => lint::lint_path(&path, &display, limits),
-                    Some(import) => match lint::read_import_source(&path, &display, limits) {
+                    Some(import) => match lint::read_source(&path, &display, limits) {
                         Ok(source) => lint::lint_import(source, import, limits),
                         Err(report) => *report,
                     },

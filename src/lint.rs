@@ -201,9 +201,9 @@ impl FileReport {
     }
 }
 
-/// Reads one file, refusing it by size before reading it (or, when its size is not
-/// known in advance, once it passes the limit); a file that cannot be read
-/// or is not UTF-8 is a report of its own.
+/// Reads one file (`-`: standard input), refusing it by size before reading it (or,
+/// when its size is not known in advance, once it passes the limit); a file that
+/// cannot be read or is not UTF-8 is a report of its own.
 pub fn read_source(
     path: &Path,
     display: &str,
@@ -258,15 +258,6 @@ pub fn read_source(
                 outline: None,
             })
         })
-}
-
-/// Reads one file to import, as [`read_source`] reads it (`-` is standard input).
-pub fn read_import_source(
-    path: &Path,
-    display: &str,
-    limits: &LintOptions,
-) -> Result<SourceFile, Box<FileReport>> {
-    read_source(path, display, limits)
 }
 
 /// Reads and lints one file.

@@ -440,7 +440,7 @@ fn import(
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = infra_lint::discover::Root::find(config::discover(&cwd).as_deref(), &cwd);
     let display = root.show(file);
-    let source = match infra_lint::lint::read_import_source(file, &display, &options) {
+    let source = match infra_lint::lint::read_source(file, &display, &options) {
         Ok(source) => source,
         Err(report) => return show_invalid(*report),
     };

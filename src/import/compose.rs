@@ -207,28 +207,14 @@ pub fn import(
         .collect();
 
     // Protocols the engines speak, where the evidence did not say.
-    for l in &mut links.links {
-        if l.protocol.is_none()
-            && let Some(&t) = index_of.get(l.to.as_str())
-        {
-            let engine = list[t].guess.as_ref().and_then(|(g, _, _)| g.engine);
-            l.protocol = engine.and_then(heuristics::engine_protocol);
-            if l.protocol.is_none()
-                && let Some(p) = l.port.and_then(heuristics::port_protocol)
-            {
-                l.protocol = Some(p);
-                findings.push(imp(
-                    &IMP001,
-                    l.origin,
-                    &l.from,
-                    format!(
-                        "the link {} -> {} is taken to speak {p} from its port number",
-                        l.from, l.to
-                    ),
-                ));
-            }
-        }
-    }
+    links.infer_protocols(
+        |to| {
+            index_of
+                .get(to)
+                .map(|&t| list[t].guess.as_ref().and_then(|(g, _, _)| g.engine))
+        },
+        &mut findings,
+    );
 
     // Callers (other than the internet clients) by callee.
     let mut callers: HashMap<String, Vec<String>> = HashMap::new();
@@ -703,26 +689,13 @@ pub(crate) fn hint_kind(name: &str) -> Option<Kind> {
     kind_named(name).filter(|k| *k != Kind::Firewall)
 }
 
-/// A kind by its name in the format.
+/// A kind by its name in the format, as the topology reader reads it.
 pub(crate) fn kind_named(name: &str) -> Option<Kind> {
-    use Kind::*;
-    [
-        Client,
-        Dns,
-        Cdn,
-        LoadBalancer,
-        WebServer,
-        AppServer,
-        Service,
-        Database,
-        Cache,
-        Queue,
-        Storage,
-        Firewall,
-        Monitoring,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == name)
+    use serde::Deserialize;
+    use serde::de::IntoDeserializer;
+    let name: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+        name.into_deserializer();
+    Kind::deserialize(name).ok()
 }
 
 /// One `ports:` item: its container port and whether it is published beyond the

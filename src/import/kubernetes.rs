@@ -378,16 +378,7 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             let svc = &services[si];
             let sport = pick_port(svc.ports, port);
             let protocol = sport
-                .and_then(|p| {
-                    p.get("appProtocol")
-                        .and_then(Node::str)
-                        .and_then(heuristics::named_protocol)
-                        .or_else(|| {
-                            p.get("name")
-                                .and_then(Node::str)
-                                .and_then(heuristics::named_protocol)
-                        })
-                })
+                .and_then(named_port_protocol)
                 .or_else(|| scheme.and_then(heuristics::scheme_protocol));
             for &t in &svc.selected {
                 if t == wi {
@@ -476,28 +467,14 @@ pub fn import(source: &SourceFile, limits: Limits) -> Result<Imported, Vec<Findi
             true
         }
     });
-    for l in &mut links.links {
-        if l.protocol.is_none()
-            && let Some(&t) = index_of.get(&l.to)
-        {
-            let engine = workloads[t].guess.as_ref().and_then(|(g, _, _)| g.engine);
-            l.protocol = engine.and_then(heuristics::engine_protocol);
-            if l.protocol.is_none()
-                && let Some(p) = l.port.and_then(heuristics::port_protocol)
-            {
-                l.protocol = Some(p);
-                findings.push(imp(
-                    &IMP001,
-                    l.origin,
-                    &l.from,
-                    format!(
-                        "the link {} -> {} is taken to speak {p} from its port number",
-                        l.from, l.to
-                    ),
-                ));
-            }
-        }
-    }
+    links.infer_protocols(
+        |to| {
+            index_of
+                .get(to)
+                .map(|&t| workloads[t].guess.as_ref().and_then(|(g, _, _)| g.engine))
+        },
+        &mut findings,
+    );
 
     let mut topology = Topology {
         name: "kubernetes".into(),
@@ -1352,19 +1329,19 @@ fn container_port_named(w: &Workload, name: &str) -> Option<u16> {
         .filter(|n| *n > 0)
 }
 
+/// The protocol a Service port names: its `appProtocol`, else its name's prefix.
+fn named_port_protocol(p: &Node) -> Option<&'static str> {
+    ["appProtocol", "name"].into_iter().find_map(|key| {
+        p.get(key)
+            .and_then(Node::str)
+            .and_then(heuristics::named_protocol)
+    })
+}
+
 /// A listener's protocol from a Service port: its `appProtocol` or name, else its
 /// number (80 http, 443 https), else tcp.
 fn listener_protocol(p: &Node, port: u16) -> &'static str {
-    let named = p
-        .get("appProtocol")
-        .and_then(Node::str)
-        .and_then(heuristics::named_protocol)
-        .or_else(|| {
-            p.get("name")
-                .and_then(Node::str)
-                .and_then(heuristics::named_protocol)
-        })
-        .or_else(|| heuristics::port_protocol(port));
+    let named = named_port_protocol(p).or_else(|| heuristics::port_protocol(port));
     match named {
         Some("http") => "http",
         Some("https") => "https",

@@ -335,6 +335,36 @@ impl Links {
         self.links.iter().map(|l| l.from.as_str()).collect()
     }
 
+    /// Fills in the protocol no evidence stated, on links to an element the source
+    /// defines (`engine_of` answers Some, with its engine if any): the engine's
+    /// protocol, else the port's well-known one, which is a guess (IMP001).
+    fn infer_protocols(
+        &mut self,
+        engine_of: impl Fn(&str) -> Option<Option<&'static str>>,
+        findings: &mut Vec<Finding>,
+    ) {
+        for l in self.links.iter_mut().filter(|l| l.protocol.is_none()) {
+            let Some(engine) = engine_of(&l.to) else {
+                continue;
+            };
+            l.protocol = engine.and_then(heuristics::engine_protocol);
+            if l.protocol.is_none()
+                && let Some(p) = l.port.and_then(heuristics::port_protocol)
+            {
+                l.protocol = Some(p);
+                findings.push(imp(
+                    &crate::rules::import::IMP001,
+                    l.origin,
+                    &l.from,
+                    format!(
+                        "the link {} -> {} is taken to speak {p} from its port number",
+                        l.from, l.to
+                    ),
+                ));
+            }
+        }
+    }
+
     /// Adds evidence of a link; a self-reference is not one.
     fn add(&mut self, link: topology::Link) {
         if link.from == link.to {
