@@ -214,14 +214,22 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// Parses and checks a configuration's text.
 pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     // Every error at once: unknown keys, wrong values under each key, unknown rules and
-    // bad patterns; only a TOML syntax error stops the reading where it is.
-    let mut errors: Vec<ConfigError> = Vec::new();
+    // bad patterns, each as (offset, message); only a TOML syntax error stops the
+    // reading where it is.
+    let mut errors: Vec<(usize, String)> = Vec::new();
     let toml_error = |e: &toml::de::Error| {
         let at = e.span().map_or(0, |s| s.start);
-        let message = e.message().trim().replace('\n', " ");
-        located(path, text, at, message)
+        (at, e.message().trim().replace('\n', " "))
     };
-    let document = toml::de::DeTable::parse(text).map_err(|e| toml_error(&e))?;
+    let selector_error = |s: &toml::Spanned<String>| {
+        check_selector(s.get_ref())
+            .err()
+            .map(|m| (s.span().start, m))
+    };
+    let document = toml::de::DeTable::parse(text).map_err(|e| {
+        let (at, message) = toml_error(&e);
+        located(path, text, at, message)
+    })?;
     let whole = document.span();
     let table = document.into_inner();
     let known = [
@@ -243,9 +251,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let hint = spelling::closest(name, known)
             .map(|best| format!("; did you mean `{best}`?"))
             .unwrap_or_default();
-        errors.push(located(
-            path,
-            text,
+        errors.push((
             key.span().start,
             format!(
                 "unknown key `{name}`, expected one of {}{hint}",
@@ -261,8 +267,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         match RawConfig::deserialize(de) {
             Ok(raw) => break raw,
             Err(e) => {
-                errors.push(toml_error(&e));
-                let at = e.span().map_or(0, |s| s.start);
+                let (at, message) = toml_error(&e);
+                errors.push((at, message));
                 let before = table.len();
                 let mut kept = toml::de::DeTable::new();
                 for (key, value) in table {
@@ -277,23 +283,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             }
         }
     };
-    let mut check = |s: &toml::Spanned<String>| {
-        if let Err(m) = check_selector(s.get_ref()) {
-            errors.push(located(path, text, s.span().start, m));
-        }
-    };
-    for s in raw.select.iter().flatten().chain(&raw.ignore) {
-        check(s);
-    }
+    errors.extend(
+        raw.select
+            .iter()
+            .flatten()
+            .chain(&raw.ignore)
+            .filter_map(selector_error),
+    );
     let mut severity = BTreeMap::new();
     for (code, level) in &raw.severity {
         match rules::find(code.get_ref()) {
             Some(rule) => {
                 severity.insert(rule.code.to_string(), *level.get_ref());
             }
-            None => errors.push(located(
-                path,
-                text,
+            None => errors.push((
                 code.span().start,
                 check_selector(code.get_ref())
                     .err()
@@ -304,18 +307,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let mut per_file_ignores = Vec::new();
     for (glob, selectors) in &raw.per_file_ignores {
         if let Err(e) = globset::Glob::new(glob) {
-            errors.push(located(
-                path,
-                text,
+            errors.push((
                 0,
                 format!("invalid pattern `{glob}` in per-file-ignores: {e}"),
             ));
         }
-        for s in selectors {
-            if let Err(m) = check_selector(s.get_ref()) {
-                errors.push(located(path, text, s.span().start, m));
-            }
-        }
+        errors.extend(selectors.iter().filter_map(selector_error));
         per_file_ignores.push((
             glob.clone(),
             selectors.iter().map(|s| s.get_ref().clone()).collect(),
@@ -323,30 +320,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     }
     for pattern in raw.include.iter().chain(&raw.exclude) {
         if let Err(e) = globset::Glob::new(pattern) {
-            errors.push(located(
-                path,
-                text,
-                0,
-                format!("invalid pattern `{pattern}`: {e}"),
-            ));
+            errors.push((0, format!("invalid pattern `{pattern}`: {e}")));
         }
     }
     if !errors.is_empty() {
         // In the file's order, one per line.
-        let mut lines: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-        lines.sort_by_key(|l| {
-            let mut parts = l[path.display().to_string().len()..].split(':').skip(1);
-            let line = parts
-                .next()
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(0);
-            let column = parts
-                .next()
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(0);
-            (line, column)
-        });
-        lines.dedup();
+        errors.sort_by_key(|(at, _)| *at);
+        errors.dedup();
+        let lines: Vec<String> = errors
+            .into_iter()
+            .map(|(at, message)| located(path, text, at, message).message)
+            .collect();
         return Err(ConfigError {
             message: lines.join("\n"),
         });

@@ -91,8 +91,8 @@ pub struct Walk {
     exclude: Option<globset::GlobSet>,
     /// Where shown paths are relative to (see [`Root`]); None: as given.
     root: Option<Root>,
-    /// The name standard input (`-`) is shown under.
-    stdin_name: Option<String>,
+    /// The path standard input (`-`) stands for.
+    stdin_name: Option<PathBuf>,
     /// Whether every YAML or JSON file is an input (`--from`: imports), not only
     /// topologies.
     any_yaml: bool,
@@ -206,7 +206,7 @@ impl Walk {
     /// Shows standard input (`-`) as this path (`--stdin-filename`): per-file ignores
     /// and fingerprints then treat it as that file.
     pub fn with_stdin_name(mut self, path: &Path) -> Walk {
-        self.stdin_name = Some(self.show(path));
+        self.stdin_name = Some(path.to_path_buf());
         self
     }
 
@@ -256,7 +256,10 @@ pub fn discover_with(paths: &[PathBuf], walk: &Walk) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {
         if path.as_os_str() == STDIN {
-            let shown = walk.stdin_name.clone().unwrap_or_else(|| STDIN.into());
+            let shown = walk
+                .stdin_name
+                .as_deref()
+                .map_or_else(|| STDIN.into(), |name| walk.show(name));
             inputs.push(Input::File(path.clone(), shown));
             continue;
         }

@@ -423,22 +423,25 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// The closing line: counts by severity and the number of files.
+/// The closing line: `infra-lint: ` and the [`summary_counts`].
 pub(super) fn summary_line(s: &Summary, files: usize) -> String {
+    format!("infra-lint: {}", summary_counts(s, files))
+}
+
+/// Counts by severity and the number of files, in words:
+/// `2 errors, 3 warnings, 0 infos in 4 files (1 suppressed)`.
+pub(super) fn summary_counts(s: &Summary, files: usize) -> String {
     let files = plural(files, "file");
-    if s.error + s.warning + s.info == 0 {
-        let mut line = format!("infra-lint: no findings in {files}");
-        if s.suppressed > 0 {
-            line.push_str(&format!(" ({} suppressed)", s.suppressed));
-        }
-        return line;
-    }
-    let mut line = format!(
-        "infra-lint: {}, {}, {} in {files}",
-        plural(s.error, "error"),
-        plural(s.warning, "warning"),
-        plural(s.info, "info")
-    );
+    let mut line = if s.error + s.warning + s.info == 0 {
+        format!("no findings in {files}")
+    } else {
+        format!(
+            "{}, {}, {} in {files}",
+            plural(s.error, "error"),
+            plural(s.warning, "warning"),
+            plural(s.info, "info")
+        )
+    };
     if s.suppressed > 0 {
         line.push_str(&format!(" ({} suppressed)", s.suppressed));
     }

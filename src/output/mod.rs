@@ -107,9 +107,7 @@ pub struct Run<'a> {
 /// The run's counts in words, as the summary line says them:
 /// `2 errors, 3 warnings, 0 infos in 4 files`.
 pub fn summary_text(files: &[FileReport]) -> String {
-    human::summary_line(&Summary::of(files), files.len())
-        .trim_start_matches("infra-lint: ")
-        .to_string()
+    human::summary_counts(&Summary::of(files), files.len())
 }
 
 /// Text from the input (a file name, a string in the YAML) made safe to print: a
