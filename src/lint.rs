@@ -65,6 +65,20 @@ impl Default for LintOptions {
     }
 }
 
+impl LintOptions {
+    /// The reader's limits: the YAML ones, with the id limit and an explicit analysis
+    /// work bound counted as the ids and components are read, so that a file over
+    /// either is refused before the rest of it is parsed. (The default work bound grows
+    /// with the file, 64 set elements per component, so no count can pass it.)
+    pub fn reader(&self) -> Limits {
+        Limits {
+            max_ids: self.model.max_ids,
+            max_components: self.analysis_work.unwrap_or(usize::MAX),
+            ..self.yaml
+        }
+    }
+}
+
 /// What one file produced.
 #[derive(Debug)]
 pub struct FileReport {
@@ -300,10 +314,11 @@ fn load(
     limits: &LintOptions,
     marked: bool,
 ) -> (Result<model::Model, Vec<Finding>>, yaml::Marks) {
+    let reader = limits.reader();
     let (document, errors, marks) = if marked {
-        yaml::from_source_marked::<Document>(source, limits.yaml)
+        yaml::from_source_marked::<Document>(source, reader)
     } else {
-        let (document, errors) = yaml::from_source::<Document>(source, limits.yaml);
+        let (document, errors) = yaml::from_source::<Document>(source, reader);
         (document, errors, yaml::Marks::default())
     };
     (load_document(source, limits, document, errors), marks)

@@ -889,9 +889,9 @@ fn check(args: CheckArgs) -> u8 {
     if args.silent {
         return exit(&files);
     }
-    // To stdout, the report is written as it is rendered: a report of many findings is
-    // never held whole in memory. To a file, it is rendered first and the file replaced
-    // at once.
+    // The report is written as it is rendered, to stdout or to a temporary file that
+    // then replaces the output: a report of many findings is never held whole in
+    // memory, and the output file is never seen half written.
     if args.output.is_none() && !args.statistics {
         let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         match output::write(format, &run, &mut stdout).and_then(|()| stdout.flush()) {
@@ -905,19 +905,33 @@ fn check(args: CheckArgs) -> u8 {
         }
         return exit(&files);
     }
-    let mut buffer = Vec::new();
-    if args.statistics {
-        let text = match format {
-            Format::Json => infra_lint::statistics::json(&files),
-            _ => infra_lint::statistics::table(&files),
-        };
-        buffer.extend_from_slice(text.as_bytes());
-    } else if let Err(e) = output::write(format, &run, &mut buffer) {
-        eprintln!("infra-lint: cannot render the output: {e}");
-        return 2;
-    }
-    if write_output(args.output.as_deref(), &buffer) != 0 {
-        return 2;
+    let render = |out: &mut dyn Write| -> std::io::Result<()> {
+        if args.statistics {
+            let text = match format {
+                Format::Json => infra_lint::statistics::json(&files),
+                _ => infra_lint::statistics::table(&files),
+            };
+            out.write_all(text.as_bytes())
+        } else {
+            output::write(format, &run, out)
+        }
+    };
+    match args.output.as_deref() {
+        // Rendered into the temporary file as it is made, which then replaces the
+        // output at once.
+        Some(path) => {
+            if let Err(e) = infra_lint::safe_write::write_atomic_with(path, render) {
+                eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
+                return 2;
+            }
+        }
+        None => {
+            let mut buffer = Vec::new();
+            let _ = render(&mut buffer);
+            if print_or_fail(&String::from_utf8_lossy(&buffer)) != 0 {
+                return 2;
+            }
+        }
     }
     if let Some(path) = &args.output
         && !args.quiet

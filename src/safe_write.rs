@@ -43,14 +43,26 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// something that is not a regular file (`/dev/stdout`, a pipe) is written as it is,
 /// since it cannot be replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`], with the content written by `write` as it is made, through a
+/// buffer: a large report is never held whole in memory. When `write` fails, the
+/// temporary file is removed and `path` is left as it was.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let existing = std::fs::metadata(&target).ok();
     if let Some(meta) = &existing
         && !meta.is_file()
         && !meta.is_dir()
     {
-        let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
-        return file.write_all(bytes).and_then(|()| file.flush());
+        let file = std::fs::OpenOptions::new().write(true).open(&target)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+        write(&mut out)?;
+        return out.flush();
     }
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -60,7 +72,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    let (tmp, mut file) = loop {
+    let (tmp, file) = loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
         match std::fs::OpenOptions::new()
@@ -74,7 +86,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         }
     };
     let written = (|| {
-        file.write_all(bytes)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         if let Some(meta) = &existing {
             file.set_permissions(meta.permissions())?;
         }
@@ -99,6 +113,21 @@ mod tests {
         std::fs::write(&out, "old old old old").unwrap();
         write_atomic(&out, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "a temporary file was left behind");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.json");
+        std::fs::write(&out, "old").unwrap();
+        let failed = super::write_atomic_with(&out, |w| {
+            w.write_all(&[b'x'; 100_000])?;
+            Err(std::io::Error::other("the renderer failed"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "a temporary file was left behind");
     }

@@ -335,6 +335,91 @@ fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
     );
 }
 
+/// A topology of `n` web servers, one per line from line 4 (`  web-K: ...` on line
+/// K + 4), then a line of broken YAML that only a full parse would reach.
+fn many_components_then_broken(n: usize) -> String {
+    let mut text = String::from("version: 1\nname: many\ncomponents:\n");
+    for i in 0..n {
+        text.push_str(&format!("  web-{i}: {{ kind: web_server }}\n"));
+    }
+    text.push_str("links: [ {\n");
+    text
+}
+
+#[test]
+fn an_explicit_analysis_work_bound_refuses_at_the_component_that_passes_it() {
+    // The analysis handles at least one set element per component, so a bound of 100
+    // is passed by the 101st component: the reader refuses there, and never reaches
+    // the broken line at the end (a full parse would report it as a syntax error).
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "many.topology.yml",
+        many_components_then_broken(5000).as_bytes(),
+    );
+    let v = bad(
+        "over_analysis_work",
+        dir.path(),
+        &["--max-analysis-work", "100", &p],
+        "IL001",
+        104,
+        3,
+    );
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v}");
+    let msg = v["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("more than 100 components"), "{msg}");
+    assert!(
+        v["findings"][0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("--max-analysis-work")
+    );
+    // A bound the components do not pass is left to the analysis; here the file is
+    // read to its end and its syntax error found.
+    let (v, exit) = json(&["--max-analysis-work", "100000", &p]);
+    assert_eq!(exit, 2);
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid YAML"),
+        "{v}"
+    );
+}
+
+#[test]
+fn the_id_limit_refuses_at_the_id_that_passes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "many.topology.yml",
+        many_components_then_broken(5000).as_bytes(),
+    );
+    let (v, exit) = json(&["--max-ids", "1000", &p]);
+    assert_eq!(exit, 2);
+    assert_eq!(locations(&v), [("IL001".to_string(), 1004, 3)], "{v}");
+    let msg = v["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("more than 1000 ids"), "{msg}");
+    // The analysis bound counts components alone; the id limit counts every id.
+    let mut text = String::from("version: 1\nname: hosts\nhosts:\n");
+    for i in 0..10 {
+        text.push_str(&format!("  h-{i}: {{}}\n"));
+    }
+    text.push_str("components:\n  web: { kind: web_server, host: h-0 }\n");
+    let p = write(dir.path(), "hosts.topology.yml", text.as_bytes());
+    let (v, _) = json(&["--max-ids", "5", &p]);
+    assert_eq!(locations(&v), [("IL001".to_string(), 9, 3)], "{v}");
+    let (v, exit) = json(&["--max-analysis-work", "1000", &p]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] != "IL001"),
+        "{exit}: {v}"
+    );
+}
+
 #[test]
 fn deep_block_nesting_stops_at_the_nesting_limit() {
     let dir = tempfile::tempdir().unwrap();

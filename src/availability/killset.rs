@@ -220,6 +220,9 @@ pub fn compute(
         work: 0,
         limit,
     };
+    // Every component's set is handled at least once: the bound that the reader can
+    // check as it counts components (`yaml::Limits::max_components`).
+    solver.charge(n)?;
     // Tarjan's algorithm yields components dependencies-first.
     for scc in petgraph::algo::tarjan_scc(&graph) {
         let cyclic = scc.len() > 1 || graph.contains_edge(scc[0], scc[0]);

@@ -9,7 +9,7 @@ pub mod tree;
 
 use serde::Serialize;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Fix};
 use crate::source::SourceFile;
 
 pub use quote::scalar;
@@ -95,49 +95,73 @@ pub fn attach_edits(
         .text
         .find('\n')
         .is_some_and(|i| source.text[..i].ends_with('\r'));
-    for f in findings {
-        let Some(fix) = &mut f.fix else { continue };
-        if fix.applicability == Applicability::None {
-            continue;
+    let plan_all = |findings: &mut [Finding]| {
+        for f in findings {
+            if let Some(fix) = &mut f.fix {
+                attach(source, root.as_ref(), crlf, fix);
+            }
         }
-        let planned = root.as_ref().map(|r| {
-            let mut edits = if fix.yaml.is_empty() {
-                Vec::new()
-            } else {
-                plan::plan(source, r, &fix.yaml)?
-            };
-            for span in &fix.remove {
-                edits.push(plan::remove_item(source, r, *span)?);
+    };
+    // Each fix is planned on its own against the shared source map: many of them (a
+    // findings-heavy file has one per component or two) are split between two threads.
+    let fixes = findings.iter().filter(|f| f.fix.is_some()).count();
+    if fixes < PLAN_ON_TWO_THREADS_FROM {
+        plan_all(findings);
+        return;
+    }
+    let (first, second) = findings.split_at_mut(findings.len() / 2);
+    std::thread::scope(|scope| {
+        scope.spawn(|| plan_all(second));
+        plan_all(first);
+    });
+}
+
+/// Fixes from which planning is split between two threads.
+const PLAN_ON_TWO_THREADS_FROM: usize = 2048;
+
+/// Plans one fix's edits against the file's source map `root` (None: the file could
+/// not be mapped, so the fix gets no edits).
+fn attach(source: &SourceFile, root: Option<&tree::Tree>, crlf: bool, fix: &mut Fix) {
+    if fix.applicability == Applicability::None {
+        return;
+    }
+    let planned = root.map(|r| {
+        let mut edits = if fix.yaml.is_empty() {
+            Vec::new()
+        } else {
+            plan::plan(source, r, &fix.yaml)?
+        };
+        for span in &fix.remove {
+            edits.push(plan::remove_item(source, r, *span)?);
+        }
+        edits.sort_by_key(|e| (e.start, e.end));
+        // The only item of a flow list deleted and one appended after it: the
+        // new one is the first, with no comma before it.
+        for i in 1..edits.len() {
+            let (deleted, added) = (&edits[i - 1], &edits[i]);
+            if deleted.content.is_empty()
+                && added.start == deleted.end
+                && added.end == added.start
+                && added.content.starts_with(", ")
+                && source.text[..deleted.start].trim_end().ends_with('[')
+            {
+                edits[i].content.drain(..2);
             }
-            edits.sort_by_key(|e| (e.start, e.end));
-            // The only item of a flow list deleted and one appended after it: the
-            // new one is the first, with no comma before it.
-            for i in 1..edits.len() {
-                let (deleted, added) = (&edits[i - 1], &edits[i]);
-                if deleted.content.is_empty()
-                    && added.start == deleted.end
-                    && added.end == added.start
-                    && added.content.starts_with(", ")
-                    && source.text[..deleted.start].trim_end().ends_with('[')
-                {
-                    edits[i].content.drain(..2);
+        }
+        Ok::<_, plan::PlanError>(edits)
+    });
+    match planned {
+        Some(Ok(mut edits)) if !edits.is_empty() => {
+            if crlf {
+                for e in &mut edits {
+                    e.content = e.content.replace('\n', "\r\n");
                 }
             }
-            Ok::<_, plan::PlanError>(edits)
-        });
-        match planned {
-            Some(Ok(mut edits)) if !edits.is_empty() => {
-                if crlf {
-                    for e in &mut edits {
-                        e.content = e.content.replace('\n', "\r\n");
-                    }
-                }
-                fix.edits = edits;
-            }
-            _ => {
-                fix.edits.clear();
-                fix.applicability = Applicability::None;
-            }
+            fix.edits = edits;
+        }
+        _ => {
+            fix.edits.clear();
+            fix.applicability = Applicability::None;
         }
     }
 }

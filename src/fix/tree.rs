@@ -101,7 +101,7 @@ pub struct Collection<T> {
     /// Where each key (of a mapping) or signature (of a list's items, see
     /// [`Collection::position`]) first occurs, built the first time a large collection
     /// is searched: fixes look things up in lists of 100,000 components.
-    index: std::cell::OnceCell<Box<HashMap<String, usize>>>,
+    index: std::sync::OnceLock<Box<HashMap<String, usize>>>,
 }
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -116,7 +116,7 @@ impl<T> Collection<T> {
             flow,
             start,
             end,
-            index: std::cell::OnceCell::new(),
+            index: std::sync::OnceLock::new(),
         }
     }
 

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::yaml::{Recover, Spanned};
+use crate::yaml::{Counted, Recover, Spanned};
 
 /// A whole topology file.
 #[derive(Debug, Deserialize, JsonSchema, PartialEq)]
@@ -59,7 +59,30 @@ impl<T> Default for IdMap<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for IdMap<T> {
+/// What a definition's id counts against while the file is read (see
+/// [`crate::yaml::Limits::max_ids`]).
+pub trait Section {
+    /// Ids, or components (which are ids too).
+    const COUNTED: Counted;
+}
+
+impl Section for Zone {
+    const COUNTED: Counted = Counted::Ids;
+}
+
+impl Section for Host {
+    const COUNTED: Counted = Counted::Ids;
+}
+
+impl Section for Certificate {
+    const COUNTED: Counted = Counted::Ids;
+}
+
+impl Section for Component {
+    const COUNTED: Counted = Counted::Components;
+}
+
+impl<'de, T: Deserialize<'de> + Section> Deserialize<'de> for IdMap<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct IdMapVisitor<T>(PhantomData<T>);
 
@@ -79,7 +102,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for IdMap<T> {
             }
         }
 
-        deserializer.deserialize_map(IdMapVisitor(PhantomData))
+        crate::yaml::deserialize_counted(deserializer, T::COUNTED, IdMapVisitor(PhantomData))
     }
 }
 

@@ -23,7 +23,7 @@ pub(super) fn location_line(file: &FileReport, f: &Finding, message: &str) -> St
 pub(super) fn write(
     files: &[FileReport],
     opts: &super::HumanOptions,
-    out: &mut dyn Write,
+    out: &mut impl Write,
 ) -> io::Result<()> {
     let quiet = opts.quiet;
     for file in files {

@@ -41,7 +41,7 @@ fn command(severity: Severity) -> &'static str {
 }
 
 /// Ends with the summary line (unless `quiet`): a failed step's log then says why.
-pub(super) fn write(files: &[FileReport], quiet: bool, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(files: &[FileReport], quiet: bool, out: &mut impl Write) -> io::Result<()> {
     for file in files {
         let src = &file.source;
         for f in file.findings.iter().filter(|f| f.suppressed.is_none()) {

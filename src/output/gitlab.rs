@@ -38,7 +38,7 @@ fn severity(s: Severity) -> &'static str {
     }
 }
 
-pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(files: &[FileReport], out: &mut impl Write) -> io::Result<()> {
     let mut issues = Vec::new();
     for file in files {
         let src = &file.source;

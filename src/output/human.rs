@@ -451,7 +451,7 @@ pub(super) fn summary_counts(s: &Summary, files: usize) -> String {
 pub(super) fn write(
     files: &[FileReport],
     opts: &HumanOptions,
-    out: &mut dyn Write,
+    out: &mut impl Write,
 ) -> io::Result<()> {
     let theme = if opts.color {
         GraphicalTheme::unicode()

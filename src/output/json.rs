@@ -5,20 +5,11 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Summary;
-use crate::finding::Fix;
+use crate::finding::{Finding, Fix};
 use crate::fix::Applicability;
 use crate::lint::FileReport;
 use crate::source::LineCol;
 use crate::source::SourceFile;
-
-#[derive(Serialize)]
-struct Document<'a> {
-    schema_version: u32,
-    tool: Tool,
-    files: Vec<FileEntry<'a>>,
-    findings: Findings<'a>,
-    summary: Summary,
-}
 
 #[derive(Serialize)]
 struct Tool {
@@ -107,33 +98,14 @@ struct FindingEntry<'a> {
     subjects: &'a [String],
     help: Option<&'a str>,
     fix: Option<FixEntry<'a>>,
-    fingerprint: String,
+    fingerprint: &'a str,
     suppressed: Option<Suppressed<'a>>,
-}
-
-/// Every finding of every file, each entry built only as it is written: the document
-/// is never held whole beside the findings.
-struct Findings<'a>(&'a [FileReport]);
-
-impl Serialize for Findings<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let count = self.0.iter().map(|f| f.findings.len()).sum();
-        let mut seq = serializer.serialize_seq(Some(count))?;
-        for file in self.0 {
-            let fingerprints = crate::finding::fingerprints(&file.findings, &file.source);
-            for (f, fingerprint) in file.findings.iter().zip(fingerprints) {
-                seq.serialize_element(&entry(&file.source, f, fingerprint))?;
-            }
-        }
-        seq.end()
-    }
 }
 
 fn entry<'a>(
     src: &'a SourceFile,
     f: &'a crate::finding::Finding,
-    fingerprint: String,
+    fingerprint: &'a str,
 ) -> FindingEntry<'a> {
     let mut labels = vec![LabelEntry {
         start: src.line_col(f.span.start as usize),
@@ -163,23 +135,236 @@ fn entry<'a>(
     }
 }
 
-pub(super) fn write(files: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
-    let doc = Document {
-        schema_version: 1,
-        tool: Tool {
-            name: "infra-lint",
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        files: files
-            .iter()
-            .map(|f| FileEntry {
-                path: &f.source.path,
-                valid: f.valid,
-            })
-            .collect(),
-        findings: Findings(files),
-        summary: Summary::of(files),
+/// A finding to write, with its file and fingerprint.
+type Item<'a> = (&'a SourceFile, &'a Finding, String);
+
+/// Findings from which their entries are rendered on two threads.
+const TWO_THREADS_FROM: usize = 4096;
+
+/// Entries rendered together, on one thread, in one buffer.
+const CHUNK: usize = 512;
+
+pub(super) fn write(files: &[FileReport], out: &mut impl Write) -> io::Result<()> {
+    write_with(files, out, TWO_THREADS_FROM)
+}
+
+/// The document, as `serde_json::to_writer_pretty` writes it, with each finding's entry
+/// built only as it is rendered (the document is never held whole beside the
+/// findings), and rendered on two threads, in chunks, from `two_threads_from` findings.
+fn write_with(
+    files: &[FileReport],
+    out: &mut impl Write,
+    two_threads_from: usize,
+) -> io::Result<()> {
+    out.write_all(b"{\n")?;
+    field(out, "schema_version", &1, 2)?;
+    out.write_all(b",\n")?;
+    let tool = Tool {
+        name: "infra-lint",
+        version: env!("CARGO_PKG_VERSION"),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-    writeln!(out)
+    field(out, "tool", &tool, 2)?;
+    out.write_all(b",\n")?;
+    let entries: Vec<FileEntry> = files
+        .iter()
+        .map(|f| FileEntry {
+            path: &f.source.path,
+            valid: f.valid,
+        })
+        .collect();
+    field(out, "files", &entries, 2)?;
+    out.write_all(b",\n  \"findings\": ")?;
+    let findings: Vec<Item> = files
+        .iter()
+        .flat_map(|file| {
+            let fingerprints = crate::finding::fingerprints(&file.findings, &file.source);
+            file.findings
+                .iter()
+                .zip(fingerprints)
+                .map(|(f, fingerprint)| (&file.source, f, fingerprint))
+        })
+        .collect();
+    if findings.is_empty() {
+        out.write_all(b"[]")?;
+    } else {
+        out.write_all(b"[\n")?;
+        let chunks: Vec<(usize, &[Item])> = findings
+            .chunks(CHUNK)
+            .enumerate()
+            .map(|(i, c)| (i * CHUNK, c))
+            .collect();
+        if findings.len() < two_threads_from {
+            let mut buffer = Vec::new();
+            for &(first, chunk) in &chunks {
+                buffer.clear();
+                render_chunk(first, chunk, &mut buffer)?;
+                out.write_all(&buffer)?;
+            }
+        } else {
+            // This thread renders the even chunks and writes every chunk in order; the
+            // other renders the odd ones, at most two ahead.
+            std::thread::scope(|scope| -> io::Result<()> {
+                let (send, receive) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
+                let odd = &chunks;
+                scope.spawn(move || {
+                    for &(first, chunk) in odd.iter().skip(1).step_by(2) {
+                        let mut buffer = Vec::new();
+                        let rendered = render_chunk(first, chunk, &mut buffer).map(|()| buffer);
+                        if send.send(rendered).is_err() {
+                            return;
+                        }
+                    }
+                });
+                let mut buffer = Vec::new();
+                for (i, &(first, chunk)) in chunks.iter().enumerate() {
+                    if i % 2 == 0 {
+                        buffer.clear();
+                        render_chunk(first, chunk, &mut buffer)?;
+                        out.write_all(&buffer)?;
+                    } else {
+                        let rendered = receive
+                            .recv()
+                            .map_err(|_| io::Error::other("the rendering thread stopped"))??;
+                        out.write_all(&rendered)?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        out.write_all(b"\n  ]")?;
+    }
+    out.write_all(b",\n")?;
+    field(out, "summary", &Summary::of(files), 2)?;
+    out.write_all(b"\n}\n")
+}
+
+/// `  "name": value`, the value pretty-printed at `indent` spaces.
+fn field(
+    out: &mut impl Write,
+    name: &str,
+    value: &impl Serialize,
+    indent: usize,
+) -> io::Result<()> {
+    let mut rendered = Vec::new();
+    serde_json::to_writer_pretty(&mut rendered, value).map_err(io::Error::other)?;
+    write!(out, "{:indent$}\"{name}\": ", "")?;
+    indented(&rendered, indent, out)
+}
+
+/// Pretty JSON written at `indent` spaces: a space-indented copy after every line
+/// break (JSON strings hold no raw line breaks, so every one is between tokens).
+fn indented(rendered: &[u8], indent: usize, out: &mut impl Write) -> io::Result<()> {
+    let pad = &b"        "[..indent];
+    let mut lines = rendered.split(|&b| b == b'\n');
+    if let Some(first) = lines.next() {
+        out.write_all(first)?;
+    }
+    for line in lines {
+        out.write_all(b"\n")?;
+        out.write_all(pad)?;
+        out.write_all(line)?;
+    }
+    Ok(())
+}
+
+/// The entries of `chunk`, whose first finding is the `first` of the document, each
+/// as an item of the findings list (after a comma, but for the very first).
+fn render_chunk(first: usize, chunk: &[Item], out: &mut Vec<u8>) -> io::Result<()> {
+    let mut rendered = Vec::new();
+    for (i, (src, f, fingerprint)) in chunk.iter().enumerate() {
+        if first + i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(b"    ");
+        rendered.clear();
+        serde_json::to_writer_pretty(&mut rendered, &entry(src, f, fingerprint))
+            .map_err(io::Error::other)?;
+        indented(&rendered, 4, out)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_with;
+    use crate::generate::{Shape, topology};
+    use crate::lint::{FileReport, LintOptions, TEST_TODAY, lint_source};
+    use crate::source::SourceFile;
+
+    fn lint(name: &str, text: String) -> FileReport {
+        let options = LintOptions {
+            today: TEST_TODAY,
+            ..LintOptions::default()
+        };
+        lint_source(SourceFile::new(name, text), &options)
+    }
+
+    /// The document as one `serde_json::to_writer_pretty` call writes it.
+    fn reference(files: &[FileReport]) -> String {
+        #[derive(serde::Serialize)]
+        struct Document<'a> {
+            schema_version: u32,
+            tool: super::Tool,
+            files: Vec<super::FileEntry<'a>>,
+            findings: Vec<super::FindingEntry<'a>>,
+            summary: super::Summary,
+        }
+        let fingerprints: Vec<Vec<String>> = files
+            .iter()
+            .map(|f| crate::finding::fingerprints(&f.findings, &f.source))
+            .collect();
+        let doc = Document {
+            schema_version: 1,
+            tool: super::Tool {
+                name: "infra-lint",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            files: files
+                .iter()
+                .map(|f| super::FileEntry {
+                    path: &f.source.path,
+                    valid: f.valid,
+                })
+                .collect(),
+            findings: files
+                .iter()
+                .zip(&fingerprints)
+                .flat_map(|(file, fps)| {
+                    file.findings
+                        .iter()
+                        .zip(fps)
+                        .map(|(f, fp)| super::entry(&file.source, f, fp))
+                })
+                .collect(),
+            summary: super::Summary::of(files),
+        };
+        let mut out = serde_json::to_string_pretty(&doc).unwrap();
+        out.push('\n');
+        out
+    }
+
+    #[test]
+    fn two_threads_write_the_document_serde_json_writes() {
+        // Every cell defective: thousands of findings, over many chunks, in two files.
+        let estate = |cells| {
+            topology(Shape {
+                cells,
+                defect_every: 1,
+                ..Shape::default()
+            })
+        };
+        let files = [lint("a.yml", estate(260)), lint("b.yml", estate(40))];
+        let count: usize = files.iter().map(|f| f.findings.len()).sum();
+        assert!(count > 4 * super::CHUNK, "{count} findings");
+        let mut one = Vec::new();
+        write_with(&files, &mut one, usize::MAX).unwrap();
+        let mut two = Vec::new();
+        write_with(&files, &mut two, 0).unwrap();
+        assert!(one == two, "two threads wrote another document");
+        assert_eq!(String::from_utf8(one).unwrap(), reference(&files));
+        // No findings: an empty list.
+        let mut out = Vec::new();
+        write_with(&[], &mut out, 0).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), reference(&[]));
+    }
 }

@@ -74,7 +74,7 @@ fn attribute(text: &str) -> String {
 pub(super) fn write(
     files: &[FileReport],
     fail_on: Option<Severity>,
-    out: &mut dyn Write,
+    out: &mut impl Write,
 ) -> io::Result<()> {
     let mut report = Report::new("infra-lint");
     for file in files {

@@ -391,7 +391,7 @@ pub fn report(run: &Run) -> String {
     out
 }
 
-pub(super) fn write(run: &Run, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(run: &Run, out: &mut impl Write) -> io::Result<()> {
     out.write_all(report(run).as_bytes())
 }
 

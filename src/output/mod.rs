@@ -138,6 +138,10 @@ pub fn escape_control(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, s
 /// Writes a run's findings in `format`.
 pub fn write(format: Format, run: &Run, out: &mut dyn Write) -> io::Result<()> {
     let files = run.files;
+    // The formats write many small pieces: through a buffer of their own each is a
+    // copy, not a call through `dyn Write`.
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    let out = &mut buffered;
     match format {
         Format::Human => human::write(files, &run.human, out),
         Format::Concise => concise::write(files, &run.human, out),
@@ -147,7 +151,8 @@ pub fn write(format: Format, run: &Run, out: &mut dyn Write) -> io::Result<()> {
         Format::Github => github::write(files, run.human.quiet, out),
         Format::Gitlab => gitlab::write(files, out),
         Format::Markdown => markdown::write(run, out),
-    }
+    }?;
+    buffered.flush()
 }
 
 /// Whether `--fix` applies a fix, as the text formats say it after its description.

@@ -333,7 +333,7 @@ fn log(run: &Run) -> Sarif {
         .build()
 }
 
-pub(super) fn write(run: &Run, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(run: &Run, out: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &log(run)).map_err(io::Error::other)?;
     writeln!(out)
 }

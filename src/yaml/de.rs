@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::error::{Error, ErrorKind};
 use super::scalar::{Resolved, resolve};
-use super::spanned::{RECOVER, RECOVERED_KEY, SPANNED};
+use super::spanned::{COUNTED_COMPONENTS, COUNTED_IDS, Counted, RECOVER, RECOVERED_KEY, SPANNED};
 use crate::finding::shorten;
 use crate::source::{SourceFile, Span};
 
@@ -30,6 +30,14 @@ pub struct Limits {
     /// during validation (`model::validate_with`), and to run rules beside the
     /// availability analysis (`lint::check`). Smaller files are not worth a thread.
     pub threaded_from_bytes: usize,
+    /// Most ids (entries of the mappings read as [`Counted`]) a file may hold, counted
+    /// as they are read: a file over it is refused (IL001) at the id that passes it,
+    /// before the rest is parsed. The lint sets it from `--max-ids`.
+    pub max_ids: usize,
+    /// Most components, likewise: the lint sets it from an explicit
+    /// `--max-analysis-work`, since the availability analysis handles at least one set
+    /// element per component.
+    pub max_components: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +46,8 @@ impl Default for Limits {
             max_depth: 64,
             max_alias_events: 1_000_000,
             threaded_from_bytes: 256 * 1024,
+            max_ids: usize::MAX,
+            max_components: usize::MAX,
         }
     }
 }
@@ -268,6 +278,11 @@ pub struct YamlDeserializer<'de> {
     masked: Vec<(u32, String)>,
     /// The keys at which a recovered node failed: the next reading's mask.
     failed_at: Vec<Span>,
+    /// What the next mapping's entries count as (set by [`deserialize_counted`]).
+    counting: Option<Counted>,
+    /// Ids and components read so far, against `limits`.
+    ids: usize,
+    components: usize,
 }
 
 impl<'de> YamlDeserializer<'de> {
@@ -301,6 +316,9 @@ impl<'de> YamlDeserializer<'de> {
             mask: Vec::new(),
             masked: Vec::new(),
             failed_at: Vec::new(),
+            counting: None,
+            ids: 0,
+            components: 0,
         }
     }
 
@@ -547,6 +565,37 @@ impl<'de> YamlDeserializer<'de> {
         self.errors.push(err);
     }
 
+    /// Counts one entry of a mapping read as `counted`, whose key is at `key`: the
+    /// limit error when it passes a bound.
+    fn count(&mut self, counted: Counted, key: Span) -> Result<(), Error> {
+        self.ids += 1;
+        if self.ids > self.limits.max_ids {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!("more than {} ids (the id limit)", self.limits.max_ids),
+            )
+            .at(key)
+            .label("this id passes the limit")
+            .help("raise the limit with --max-ids if this file is legitimate"));
+        }
+        if counted == Counted::Components {
+            self.components += 1;
+            if self.components > self.limits.max_components {
+                return Err(Error::new(
+                    ErrorKind::Limit,
+                    format!(
+                        "more than {max} components: the availability analysis would exceed its work limit of {max} set elements (it handles at least one per component)",
+                        max = self.limits.max_components
+                    ),
+                )
+                .at(key)
+                .label("this component passes the limit")
+                .help("raise the limit with --max-analysis-work if this topology is legitimate"));
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `f` on the next node and gives an error without a location the node's span.
     fn located<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
         let start = self.peek_span()?;
@@ -776,6 +825,14 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
                 key: key.unwrap_or(start),
             });
         }
+        if name == COUNTED_IDS || name == COUNTED_COMPONENTS {
+            self.counting = Some(if name == COUNTED_IDS {
+                Counted::Ids
+            } else {
+                Counted::Components
+            });
+            return visitor.visit_newtype_struct(self);
+        }
         if name == RECOVER {
             let start = self.peek_span()?;
             let key = self.pending_key;
@@ -819,11 +876,15 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let counted = self.counting.take();
         self.located(|de| {
             let (event, event_span) = de.next()?;
             match event {
                 Event::MappingStart(..) => visitor
-                    .visit_map(MapAccess::new(de, None, event_span.start))
+                    .visit_map(MapAccess {
+                        counted,
+                        ..MapAccess::new(de, None, event_span.start)
+                    })
                     .map_err(|e| de.at_duplicate(e))
                     .map_err(|e| de.unmask_missing(e, event_span.start)),
                 other => Err(de.type_error(&other, &visitor)),
@@ -965,6 +1026,8 @@ struct MapAccess<'a, 'de> {
     key_span: Span,
     /// Where the mapping starts (its first event's offset).
     start: u32,
+    /// What its entries count as, if anything.
+    counted: Option<Counted>,
 }
 
 enum KeyStep {
@@ -990,6 +1053,7 @@ impl<'a, 'de> MapAccess<'a, 'de> {
             own_keys_done: false,
             key_span: Span::default(),
             start,
+            counted: None,
         }
     }
 
@@ -1140,6 +1204,9 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                     self.de.skip_node()?;
                 }
                 KeyStep::Key(hash) => {
+                    if let Some(counted) = self.counted {
+                        self.de.count(counted, self.key_span)?;
+                    }
                     self.seen.insert(hash);
                     self.de.pending_key = None;
                     self.de.last_key = self.key_span;
@@ -1164,6 +1231,9 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                 continue;
             }
             self.key_span = entry.key.1;
+            if let Some(counted) = self.counted {
+                self.de.count(counted, self.key_span)?;
+            }
             if let Some(peeked) = self.de.peeked.take() {
                 self.de.frames.push(Frame::Owned(vec![peeked].into_iter()));
             }

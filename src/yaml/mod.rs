@@ -7,7 +7,7 @@ mod spanned;
 
 pub use de::{Limits, Mark, MarkKind, Marks, from_source, from_source_marked, from_source_stream};
 pub use error::{Error, ErrorKind};
-pub use spanned::{Recover, Spanned};
+pub use spanned::{Counted, Recover, Spanned, deserialize_counted};
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,51 @@ use crate::source::Span;
 pub(crate) const SPANNED: &str = "$infra_lint::Spanned";
 pub(crate) const RECOVER: &str = "$infra_lint::Recover";
 pub(crate) const RECOVERED_KEY: &str = "$recovered";
+pub(crate) const COUNTED_IDS: &str = "$infra_lint::CountedIds";
+pub(crate) const COUNTED_COMPONENTS: &str = "$infra_lint::CountedComponents";
+
+/// What the entries of a mapping count against while they are read (see
+/// [`super::Limits::max_ids`] and [`super::Limits::max_components`]), so that a file over
+/// a bound is refused at the entry that passes it, before the rest of it is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    /// Ids (zones, hosts, certificates).
+    Ids,
+    /// Components, which are ids too.
+    Components,
+}
+
+/// Deserializes a mapping whose entries count as `counted`: with our Deserializer, each
+/// key read counts; any other sees a plain newtype around the mapping.
+pub fn deserialize_counted<'de, D, V>(
+    deserializer: D,
+    counted: Counted,
+    visitor: V,
+) -> Result<V::Value, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Visitor<'de>,
+{
+    struct Newtype<V>(V);
+
+    impl<'de, V: Visitor<'de>> Visitor<'de> for Newtype<V> {
+        type Value = V::Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            self.0.expecting(f)
+        }
+
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+            d.deserialize_map(self.0)
+        }
+    }
+
+    let name = match counted {
+        Counted::Ids => COUNTED_IDS,
+        Counted::Components => COUNTED_COMPONENTS,
+    };
+    deserializer.deserialize_newtype_struct(name, Newtype(visitor))
+}
 
 /// A value with the span of its YAML node and of the mapping key it sits under.
 #[derive(Clone, Debug, Default)]
