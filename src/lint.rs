@@ -69,11 +69,11 @@ impl LintOptions {
     /// The reader's limits: the YAML ones, with the id limit and an explicit analysis
     /// work bound counted as the ids and components are read, so that a file over
     /// either is refused before the rest of it is parsed. (The default work bound grows
-    /// with the file, 64 set elements per component, so no count can pass it.)
+    /// with the file, 64 set elements per component and host, so no count can pass it.)
     pub fn reader(&self) -> Limits {
         Limits {
             max_ids: self.model.max_ids,
-            max_components: self.analysis_work.unwrap_or(usize::MAX),
+            max_elements: self.analysis_work.unwrap_or(usize::MAX),
             ..self.yaml
         }
     }

@@ -348,9 +348,10 @@ fn many_components_then_broken(n: usize) -> String {
 
 #[test]
 fn an_explicit_analysis_work_bound_refuses_at_the_component_that_passes_it() {
-    // The analysis handles at least one set element per component, so a bound of 100
-    // is passed by the 101st component: the reader refuses there, and never reaches
-    // the broken line at the end (a full parse would report it as a syntax error).
+    // The analysis handles at least one set element per component and per host, so a
+    // bound of 100 is passed by the 101st component: the reader refuses there, and
+    // never reaches the broken line at the end (a full parse would report it as a
+    // syntax error).
     let dir = tempfile::tempdir().unwrap();
     let p = write(
         dir.path(),
@@ -367,7 +368,7 @@ fn an_explicit_analysis_work_bound_refuses_at_the_component_that_passes_it() {
     );
     assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v}");
     let msg = v["findings"][0]["message"].as_str().unwrap();
-    assert!(msg.contains("more than 100 components"), "{msg}");
+    assert!(msg.contains("more than 100 components and hosts"), "{msg}");
     assert!(
         v["findings"][0]["help"]
             .as_str()
@@ -400,15 +401,22 @@ fn the_id_limit_refuses_at_the_id_that_passes_it() {
     assert_eq!(locations(&v), [("IL001".to_string(), 1004, 3)], "{v}");
     let msg = v["findings"][0]["message"].as_str().unwrap();
     assert!(msg.contains("more than 1000 ids"), "{msg}");
-    // The analysis bound counts components alone; the id limit counts every id.
-    let mut text = String::from("version: 1\nname: hosts\nhosts:\n");
+    // The analysis bound counts hosts and components, the id limit every id: 10
+    // zones, then 5 hosts and a component.
+    let mut text = String::from("version: 1\nname: ids\nzones:\n");
     for i in 0..10 {
-        text.push_str(&format!("  h-{i}: {{}}\n"));
+        text.push_str(&format!("  z-{i}: {{ trust: private }}\n"));
+    }
+    text.push_str("hosts:\n");
+    for i in 0..5 {
+        text.push_str(&format!("  h-{i}: {{ zone: z-0 }}\n"));
     }
     text.push_str("components:\n  web: { kind: web_server, host: h-0 }\n");
-    let p = write(dir.path(), "hosts.topology.yml", text.as_bytes());
-    let (v, _) = json(&["--max-ids", "5", &p]);
-    assert_eq!(locations(&v), [("IL001".to_string(), 9, 3)], "{v}");
+    let p = write(dir.path(), "ids.topology.yml", text.as_bytes());
+    let (v, _) = json(&["--max-ids", "12", &p]);
+    assert_eq!(locations(&v), [("IL001".to_string(), 17, 3)], "{v}");
+    let (v, _) = json(&["--max-analysis-work", "5", &p]);
+    assert_eq!(locations(&v), [("IL001".to_string(), 21, 3)], "{v}");
     let (v, exit) = json(&["--max-analysis-work", "1000", &p]);
     assert!(
         v["findings"]

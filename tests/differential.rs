@@ -150,11 +150,17 @@ fn an_analysis_past_its_work_limit_is_reported_alike_on_two_threads() {
     // On two threads the analysis runs beside the other rules; when it gives up, the
     // file must still get IL001 alone, as on one thread.
     let text = std::fs::read_to_string("examples/02-distributed.topology.yml").unwrap();
-    // A bound of as many set elements as the file has components: the reader lets it
-    // through (it refuses only a file with more components), the analysis does not.
-    let components = text.matches("kind:").count();
-    let direct = lint_json_with("02", &text, usize::MAX, Some(components));
-    let threaded = lint_json_with("02", &text, 0, Some(components));
+    // A bound of as many set elements as the file has components and hosts: the reader
+    // lets it through (it refuses only a file with more), the analysis does not.
+    let options = infra_lint::lint::LintOptions {
+        today: infra_lint::lint::TEST_TODAY,
+        ..Default::default()
+    };
+    let model = infra_lint::lint::load_model(&SourceFile::new("02", text.clone()), &options)
+        .expect("a valid example");
+    let elements = model.components.len() + model.hosts.len();
+    let direct = lint_json_with("02", &text, usize::MAX, Some(elements));
+    let threaded = lint_json_with("02", &text, 0, Some(elements));
     assert_eq!(direct, threaded);
     assert!(
         direct.contains("\"IL001\"")

@@ -189,10 +189,11 @@ impl Solver<'_> {
     }
 }
 
-/// Computes every component's kill set.
+/// Computes every component's kill set (the model has `hosts` hosts).
 pub fn compute(
     own: &[Vec<EventId>],
     demands: &[Vec<Clause>],
+    hosts: usize,
     limit: usize,
 ) -> Result<Vec<KillSet>, WorkLimitExceeded> {
     let n = own.len();
@@ -220,9 +221,9 @@ pub fn compute(
         work: 0,
         limit,
     };
-    // Every component's set is handled at least once: the bound that the reader can
-    // check as it counts components (`yaml::Limits::max_components`).
-    solver.charge(n)?;
+    // Every component's set is handled at least once, and every host is an event:
+    // the bound that the reader checks as it counts them (`yaml::Limits::max_elements`).
+    solver.charge(n + hosts)?;
     // Tarjan's algorithm yields components dependencies-first.
     for scc in petgraph::algo::tarjan_scc(&graph) {
         let cyclic = scc.len() > 1 || graph.contains_edge(scc[0], scc[0]);

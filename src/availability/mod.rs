@@ -187,7 +187,7 @@ impl Availability {
         for events in &mut own {
             events.sort_unstable();
         }
-        let kill = killset::compute(&own, &demands, work_limit)?;
+        let kill = killset::compute(&own, &demands, model.hosts.len(), work_limit)?;
         // Which events break each quorum: those in more of its voters' kill sets than
         // it tolerates losing. Indexed by event, so a finding looks its event up.
         let quorums: Vec<ComponentId> = (0..model.components.len() as u32)

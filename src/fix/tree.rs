@@ -527,9 +527,9 @@ fn mark_events<'a>(
     let mut values = marks.values[values..].iter().peekable();
     Box::new(marks.marks[first..].iter().enumerate().map(move |(n, m)| {
         let i = first + n;
-        let anchor = usize::from(m.anchored);
-        let span = Span::new(m.start as usize, m.end as usize);
-        let event = match m.kind {
+        let anchor = usize::from(m.anchored());
+        let span = marks.span(i);
+        let event = match m.kind() {
             MarkKind::Scalar(style) => {
                 let value = match values.next_if(|(at, _)| *at as usize == i) {
                     Some((_, v)) => Cow::Borrowed(&**v),
@@ -540,7 +540,7 @@ fn mark_events<'a>(
                     {
                         Cow::Borrowed(Marks::quoted_text(&source.text, span)?)
                     }
-                    None => Cow::Borrowed(source.text.get(m.start as usize..m.end as usize)?),
+                    None => Cow::Borrowed(source.text.get(span.start as usize..span.end as usize)?),
                 };
                 Event::Scalar(value, style, anchor, None)
             }

@@ -62,7 +62,7 @@ impl<T> Default for IdMap<T> {
 /// What a definition's id counts against while the file is read (see
 /// [`crate::yaml::Limits::max_ids`]).
 pub trait Section {
-    /// Ids, or components (which are ids too).
+    /// Ids, or components and hosts (ids the availability analysis handles).
     const COUNTED: Counted;
 }
 
@@ -71,7 +71,7 @@ impl Section for Zone {
 }
 
 impl Section for Host {
-    const COUNTED: Counted = Counted::Ids;
+    const COUNTED: Counted = Counted::Elements;
 }
 
 impl Section for Certificate {
@@ -79,7 +79,7 @@ impl Section for Certificate {
 }
 
 impl Section for Component {
-    const COUNTED: Counted = Counted::Components;
+    const COUNTED: Counted = Counted::Elements;
 }
 
 impl<'de, T: Deserialize<'de> + Section> Deserialize<'de> for IdMap<T> {

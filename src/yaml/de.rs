@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::error::{Error, ErrorKind};
 use super::scalar::{Resolved, resolve};
-use super::spanned::{COUNTED_COMPONENTS, COUNTED_IDS, Counted, RECOVER, RECOVERED_KEY, SPANNED};
+use super::spanned::{COUNTED_ELEMENTS, COUNTED_IDS, Counted, RECOVER, RECOVERED_KEY, SPANNED};
 use crate::finding::shorten;
 use crate::source::{SourceFile, Span};
 
@@ -34,10 +34,10 @@ pub struct Limits {
     /// as they are read: a file over it is refused (IL001) at the id that passes it,
     /// before the rest is parsed. The lint sets it from `--max-ids`.
     pub max_ids: usize,
-    /// Most components, likewise: the lint sets it from an explicit
+    /// Most components and hosts together, likewise: the lint sets it from an explicit
     /// `--max-analysis-work`, since the availability analysis handles at least one set
-    /// element per component.
-    pub max_components: usize,
+    /// element per component and per host.
+    pub max_elements: usize,
 }
 
 impl Default for Limits {
@@ -47,7 +47,7 @@ impl Default for Limits {
             max_alias_events: 1_000_000,
             threaded_from_bytes: 256 * 1024,
             max_ids: usize::MAX,
-            max_components: usize::MAX,
+            max_elements: usize::MAX,
         }
     }
 }
@@ -86,18 +86,71 @@ type RawEvent<'de> = Result<Ev<'de>, ScanError>;
 
 /// One event of the file as the reader met it, kept so that a source map of the file
 /// (for planning fixes, [`crate::fix::tree`]) is rebuilt without parsing it again:
-/// twelve bytes an event; the few scalar values that are not the text of their span
-/// (quoted, folded) are kept beside them, in [`Marks::values`].
+/// eight bytes an event (its start; its length, kind and whether it is anchored, in
+/// one word); the few scalar values that are not the text of their span (quoted,
+/// folded) are kept beside them, in [`Marks::values`].
 #[derive(Clone, Copy, Debug)]
 pub struct Mark {
-    /// Its span, in bytes.
-    pub start: u32,
-    /// Where its span ends.
-    pub end: u32,
+    start: u32,
+    /// The length (from bit 5; [`LONG`] for a longer one, kept in [`Marks::long`]),
+    /// whether it is anchored (bit 4) and the kind (bits 0-3).
+    packed: u32,
+}
+
+/// The length that says a mark's end is in [`Marks::long`].
+const LONG: u32 = (1 << 27) - 1;
+
+impl Mark {
+    fn new(span: Span, kind: MarkKind, anchored: bool) -> (Mark, bool) {
+        let code = match kind {
+            MarkKind::Scalar(ScalarStyle::Plain) => 0,
+            MarkKind::Scalar(ScalarStyle::SingleQuoted) => 1,
+            MarkKind::Scalar(ScalarStyle::DoubleQuoted) => 2,
+            MarkKind::Scalar(ScalarStyle::Literal) => 3,
+            MarkKind::Scalar(ScalarStyle::Folded) => 4,
+            MarkKind::MapStart => 5,
+            MarkKind::MapEnd => 6,
+            MarkKind::SeqStart => 7,
+            MarkKind::SeqEnd => 8,
+            MarkKind::Alias => 9,
+        };
+        let len = span.end.saturating_sub(span.start);
+        let long = len >= LONG;
+        let packed = (len.min(LONG) << 5) | (u32::from(anchored) << 4) | code;
+        (
+            Mark {
+                start: span.start,
+                packed,
+            },
+            long,
+        )
+    }
+
+    /// Where its span starts, in bytes.
+    pub fn start(&self) -> u32 {
+        self.start
+    }
+
     /// What the event is.
-    pub kind: MarkKind,
+    pub fn kind(&self) -> MarkKind {
+        match self.packed & 0xf {
+            0 => MarkKind::Scalar(ScalarStyle::Plain),
+            1 => MarkKind::Scalar(ScalarStyle::SingleQuoted),
+            2 => MarkKind::Scalar(ScalarStyle::DoubleQuoted),
+            3 => MarkKind::Scalar(ScalarStyle::Literal),
+            4 => MarkKind::Scalar(ScalarStyle::Folded),
+            5 => MarkKind::MapStart,
+            6 => MarkKind::MapEnd,
+            7 => MarkKind::SeqStart,
+            8 => MarkKind::SeqEnd,
+            _ => MarkKind::Alias,
+        }
+    }
+
     /// Whether it carries an anchor or a tag (no fix edits such a node).
-    pub anchored: bool,
+    pub fn anchored(&self) -> bool {
+        self.packed & 0x10 != 0
+    }
 }
 
 /// The kinds of [`Mark`].
@@ -125,12 +178,30 @@ pub struct Marks {
     /// The values of the scalars whose value is not their span's text, by the index of
     /// their mark, in order.
     pub values: Vec<(u32, Box<str>)>,
+    /// The ends of the marks of 128 MiB or more, by the index of their mark, in order.
+    long: Vec<(u32, u32)>,
 }
 
 impl Marks {
     /// The text between the quotes of a quoted scalar's span.
     pub fn quoted_text(text: &str, span: Span) -> Option<&str> {
         text.get(span.start as usize + 1..(span.end as usize).checked_sub(1)?)
+    }
+
+    /// The span of the `i`th mark.
+    pub fn span(&self, i: usize) -> Span {
+        let mark = self.marks[i];
+        let len = mark.packed >> 5;
+        let end = if len == LONG {
+            let at = self.long.partition_point(|(j, _)| (*j as usize) < i);
+            self.long.get(at).map_or(mark.start + LONG, |(_, end)| *end)
+        } else {
+            mark.start + len
+        };
+        Span {
+            start: mark.start,
+            end,
+        }
     }
 
     fn push(&mut self, event: &Event<'_>, span: Span, text: &str) {
@@ -160,12 +231,11 @@ impl Marks {
             Event::Alias(_) => (MarkKind::Alias, false),
             _ => return,
         };
-        self.marks.push(Mark {
-            start: span.start,
-            end: span.end,
-            kind,
-            anchored,
-        });
+        let (mark, long) = Mark::new(span, kind, anchored);
+        if long {
+            self.long.push((self.marks.len() as u32, span.end));
+        }
+        self.marks.push(mark);
     }
 }
 
@@ -280,9 +350,9 @@ pub struct YamlDeserializer<'de> {
     failed_at: Vec<Span>,
     /// What the next mapping's entries count as (set by [`deserialize_counted`]).
     counting: Option<Counted>,
-    /// Ids and components read so far, against `limits`.
+    /// Ids, and components and hosts, read so far, against `limits`.
     ids: usize,
-    components: usize,
+    elements: usize,
 }
 
 impl<'de> YamlDeserializer<'de> {
@@ -318,7 +388,7 @@ impl<'de> YamlDeserializer<'de> {
             failed_at: Vec::new(),
             counting: None,
             ids: 0,
-            components: 0,
+            elements: 0,
         }
     }
 
@@ -578,18 +648,18 @@ impl<'de> YamlDeserializer<'de> {
             .label("this id passes the limit")
             .help("raise the limit with --max-ids if this file is legitimate"));
         }
-        if counted == Counted::Components {
-            self.components += 1;
-            if self.components > self.limits.max_components {
+        if counted == Counted::Elements {
+            self.elements += 1;
+            if self.elements > self.limits.max_elements {
                 return Err(Error::new(
                     ErrorKind::Limit,
                     format!(
-                        "more than {max} components: the availability analysis would exceed its work limit of {max} set elements (it handles at least one per component)",
-                        max = self.limits.max_components
+                        "more than {max} components and hosts: the availability analysis would exceed its work limit of {max} set elements (it handles at least one per component and per host)",
+                        max = self.limits.max_elements
                     ),
                 )
                 .at(key)
-                .label("this component passes the limit")
+                .label("this one passes the limit")
                 .help("raise the limit with --max-analysis-work if this topology is legitimate"));
             }
         }
@@ -825,11 +895,11 @@ impl<'de> de::Deserializer<'de> for &mut YamlDeserializer<'de> {
                 key: key.unwrap_or(start),
             });
         }
-        if name == COUNTED_IDS || name == COUNTED_COMPONENTS {
+        if name == COUNTED_IDS || name == COUNTED_ELEMENTS {
             self.counting = Some(if name == COUNTED_IDS {
                 Counted::Ids
             } else {
-                Counted::Components
+                Counted::Elements
             });
             return visitor.visit_newtype_struct(self);
         }
@@ -1503,7 +1573,7 @@ fn read_once<'de, T: de::Deserialize<'de>>(
             // and the new list both in memory at the peak of the parse.
             de.marks = Some(Marks {
                 marks: Vec::with_capacity(source.text.len() / 4),
-                values: Vec::new(),
+                ..Marks::default()
             });
         }
         de
@@ -1654,5 +1724,68 @@ fn read_document<'de, T: de::Deserialize<'de>>(
             // Unreachable for well-formed streams; skipped defensively.
             other => de.skip_rest_of(&other)?,
         }
+    }
+}
+
+#[cfg(test)]
+mod mark_tests {
+    use std::borrow::Cow;
+
+    use saphyr_parser::{Event, ScalarStyle};
+
+    use super::{MarkKind, Marks};
+    use crate::source::Span;
+
+    #[test]
+    fn marks_keep_every_kind_and_span_in_eight_bytes() {
+        assert_eq!(std::mem::size_of::<super::Mark>(), 8);
+        let mut marks = Marks::default();
+        let events = [
+            (Event::MappingStart(1, None), Span::new(0, 0)),
+            (
+                Event::Scalar(Cow::Borrowed("a"), ScalarStyle::Plain, 0, None),
+                Span::new(3, 4),
+            ),
+            // A scalar longer than a length fits in a mark: its end is kept aside.
+            (
+                Event::Scalar(Cow::Borrowed("b"), ScalarStyle::Folded, 0, None),
+                Span::new(10, 300_000_010),
+            ),
+            (
+                Event::Scalar(Cow::Borrowed("c"), ScalarStyle::DoubleQuoted, 2, None),
+                Span::new(300_000_011, 300_000_014),
+            ),
+            (
+                Event::SequenceStart(0, None),
+                Span::new(300_000_020, 300_000_021),
+            ),
+            (Event::Alias(1), Span::new(300_000_022, 300_000_024)),
+            (Event::SequenceEnd, Span::new(300_000_025, 300_000_025)),
+            (Event::MappingEnd, Span::new(300_000_026, 300_000_026)),
+        ];
+        for (event, span) in &events {
+            marks.push(event, *span, "");
+        }
+        let kinds: Vec<(MarkKind, bool)> = marks
+            .marks
+            .iter()
+            .map(|m| (m.kind(), m.anchored()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (MarkKind::MapStart, true),
+                (MarkKind::Scalar(ScalarStyle::Plain), false),
+                (MarkKind::Scalar(ScalarStyle::Folded), false),
+                (MarkKind::Scalar(ScalarStyle::DoubleQuoted), true),
+                (MarkKind::SeqStart, false),
+                (MarkKind::Alias, false),
+                (MarkKind::SeqEnd, false),
+                (MarkKind::MapEnd, false),
+            ]
+        );
+        let spans: Vec<Span> = (0..events.len()).map(|i| marks.span(i)).collect();
+        let expected: Vec<Span> = events.iter().map(|(_, span)| *span).collect();
+        assert_eq!(spans, expected);
     }
 }

@@ -16,17 +16,17 @@ pub(crate) const SPANNED: &str = "$infra_lint::Spanned";
 pub(crate) const RECOVER: &str = "$infra_lint::Recover";
 pub(crate) const RECOVERED_KEY: &str = "$recovered";
 pub(crate) const COUNTED_IDS: &str = "$infra_lint::CountedIds";
-pub(crate) const COUNTED_COMPONENTS: &str = "$infra_lint::CountedComponents";
+pub(crate) const COUNTED_ELEMENTS: &str = "$infra_lint::CountedElements";
 
 /// What the entries of a mapping count against while they are read (see
-/// [`super::Limits::max_ids`] and [`super::Limits::max_components`]), so that a file over
+/// [`super::Limits::max_ids`] and [`super::Limits::max_elements`]), so that a file over
 /// a bound is refused at the entry that passes it, before the rest of it is parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Counted {
-    /// Ids (zones, hosts, certificates).
+    /// Ids of what the availability analysis does not handle (zones, certificates).
     Ids,
-    /// Components, which are ids too.
-    Components,
+    /// Ids of what it does: components and hosts.
+    Elements,
 }
 
 /// Deserializes a mapping whose entries count as `counted`: with our Deserializer, each
@@ -56,7 +56,7 @@ where
 
     let name = match counted {
         Counted::Ids => COUNTED_IDS,
-        Counted::Components => COUNTED_COMPONENTS,
+        Counted::Elements => COUNTED_ELEMENTS,
     };
     deserializer.deserialize_newtype_struct(name, Newtype(visitor))
 }
