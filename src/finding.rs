@@ -123,6 +123,14 @@ pub struct Fix {
     pub remove: Vec<Span>,
 }
 
+/// A finding's text at its exact size: `format!` leaves room to grow (up to twice the
+/// text), and a findings-heavy file keeps hundreds of thousands of these texts at once.
+fn exact(text: impl Into<String>) -> String {
+    let mut text = text.into();
+    text.shrink_to_fit();
+    text
+}
+
 /// One thing a rule found in one file.
 #[derive(Clone, Debug)]
 pub struct Finding {
@@ -154,7 +162,7 @@ impl Finding {
         Finding {
             rule,
             severity: rule.severity,
-            message: message.into(),
+            message: exact(message),
             span,
             label: String::new(),
             related: Vec::new(),
@@ -167,7 +175,7 @@ impl Finding {
 
     /// Sets the main label.
     pub fn label(mut self, text: impl Into<String>) -> Finding {
-        self.label = text.into();
+        self.label = exact(text);
         self
     }
 
@@ -175,14 +183,14 @@ impl Finding {
     pub fn related(mut self, span: Span, text: impl Into<String>) -> Finding {
         self.related.push(Label {
             span,
-            text: text.into(),
+            text: exact(text),
         });
         self
     }
 
     /// Sets the help line.
     pub fn help(mut self, text: impl Into<String>) -> Finding {
-        self.help = Some(text.into());
+        self.help = Some(exact(text));
         self
     }
 
@@ -191,10 +199,10 @@ impl Finding {
     /// states a decision or a fact (applied only with `--unsafe-fixes`).
     pub fn fix(mut self, description: impl Into<String>, yaml: impl Into<String>) -> Finding {
         self.fix = Some(Fix {
-            description: description.into(),
+            description: exact(description),
             applicability: crate::fix::Applicability::Unsafe,
             edits: Vec::new(),
-            yaml: yaml.into(),
+            yaml: exact(yaml),
             remove: Vec::new(),
         });
         self
@@ -204,7 +212,7 @@ impl Finding {
     /// apply first): shown, never applied.
     pub fn prose_fix(mut self, description: impl Into<String>) -> Finding {
         self.fix = Some(Fix {
-            description: description.into(),
+            description: exact(description),
             applicability: crate::fix::Applicability::None,
             edits: Vec::new(),
             yaml: String::new(),
@@ -233,7 +241,7 @@ impl Finding {
 
     /// Adds a subject id.
     pub fn subject(mut self, id: impl Into<String>) -> Finding {
-        self.subjects.push(id.into());
+        self.subjects.push(exact(id));
         self
     }
 }

@@ -12,6 +12,16 @@
     any(target_arch = "x86_64", target_arch = "aarch64")
 ))]
 mod alloc;
+/// The system allocator gives freed memory back as it sees fit.
+#[cfg(not(all(
+    feature = "jemalloc",
+    unix,
+    not(target_os = "openbsd"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+mod alloc {
+    pub fn release_freed_memory() {}
+}
 pub mod analysis;
 pub mod availability;
 pub mod baseline;

@@ -335,7 +335,11 @@ fn load_document(
     if let Some(doc) = document
         && !fatal
     {
-        match model::validate_with(doc, limits.model, threads_for(source, limits)) {
+        let validated = model::validate_with(doc, limits.model, threads_for(source, limits));
+        // The document is freed as it is validated: give its pages back before the
+        // analysis and the findings take other sizes.
+        release_freed_memory(source, limits);
+        match validated {
             Ok(model) if findings.is_empty() => return Ok(model),
             Ok(_) => {}
             Err(errors) => findings.extend(errors),
@@ -351,6 +355,14 @@ fn load_document(
     }
     sort(&mut findings);
     Err(findings)
+}
+
+/// Gives memory freed while linting a large file back to the system (see
+/// `alloc::release_freed_memory`); a small file frees too little to be worth it.
+fn release_freed_memory(source: &SourceFile, limits: &LintOptions) {
+    if threads_for(source, limits) > 1 {
+        crate::alloc::release_freed_memory();
+    }
 }
 
 /// Threads worth using on a file (see [`Limits::threads_for`]).
@@ -619,6 +631,7 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
     // Planning the fixes needs the file and its events, not the model: let the model
     // go first, so the two are never in memory together.
     drop(model);
+    release_freed_memory(&source, limits);
     if !limits.fixes {
         for f in &mut findings {
             f.fix = None;
