@@ -335,15 +335,15 @@ fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
     );
 }
 
-/// A topology of `n` web servers, one per line from line 4 (`  web-K: ...` on line
-/// K + 4), then a line of broken YAML that only a full parse would reach.
-fn many_components_then_broken(n: usize) -> String {
+/// A topology of 5,000 web servers in `dir`, one per line from line 4 (`  web-K: ...`
+/// on line K + 4), then a line of broken YAML that only a full parse would reach.
+fn many_components_then_broken(dir: &Path) -> String {
     let mut text = String::from("version: 1\nname: many\ncomponents:\n");
-    for i in 0..n {
+    for i in 0..5000 {
         text.push_str(&format!("  web-{i}: {{ kind: web_server }}\n"));
     }
     text.push_str("links: [ {\n");
-    text
+    write(dir, "many.topology.yml", text.as_bytes())
 }
 
 #[test]
@@ -353,11 +353,7 @@ fn an_explicit_analysis_work_bound_refuses_at_the_component_that_passes_it() {
     // never reaches the broken line at the end (a full parse would report it as a
     // syntax error).
     let dir = tempfile::tempdir().unwrap();
-    let p = write(
-        dir.path(),
-        "many.topology.yml",
-        many_components_then_broken(5000).as_bytes(),
-    );
+    let p = many_components_then_broken(dir.path());
     let v = bad(
         "over_analysis_work",
         dir.path(),
@@ -391,11 +387,7 @@ fn an_explicit_analysis_work_bound_refuses_at_the_component_that_passes_it() {
 #[test]
 fn the_id_limit_refuses_at_the_id_that_passes_it() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(
-        dir.path(),
-        "many.topology.yml",
-        many_components_then_broken(5000).as_bytes(),
-    );
+    let p = many_components_then_broken(dir.path());
     let (v, exit) = json(&["--max-ids", "1000", &p]);
     assert_eq!(exit, 2);
     assert_eq!(locations(&v), [("IL001".to_string(), 1004, 3)], "{v}");

@@ -149,6 +149,11 @@ impl<T> Collection<T> {
 impl<'a> Collection<(Key<'a>, Node<'a>)> {
     /// The entry of `key`.
     pub fn entry(&self, key: &str) -> Option<&(Key<'a>, Node<'a>)> {
+        // A short mapping (nearly every one a fix looks into) is searched in place,
+        // without a copy of each key.
+        if self.items.len() <= SCAN {
+            return self.items.iter().find(|(k, _)| k.text == key);
+        }
         self.position(key, |(k, _)| Some(k.text.to_string()))
             .map(|i| &self.items[i])
     }
