@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let report = lint_source(SourceFile::new("fuzz.topology.yml", text.to_string()), &options);
     let files = [report];
-    let run = Run { files: &files, rules: infra_lint::rules::RULES, human: HumanOptions::default() };
+    let run = Run { files: &files, rules: infra_lint::rules::RULES, human: HumanOptions::default(), root: None, fail_on: Some(infra_lint::finding::Severity::Warning) };
     for format in FORMATS {
         let mut out = Vec::new();
         output::write(format, &run, &mut out).expect("rendering to memory cannot fail");
