@@ -889,22 +889,6 @@ fn check(args: CheckArgs) -> u8 {
     if args.silent {
         return exit(&files);
     }
-    // The report is written as it is rendered, to stdout or to a temporary file that
-    // then replaces the output: a report of many findings is never held whole in
-    // memory, and the output file is never seen half written.
-    if args.output.is_none() && !args.statistics {
-        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        match output::write(format, &run, &mut stdout).and_then(|()| stdout.flush()) {
-            Ok(()) => {}
-            // A closed pipe (`| head`) is not a failure of ours.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            Err(e) => {
-                eprintln!("infra-lint: cannot write the output: {e}");
-                return 2;
-            }
-        }
-        return exit(&files);
-    }
     let render = |out: &mut dyn Write| -> std::io::Result<()> {
         if args.statistics {
             let text = match format {
@@ -916,19 +900,25 @@ fn check(args: CheckArgs) -> u8 {
             output::write(format, &run, out)
         }
     };
+    // The report is written as it is rendered, to stdout or to a temporary file that
+    // then replaces the output: a report of many findings is never held whole in
+    // memory, and the output file is never seen half written.
     match args.output.as_deref() {
-        // Rendered into the temporary file as it is made, which then replaces the
-        // output at once.
+        None => {
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match render(&mut stdout).and_then(|()| stdout.flush()) {
+                Ok(()) => {}
+                // A closed pipe (`| head`) is not a failure of ours.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => {
+                    eprintln!("infra-lint: cannot write the output: {e}");
+                    return 2;
+                }
+            }
+        }
         Some(path) => {
             if let Err(e) = infra_lint::safe_write::write_atomic_with(path, render) {
                 eprintln!("infra-lint: cannot write `{}`: {e}", path.display());
-                return 2;
-            }
-        }
-        None => {
-            let mut buffer = Vec::new();
-            let _ = render(&mut buffer);
-            if print_or_fail(&String::from_utf8_lossy(&buffer)) != 0 {
                 return 2;
             }
         }

@@ -157,13 +157,13 @@ fn write_with(
     two_threads_from: usize,
 ) -> io::Result<()> {
     out.write_all(b"{\n")?;
-    field(out, "schema_version", &1, 2)?;
+    field(out, "schema_version", &1)?;
     out.write_all(b",\n")?;
     let tool = Tool {
         name: "infra-lint",
         version: env!("CARGO_PKG_VERSION"),
     };
-    field(out, "tool", &tool, 2)?;
+    field(out, "tool", &tool)?;
     out.write_all(b",\n")?;
     let entries: Vec<FileEntry> = files
         .iter()
@@ -172,7 +172,7 @@ fn write_with(
             valid: f.valid,
         })
         .collect();
-    field(out, "files", &entries, 2)?;
+    field(out, "files", &entries)?;
     out.write_all(b",\n  \"findings\": ")?;
     let findings: Vec<Item> = files
         .iter()
@@ -194,15 +194,9 @@ fn write_with(
             .map(|(i, c)| (i * CHUNK, c))
             .collect();
         if findings.len() < two_threads_from {
-            let mut buffer = Vec::new();
-            for &(first, chunk) in &chunks {
-                buffer.clear();
-                render_chunk(first, chunk, &mut buffer)?;
-                out.write_all(&buffer)?;
-            }
+            write_chunks(&chunks, None, out)?;
         } else {
-            // This thread renders the even chunks and writes every chunk in order; the
-            // other renders the odd ones, at most two ahead.
+            // The other thread renders the odd chunks, at most two ahead.
             std::thread::scope(|scope| -> io::Result<()> {
                 let (send, receive) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
                 let odd = &chunks;
@@ -215,40 +209,48 @@ fn write_with(
                         }
                     }
                 });
-                let mut buffer = Vec::new();
-                for (i, &(first, chunk)) in chunks.iter().enumerate() {
-                    if i % 2 == 0 {
-                        buffer.clear();
-                        render_chunk(first, chunk, &mut buffer)?;
-                        out.write_all(&buffer)?;
-                    } else {
-                        let rendered = receive
-                            .recv()
-                            .map_err(|_| io::Error::other("the rendering thread stopped"))??;
-                        out.write_all(&rendered)?;
-                    }
-                }
-                Ok(())
+                write_chunks(&chunks, Some(receive), out)
             })?;
         }
         out.write_all(b"\n  ]")?;
     }
     out.write_all(b",\n")?;
-    field(out, "summary", &Summary::of(files), 2)?;
+    field(out, "summary", &Summary::of(files))?;
     out.write_all(b"\n}\n")
 }
 
-/// `  "name": value`, the value pretty-printed at `indent` spaces.
-fn field(
+/// Writes every chunk in order: the odd ones as `elsewhere` sends them, when another
+/// thread renders those, and the rest rendered here.
+fn write_chunks(
+    chunks: &[(usize, &[Item])],
+    elsewhere: Option<std::sync::mpsc::Receiver<io::Result<Vec<u8>>>>,
     out: &mut impl Write,
-    name: &str,
-    value: &impl Serialize,
-    indent: usize,
 ) -> io::Result<()> {
+    let mut buffer = Vec::new();
+    for (i, &(first, chunk)) in chunks.iter().enumerate() {
+        match &elsewhere {
+            Some(rendered) if i % 2 == 1 => {
+                let rendered = rendered
+                    .recv()
+                    .map_err(|_| io::Error::other("the rendering thread stopped"))??;
+                out.write_all(&rendered)?;
+            }
+            _ => {
+                buffer.clear();
+                render_chunk(first, chunk, &mut buffer)?;
+                out.write_all(&buffer)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `  "name": value`: a field of the document, its value pretty-printed at its depth.
+fn field(out: &mut impl Write, name: &str, value: &impl Serialize) -> io::Result<()> {
     let mut rendered = Vec::new();
     serde_json::to_writer_pretty(&mut rendered, value).map_err(io::Error::other)?;
-    write!(out, "{:indent$}\"{name}\": ", "")?;
-    indented(&rendered, indent, out)
+    write!(out, "  \"{name}\": ")?;
+    indented(&rendered, 2, out)
 }
 
 /// Pretty JSON written at `indent` spaces: a space-indented copy after every line
