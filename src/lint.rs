@@ -459,10 +459,16 @@ impl Checks {
     }
 }
 
-/// Findings in rule order, whichever thread ran which check.
+/// Findings in rule order, whichever thread ran which check. Gathered into a list of
+/// their exact number: collected as they come, the list would double as it grows, and
+/// a findings-heavy file's run peaks here with the checks' lists still held.
 fn in_rule_order(mut done: Found) -> Vec<Finding> {
     done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().flat_map(|(_, found)| found).collect()
+    let mut all = Vec::with_capacity(done.iter().map(|(_, found)| found.len()).sum());
+    for (_, found) in done {
+        all.extend(found);
+    }
+    all
 }
 
 /// Publishes "no analysis" if the thread building it unwinds, so that the thread
@@ -560,10 +566,32 @@ pub fn run_checks(analysed: &Analysed, rules: &[&'static Rule], threads: usize) 
     in_rule_order(done)
 }
 
+/// Sorts findings by place, code and message, keeping the order of ties. The order is
+/// found on their indexes and then applied by swaps: a stable sort of the findings
+/// themselves would take a scratch copy of half of them.
 fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&findings[a], &findings[b]);
         (a.span.start, a.rule.code, &a.message).cmp(&(b.span.start, b.rule.code, &b.message))
     });
+    permute(findings, &mut order);
+}
+
+/// Reorders `items` so that item `k` is the one that was at `order[k]`, following each
+/// cycle of the permutation (`order` is left as the identity).
+fn permute<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut k = start;
+        while order[k] != k {
+            let from = std::mem::replace(&mut order[k], k);
+            if from == start {
+                break;
+            }
+            items.swap(k, from);
+            k = from;
+        }
+    }
 }
 
 /// Builds the graph of a valid model and runs the selected rules on it.
@@ -759,6 +787,42 @@ pub fn import_text(
                 findings,
                 outline: None,
             }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    /// Every permutation of five items (and a few longer cycles) lands each item where
+    /// the order says, as building a new list would.
+    #[test]
+    fn permute_places_each_item_where_the_order_says() {
+        fn each_order(n: usize, prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+            if prefix.len() == n {
+                out.push(prefix.clone());
+                return;
+            }
+            for i in 0..n {
+                if !prefix.contains(&i) {
+                    prefix.push(i);
+                    each_order(n, prefix, out);
+                    prefix.pop();
+                }
+            }
+        }
+        let mut orders = Vec::new();
+        each_order(5, &mut Vec::new(), &mut orders);
+        orders.push((1..100).chain([0]).collect());
+        orders.push((0..100).rev().collect());
+        for order in orders {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut permuted = items.clone();
+            let mut scratch = order.clone();
+            permute(&mut permuted, &mut scratch);
+            assert_eq!(permuted, expected, "order {order:?}");
         }
     }
 }

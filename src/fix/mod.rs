@@ -3,6 +3,7 @@
 //! file ([`Edit`]), which JSON, SARIF, `--fix` and `--diff` carry and apply.
 
 pub mod apply;
+mod fragment;
 pub mod plan;
 pub mod quote;
 pub mod tree;

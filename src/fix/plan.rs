@@ -22,7 +22,7 @@ pub enum PlanError {
 /// The edits that merge `fix` (YAML text) into `file`, whose source map is `tree`.
 pub fn plan(file: &SourceFile, tree: &Tree, fix: &str) -> Result<Vec<Edit>, PlanError> {
     let snippet = SourceFile::new("fix", fix.to_string());
-    let add = tree::build(&snippet).map_err(|_| PlanError::BadFix)?;
+    let add = tree::build_fragment(&snippet).map_err(|_| PlanError::BadFix)?;
     let Node::Map(add) = &add.root else {
         return Err(PlanError::BadFix);
     };

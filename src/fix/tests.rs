@@ -258,3 +258,171 @@ fn a_crlf_file_gets_crlf_lines() {
         );
     }
 }
+
+/// The source map of `fix` read by [`super::fragment`], when it reads it, after checking
+/// that it is the one saphyr-parser's events give. Returns whether it was read.
+fn read_as_the_parser_reads(fix: &str) -> bool {
+    if super::fragment::events(fix).is_none() {
+        return false;
+    }
+    let source = SourceFile::new("fix", fix.to_string());
+    let quick = tree::build_fragment(&source).map(|t| format!("{:?}", t.root));
+    let parsed = tree::build(&source).map(|t| format!("{:?}", t.root));
+    assert_eq!(quick.ok(), parsed.ok(), "the fragment {fix:?}");
+    true
+}
+
+/// The YAML of every fix the rules write on the bundled examples and on a generated
+/// estate where every cell has the defects.
+fn fixes_rules_write() -> Vec<String> {
+    let options = crate::lint::LintOptions {
+        today: crate::lint::TEST_TODAY,
+        ..Default::default()
+    };
+    let mut texts: Vec<String> = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from("examples")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("the examples") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                // (Some invalid examples are not even UTF-8.)
+                texts.extend(std::fs::read_to_string(&path));
+            }
+        }
+    }
+    texts.sort();
+    texts.push(crate::generate::topology(crate::generate::Shape {
+        cells: 20,
+        defect_every: 1,
+        varied_style: true,
+        ..Default::default()
+    }));
+    let mut fixes: Vec<String> = texts
+        .into_iter()
+        .flat_map(|text| {
+            crate::lint::lint_source(SourceFile::new("t.yml", text), &options).findings
+        })
+        .filter_map(|f| f.fix.map(|fix| fix.yaml))
+        .filter(|yaml| !yaml.is_empty())
+        .collect();
+    fixes.sort();
+    fixes.dedup();
+    fixes
+}
+
+#[test]
+fn the_fixes_rules_write_are_read_without_the_parser_into_the_same_source_map() {
+    let fixes = fixes_rules_write();
+    assert!(fixes.len() > 30, "only {} fixes", fixes.len());
+    let unread: Vec<&String> = fixes
+        .iter()
+        .filter(|fix| !read_as_the_parser_reads(fix))
+        .collect();
+    // Those that need the parser are the exceptions (an id YAML would read as another
+    // type, quoted with escapes); the common shapes are all read here.
+    assert!(
+        unread.len() * 10 <= fixes.len(),
+        "{} of {} fixes needed the parser, such as {:?}",
+        unread.len(),
+        fixes.len(),
+        unread.first()
+    );
+}
+
+#[test]
+fn fragments_in_other_shapes_are_left_to_the_parser_or_read_alike() {
+    // Read here, as the parser reads them.
+    for fix in [
+        "hosts:\n  h1: {}\n",
+        "hosts:\n  h1: { }\n",
+        "hosts:\n  h1: { zone: backend, failure_domains: { rack: r-2 } }\n",
+        "components:\n  db:\n    role: primary\n    replication: { mode: semi_sync, tls: true }\n",
+        "components:\n  fw:\n    allow:\n      - { port: 443, from: internet }\n      - { port: 80, from: \"web 1\" }\n",
+        "certificates:\n  c: { domains: [a.example.com, b.example.com], expires: 2027-01-01, min_tls_version: \"1.2\" }\n",
+        "links:\n  - { from: a, to: b, protocol: https, port: 443, tls: true }\n",
+        "components:\n  x:\n    description: one two three\n    version: '8.0'\n    peers: []\n",
+        "a:\n  b:\n    c:\n      d: -1\n",
+    ] {
+        assert!(read_as_the_parser_reads(fix), "not read: {fix:?}");
+    }
+    // Left to the parser (or, if read, read alike).
+    for fix in [
+        "",
+        "a: b",
+        "a: b # note\n",
+        "a: \"x\\\"y\"\n",
+        "a: 'it''s'\n",
+        "\"quoted key\": 1\n",
+        "a:\n- b\n",
+        "a:\n  - b: c\n",
+        "a:  b\n",
+        "a: b \n",
+        "a: b:c\n",
+        "a: b, c\n",
+        "a: { b: c , d: e }\n",
+        "a: [b, ]\n",
+        "a: &x b\n",
+        "a: *x\n",
+        "a: |\n  b\n",
+        "a:\n\n  b: c\n",
+        "a: b\n  c\n",
+        "  a: b\n",
+        "a:\tb\n",
+        "a: b\r\n",
+        "a: { b: [c, { d: e }] }\n",
+        "a: ~\n",
+        "a: -\n",
+        "a: - b\n",
+        "a: { b: }\n",
+        "a: [b c, d]\n",
+        "é: b\n",
+    ] {
+        read_as_the_parser_reads(fix);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    /// Fragments assembled from the pieces rules write and from pieces they never write:
+    /// whatever is read without the parser gives the parser's source map.
+    #[test]
+    fn a_fragment_read_without_the_parser_is_read_as_the_parser_reads_it(
+        lines in proptest::collection::vec(
+            (0usize..4, 0usize..12, 0usize..24),
+            1..8,
+        )
+    ) {
+        const KEYS: [&str; 12] = [
+            "a", "hosts", "b-c", "x.y", "1", "true", "-a", "a b", "k_2", "\"q\"", "z/w", "+p",
+        ];
+        const VALUES: [&str; 24] = [
+            "", "x", "\"q x\"", "'s'", "'it''s'", "a b", "a  b", "a:b", "{}", "{ }", "[]",
+            "[a, b]", "{ a: b, c: [d, e] }", "- x", "1.2", "-1", " x", "x ", "{ a: \"b, c\" }",
+            "[{ a: b }, { c: d }]", "{a: b}", "[a,b]", "null", "~",
+        ];
+        // Mostly well indented: a key without a value opens a level, a line after a
+        // value stays at its level or goes back to any outer one.
+        let mut fix = String::new();
+        let (mut depth, mut open) = (0usize, false);
+        for (back, key, value) in lines {
+            depth = if open { depth + 1 } else { depth.saturating_sub(back % 3) };
+            fix.push_str(&"  ".repeat(depth));
+            if value == 13 {
+                fix.push_str(VALUES[value]);
+                open = false;
+            } else {
+                fix.push_str(KEYS[key]);
+                fix.push(':');
+                if !VALUES[value].is_empty() {
+                    fix.push(' ');
+                    fix.push_str(VALUES[value]);
+                }
+                open = VALUES[value].is_empty();
+            }
+            fix.push('\n');
+        }
+        read_as_the_parser_reads(&fix);
+    }
+}

@@ -503,6 +503,20 @@ pub fn build(source: &SourceFile) -> Result<Tree<'_>, Unreadable> {
     })
 }
 
+/// The source map of a fix's YAML: read by [`super::fragment`] when it is written as
+/// rules write fixes, else parsed as any file.
+pub fn build_fragment(source: &SourceFile) -> Result<Tree<'_>, Unreadable> {
+    let Some(events) = super::fragment::events(&source.text) else {
+        return build(source);
+    };
+    let root = build_from(source, Box::new(events.into_iter().map(Some)), None)?;
+    Ok(Tree {
+        root,
+        source,
+        marks: None,
+    })
+}
+
 /// The depth (the root mapping is 1) whose collections a source map from marks leaves
 /// lazy: a component's, host's or link's body.
 const LAZY_DEPTH: usize = 3;
