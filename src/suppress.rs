@@ -81,7 +81,7 @@ pub fn apply(model: &Model, findings: &mut Vec<Finding>, rules: &RuleSet, today:
             .value
             .subject
             .as_ref()
-            .map_or_else(String::new, |s| s.value.clone());
+            .map_or_else(String::new, |s| s.value.to_string());
         by_subject.entry(subject).or_default().push(entries.len());
         entries.push(Entry {
             entry: e,
@@ -132,7 +132,7 @@ pub fn apply(model: &Model, findings: &mut Vec<Finding>, rules: &RuleSet, today:
             {
                 continue;
             }
-            f.suppressed = Some(reason.value.clone());
+            f.suppressed = Some(reason.value.to_string());
             break;
         }
     }

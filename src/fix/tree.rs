@@ -544,11 +544,11 @@ fn mark_events<'a>(
     values: usize,
 ) -> Events<'a> {
     let mut values = marks.values[values..].iter().peekable();
-    Box::new(marks.marks[first..].iter().enumerate().map(move |(n, m)| {
+    Box::new(marks.from(first).enumerate().map(move |(n, m)| {
         let i = first + n;
-        let anchor = usize::from(m.anchored());
-        let span = marks.span(i);
-        let event = match m.kind() {
+        let anchor = usize::from(m.anchored);
+        let span = m.span;
+        let event = match m.kind {
             MarkKind::Scalar(style) => {
                 let value = match values.next_if(|(at, _)| *at as usize == i) {
                     Some((_, v)) => Cow::Borrowed(&**v),

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::yaml::{Counted, Recover, Spanned};
+use crate::yaml::{Counted, Recover, Spanned, Text};
 
 /// A whole topology file.
 #[derive(Debug, Deserialize, JsonSchema, PartialEq)]
@@ -20,7 +20,7 @@ pub struct Document {
     #[schemars(extend("const" = 1))]
     pub version: Spanned<i64>,
     /// The topology's name.
-    pub name: Spanned<String>,
+    pub name: Spanned<Text>,
     /// What the topology is.
     #[serde(default)]
     pub description: Option<String>,
@@ -48,7 +48,7 @@ pub struct Document {
 /// references to it are not reported as missing. Definitions are boxed: the list
 /// grows by doubling, and moving small entries keeps a large file's peak memory down.
 #[derive(Debug, PartialEq)]
-pub struct IdMap<T>(pub Vec<(Spanned<String>, Definition<T>)>);
+pub struct IdMap<T>(pub Vec<(Spanned<Text>, Definition<T>)>);
 
 /// One definition in an [`IdMap`]: boxed, spanned, and possibly failed to parse.
 pub type Definition<T> = Recover<Spanned<Box<T>>>;
@@ -95,7 +95,7 @@ impl<'de, T: Deserialize<'de> + Section> Deserialize<'de> for IdMap<T> {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(id) = map.next_key::<Spanned<String>>()? {
+                while let Some(id) = map.next_key::<Spanned<Text>>()? {
                     entries.push((id, map.next_value::<Definition<T>>()?));
                 }
                 Ok(IdMap(entries))
@@ -132,7 +132,7 @@ pub struct Zone {
     pub trust: Spanned<Trust>,
     /// The zone's address range, so firewall rules can name it by CIDR.
     #[serde(default)]
-    pub cidr: Option<Spanned<String>>,
+    pub cidr: Option<Spanned<Text>>,
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
@@ -158,7 +158,7 @@ pub enum Trust {
 pub struct Host {
     /// The host's network zone.
     #[serde(default)]
-    pub zone: Option<Spanned<String>>,
+    pub zone: Option<Spanned<Text>>,
     /// Larger failure domains, one value per level (`rack: r1`).
     #[serde(default)]
     pub failure_domains: Option<Spanned<Pairs>>,
@@ -178,7 +178,7 @@ pub struct Host {
 
 /// Free keys with string values, in file order (`failure_domains`).
 #[derive(Debug, Default, PartialEq)]
-pub struct Pairs(pub Vec<(Spanned<String>, Spanned<String>)>);
+pub struct Pairs(pub Vec<(Spanned<Text>, Spanned<Text>)>);
 
 impl<'de> Deserialize<'de> for Pairs {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -247,7 +247,7 @@ pub struct AllowRule {
     /// A port, a range `"8000-8100"`, or `any`.
     pub port: Spanned<PortValue>,
     /// `any`, a zone, a component, a host, or a CIDR.
-    pub from: Spanned<String>,
+    pub from: Spanned<Text>,
 }
 
 /// A port as written: an integer, or text (a range or `any`), checked by validation.
@@ -312,10 +312,10 @@ impl JsonSchema for PortValue {
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
     /// The agent (sumologic, datadog, node_exporter...).
-    pub agent: Spanned<String>,
+    pub agent: Spanned<Text>,
     /// The monitoring component it reports to.
     #[serde(default)]
-    pub reports_to: Option<Spanned<String>>,
+    pub reports_to: Option<Spanned<Text>>,
 }
 
 /// What a component is.
@@ -388,16 +388,16 @@ pub struct Component {
     pub kind: Spanned<Kind>,
     /// The host it runs on; without one it is its own failure domain.
     #[serde(default)]
-    pub host: Option<Spanned<String>>,
+    pub host: Option<Spanned<Text>>,
     /// Its zone, overriding the host's.
     #[serde(default)]
-    pub zone: Option<Spanned<String>>,
+    pub zone: Option<Spanned<Text>>,
     /// Free text: haproxy, nginx, mysql...
     #[serde(default)]
-    pub software: Option<Spanned<String>>,
+    pub software: Option<Spanned<Text>>,
     /// The software's version, a string.
     #[serde(default)]
-    pub version: Option<Spanned<String>>,
+    pub version: Option<Spanned<Text>>,
     /// Identical instances behind this id (default 1).
     #[serde(default)]
     #[schemars(range(min = 1, max = 4_294_967_295_i64))]
@@ -407,7 +407,7 @@ pub struct Component {
     pub critical: Option<Spanned<bool>>,
     /// A redundancy group: components with the same label are interchangeable.
     #[serde(default)]
-    pub service: Option<Spanned<String>>,
+    pub service: Option<Spanned<Text>>,
     /// Run by a provider whose redundancy is its own (S3, Route 53, an ALB, RDS's
     /// endpoint): no failure event of its own, no host (default false).
     #[serde(default)]
@@ -438,7 +438,7 @@ pub struct Component {
     pub balancing: Option<Box<Spanned<Balancing>>>,
     /// `load_balancer` only: the other LBs of its cluster.
     #[serde(default)]
-    pub peers: Option<Box<Spanned<Vec<Spanned<String>>>>>,
+    pub peers: Option<Box<Spanned<Vec<Spanned<Text>>>>>,
     /// `load_balancer`: vrrp, dns, anycast or none; `database`/`cache` primary: none,
     /// manual or automatic.
     #[serde(default)]
@@ -449,13 +449,13 @@ pub struct Component {
 
     /// `database`/`cache` only: mysql, postgres, redis...
     #[serde(default)]
-    pub engine: Option<Spanned<String>>,
+    pub engine: Option<Spanned<Text>>,
     /// `database`/`cache` only: primary, replica or standalone (default).
     #[serde(default)]
     pub role: Option<Spanned<Role>>,
     /// `database`/`cache` replica: its primary.
     #[serde(default)]
-    pub replicates_from: Option<Spanned<String>>,
+    pub replicates_from: Option<Spanned<Text>>,
     /// `database`/`cache` only: how replication runs.
     #[serde(default)]
     pub replication: Option<Box<Spanned<Replication>>>,
@@ -465,14 +465,14 @@ pub struct Component {
 
     /// `monitoring` only: what it scrapes.
     #[serde(default)]
-    pub monitors: Option<Box<Spanned<Vec<Spanned<String>>>>>,
+    pub monitors: Option<Box<Spanned<Vec<Spanned<Text>>>>>,
     /// `monitoring` only: where alerts go.
     #[serde(default)]
-    pub alerts_to: Option<Box<Spanned<Vec<Spanned<String>>>>>,
+    pub alerts_to: Option<Box<Spanned<Vec<Spanned<Text>>>>>,
 
     /// `firewall` only: the components, hosts or zones it stands in front of.
     #[serde(default)]
-    pub protects: Option<Box<Spanned<Vec<Spanned<String>>>>>,
+    pub protects: Option<Box<Spanned<Vec<Spanned<Text>>>>>,
     /// `firewall` only: admitted traffic.
     #[serde(default)]
     pub allow: Option<Box<Spanned<Vec<Spanned<AllowRule>>>>>,
@@ -492,7 +492,7 @@ pub struct Balancing {
     #[serde(default)]
     pub mode: Option<Spanned<Mode>>,
     /// The targets; each gets a link from the load balancer.
-    pub targets: Spanned<Vec<Spanned<String>>>,
+    pub targets: Spanned<Vec<Spanned<Text>>>,
     /// The links to targets (default http on port 80).
     #[serde(default)]
     pub backend: Option<Spanned<Backend>>,
@@ -552,7 +552,7 @@ pub struct Backend {
 pub struct HealthCheck {
     /// The path probed (HTTP checks).
     #[serde(default)]
-    pub path: Option<Spanned<String>>,
+    pub path: Option<Spanned<Text>>,
     /// The port probed, when not the backend's.
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
@@ -610,7 +610,7 @@ pub struct Listener {
     pub protocol: Spanned<Protocol>,
     /// The certificate served (https, tls, grpcs).
     #[serde(default)]
-    pub certificate: Option<Spanned<String>>,
+    pub certificate: Option<Spanned<Text>>,
     /// Whether plain HTTP requests are redirected to HTTPS.
     #[serde(default)]
     pub redirect_to_https: Option<Spanned<bool>>,
@@ -694,7 +694,7 @@ pub enum Role {
 #[serde(deny_unknown_fields)]
 pub struct Backup {
     /// The storage component the backups go to.
-    pub to: Spanned<String>,
+    pub to: Spanned<Text>,
     /// Hours between backups.
     #[serde(default)]
     #[schemars(range(min = 1))]
@@ -702,7 +702,7 @@ pub struct Backup {
     /// The last day a restore from these backups was tried, YYYY-MM-DD.
     #[serde(default)]
     #[schemars(extend("format" = "date"))]
-    pub restore_tested: Option<Spanned<String>>,
+    pub restore_tested: Option<Spanned<Text>>,
 }
 
 /// A k-of-n gate: who must work (or agree) for something to work.
@@ -710,7 +710,7 @@ pub struct Backup {
 #[serde(deny_unknown_fields)]
 pub struct Quorum {
     /// The voters: component ids (Sentinels, arbiters, the members themselves).
-    pub voters: Spanned<Vec<Spanned<String>>>,
+    pub voters: Spanned<Vec<Spanned<Text>>>,
     /// How many must work; default a majority, floor(n/2) + 1.
     #[serde(default)]
     #[schemars(range(min = 1))]
@@ -771,11 +771,11 @@ impl ReplicationMode {
 pub struct Certificate {
     /// The names it covers.
     #[serde(default)]
-    pub domains: Vec<Spanned<String>>,
+    pub domains: Vec<Spanned<Text>>,
     /// Expiry date, YYYY-MM-DD.
     #[serde(default)]
     #[schemars(extend("format" = "date"))]
-    pub expires: Option<Spanned<String>>,
+    pub expires: Option<Spanned<Text>>,
     /// The lowest TLS version accepted: "1.0", "1.1", "1.2" or "1.3".
     #[serde(default)]
     // Unquoted, 1.2 is a number to other YAML readers and text to infra-lint.
@@ -783,10 +783,10 @@ pub struct Certificate {
         "type" = ["string", "number", "null"],
         "enum" = ["1.0", "1.1", "1.2", "1.3", 1.1, 1.2, 1.3, null],
     ))]
-    pub min_tls_version: Option<Spanned<String>>,
+    pub min_tls_version: Option<Spanned<Text>>,
     /// Who issued it.
     #[serde(default)]
-    pub issuer: Option<Spanned<String>>,
+    pub issuer: Option<Spanned<Text>>,
     /// Findings accepted on purpose.
     #[serde(default)]
     pub suppress: Vec<Spanned<Suppression>>,
@@ -797,9 +797,9 @@ pub struct Certificate {
 #[serde(deny_unknown_fields)]
 pub struct Link {
     /// The client side.
-    pub from: Spanned<String>,
+    pub from: Spanned<Text>,
     /// The server side.
-    pub to: Spanned<String>,
+    pub to: Spanned<Text>,
     /// Default tcp.
     #[serde(default)]
     pub protocol: Option<Spanned<Protocol>>,
@@ -859,15 +859,15 @@ impl Access {
 #[serde(deny_unknown_fields)]
 pub struct Suppression {
     /// The rule's code or name.
-    pub rule: Spanned<String>,
+    pub rule: Spanned<Text>,
     /// Why (required: a suppression without one is reported).
     #[serde(default)]
-    pub reason: Option<Spanned<String>>,
+    pub reason: Option<Spanned<Text>>,
     /// The last day it holds, YYYY-MM-DD.
     #[serde(default)]
     #[schemars(extend("format" = "date"))]
-    pub until: Option<Spanned<String>>,
+    pub until: Option<Spanned<Text>>,
     /// Top-level only: the subject (a failure-domain value such as `rack:r1`).
     #[serde(default)]
-    pub subject: Option<Spanned<String>>,
+    pub subject: Option<Spanned<Text>>,
 }

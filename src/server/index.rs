@@ -4,7 +4,7 @@
 
 use crate::model::document::{AllowRule, Component, Document, Firewall, Monitoring};
 use crate::source::{SourceFile, Span};
-use crate::yaml::{Limits, Recover, Spanned};
+use crate::yaml::{Limits, Recover, Spanned, Text};
 
 /// What an id names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,7 +153,7 @@ impl IdIndex {
         for (id, def) in &doc.hosts.0 {
             ix.define(id, def.ok().map(|d| d.span), IdKind::Host);
             let Some(host) = def.ok() else { continue };
-            ix.last().zone = host.zone.as_ref().map(|z| z.value.clone());
+            ix.last().zone = host.zone.as_ref().map(|z| z.value.to_string());
             ix.refer(host.zone.as_ref(), "zone", ZONE);
             ix.suppressions(&host.suppress);
             if let Some(fw) = &host.firewall {
@@ -179,7 +179,7 @@ impl IdIndex {
             ix.refer(Some(&link.from), "from", COMPONENT);
             ix.refer(Some(&link.to), "to", COMPONENT);
             ix.links
-                .push((link.from.value.clone(), link.to.value.clone()));
+                .push((link.from.value.to_string(), link.to.value.to_string()));
             ix.suppressions(&link.suppress);
         }
         ix.suppressions(&doc.suppress);
@@ -197,10 +197,10 @@ impl IdIndex {
         ix
     }
 
-    fn define(&mut self, id: &Spanned<String>, body: Option<Span>, kind: IdKind) {
+    fn define(&mut self, id: &Spanned<Text>, body: Option<Span>, kind: IdKind) {
         let end = body.map_or(id.span.end, |b| b.end.max(id.span.end));
         self.definitions.push(Definition {
-            id: id.value.clone(),
+            id: id.value.to_string(),
             kind,
             span: id.span,
             extent: Span {
@@ -220,13 +220,13 @@ impl IdIndex {
 
     fn refer(
         &mut self,
-        value: Option<&Spanned<String>>,
+        value: Option<&Spanned<Text>>,
         key: &'static str,
         expects: &'static [IdKind],
     ) {
         if let Some(v) = value {
             self.references.push(Reference {
-                id: v.value.clone(),
+                id: v.value.to_string(),
                 span: v.span,
                 key,
                 expects,
@@ -236,7 +236,7 @@ impl IdIndex {
 
     fn refer_all(
         &mut self,
-        values: Option<&Spanned<Vec<Spanned<String>>>>,
+        values: Option<&Spanned<Vec<Spanned<Text>>>>,
         key: &'static str,
         expects: &'static [IdKind],
     ) {
@@ -262,7 +262,7 @@ impl IdIndex {
     fn suppressions(&mut self, list: &[Spanned<crate::model::document::Suppression>]) {
         for s in list {
             self.rules.push(RuleName {
-                text: s.rule.value.clone(),
+                text: s.rule.value.to_string(),
                 span: s.rule.span,
             });
         }
@@ -271,8 +271,8 @@ impl IdIndex {
     fn component(&mut self, id: &str, c: &Component) {
         let def = self.last();
         def.component_kind = Some(c.kind.value.as_str());
-        def.host = c.host.as_ref().map(|h| h.value.clone());
-        def.zone = c.zone.as_ref().map(|z| z.value.clone());
+        def.host = c.host.as_ref().map(|h| h.value.to_string());
+        def.zone = c.zone.as_ref().map(|z| z.value.to_string());
         self.refer(c.host.as_ref(), "host", HOST);
         self.refer(c.zone.as_ref(), "zone", ZONE);
         if let Some(q) = &c.quorum {
@@ -287,7 +287,7 @@ impl IdIndex {
         if let Some(b) = &c.balancing {
             self.refer_all(Some(&b.targets), "targets", COMPONENT);
             for t in &b.targets.value {
-                self.links.push((id.to_string(), t.value.clone()));
+                self.links.push((id.to_string(), t.value.to_string()));
             }
         }
         self.refer_all(c.peers.as_deref(), "peers", COMPONENT);

@@ -84,76 +84,7 @@ struct OpenAnchor {
 /// type, which matters when millions of them cross to the reading thread).
 type RawEvent<'de> = Result<Ev<'de>, ScanError>;
 
-/// One event of the file as the reader met it, kept so that a source map of the file
-/// (for planning fixes, [`crate::fix::tree`]) is rebuilt without parsing it again:
-/// eight bytes an event (its start; its length, kind and whether it is anchored, in
-/// one word); the few scalar values that are not the text of their span (quoted,
-/// folded) are kept beside them, in [`Marks::values`].
-#[derive(Clone, Copy, Debug)]
-pub struct Mark {
-    start: u32,
-    /// The length (from bit 5; [`LONG`] for a longer one, kept in [`Marks::long`]),
-    /// whether it is anchored (bit 4) and the kind (bits 0-3).
-    packed: u32,
-}
-
-/// The length that says a mark's end is in [`Marks::long`].
-const LONG: u32 = (1 << 27) - 1;
-
-impl Mark {
-    fn new(span: Span, kind: MarkKind, anchored: bool) -> (Mark, bool) {
-        let code = match kind {
-            MarkKind::Scalar(ScalarStyle::Plain) => 0,
-            MarkKind::Scalar(ScalarStyle::SingleQuoted) => 1,
-            MarkKind::Scalar(ScalarStyle::DoubleQuoted) => 2,
-            MarkKind::Scalar(ScalarStyle::Literal) => 3,
-            MarkKind::Scalar(ScalarStyle::Folded) => 4,
-            MarkKind::MapStart => 5,
-            MarkKind::MapEnd => 6,
-            MarkKind::SeqStart => 7,
-            MarkKind::SeqEnd => 8,
-            MarkKind::Alias => 9,
-        };
-        let len = span.end.saturating_sub(span.start);
-        let long = len >= LONG;
-        let packed = (len.min(LONG) << 5) | (u32::from(anchored) << 4) | code;
-        (
-            Mark {
-                start: span.start,
-                packed,
-            },
-            long,
-        )
-    }
-
-    /// Where its span starts, in bytes.
-    pub fn start(&self) -> u32 {
-        self.start
-    }
-
-    /// What the event is.
-    pub fn kind(&self) -> MarkKind {
-        match self.packed & 0xf {
-            0 => MarkKind::Scalar(ScalarStyle::Plain),
-            1 => MarkKind::Scalar(ScalarStyle::SingleQuoted),
-            2 => MarkKind::Scalar(ScalarStyle::DoubleQuoted),
-            3 => MarkKind::Scalar(ScalarStyle::Literal),
-            4 => MarkKind::Scalar(ScalarStyle::Folded),
-            5 => MarkKind::MapStart,
-            6 => MarkKind::MapEnd,
-            7 => MarkKind::SeqStart,
-            8 => MarkKind::SeqEnd,
-            _ => MarkKind::Alias,
-        }
-    }
-
-    /// Whether it carries an anchor or a tag (no fix edits such a node).
-    pub fn anchored(&self) -> bool {
-        self.packed & 0x10 != 0
-    }
-}
-
-/// The kinds of [`Mark`].
+/// The kinds of marks (see [`Marks`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarkKind {
     /// A scalar, in its style.
@@ -170,38 +101,127 @@ pub enum MarkKind {
     Alias,
 }
 
-/// A file's events as [`Mark`]s.
+impl MarkKind {
+    fn code(self) -> u32 {
+        match self {
+            MarkKind::Scalar(ScalarStyle::Plain) => 0,
+            MarkKind::Scalar(ScalarStyle::SingleQuoted) => 1,
+            MarkKind::Scalar(ScalarStyle::DoubleQuoted) => 2,
+            MarkKind::Scalar(ScalarStyle::Literal) => 3,
+            MarkKind::Scalar(ScalarStyle::Folded) => 4,
+            MarkKind::MapStart => 5,
+            MarkKind::MapEnd => 6,
+            MarkKind::SeqStart => 7,
+            MarkKind::SeqEnd => 8,
+            MarkKind::Alias => 9,
+        }
+    }
+
+    fn of_code(code: u32) -> MarkKind {
+        match code {
+            0 => MarkKind::Scalar(ScalarStyle::Plain),
+            1 => MarkKind::Scalar(ScalarStyle::SingleQuoted),
+            2 => MarkKind::Scalar(ScalarStyle::DoubleQuoted),
+            3 => MarkKind::Scalar(ScalarStyle::Literal),
+            4 => MarkKind::Scalar(ScalarStyle::Folded),
+            5 => MarkKind::MapStart,
+            6 => MarkKind::MapEnd,
+            7 => MarkKind::SeqStart,
+            8 => MarkKind::SeqEnd,
+            _ => MarkKind::Alias,
+        }
+    }
+}
+
+/// One kept event: what it is, whether it carries an anchor or a tag (no fix edits
+/// such a node), and its span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// What the event is.
+    pub kind: MarkKind,
+    /// Whether it carries an anchor or a tag.
+    pub anchored: bool,
+    /// Where it is written, in bytes.
+    pub span: Span,
+}
+
+/// A file's events as the reader met them, kept so that a source map of the file (for
+/// planning fixes, [`crate::fix::tree`]) is rebuilt without parsing it again.
+///
+/// A large file has an event per 7 to 10 bytes, and these are kept from the parse to
+/// the planning of fixes, through the peak of a run: each takes four bytes. Its kind
+/// (bits 0-3), whether it is anchored (bit 4), its length (bits 5-15) and the distance
+/// of its start from the previous event's start (bits 16-31) share one word; an event
+/// whose length or distance does not fit there is kept whole in [`Marks::wide`], and
+/// every [`CHECKPOINT`]th event's start is kept in [`Marks::checkpoints`], so that the
+/// events can be read from any point. The few scalar values that are not the text of
+/// their span (quoted, folded) are kept beside them, in [`Marks::values`].
 #[derive(Debug, Default)]
 pub struct Marks {
-    /// The events, in file order.
-    pub marks: Vec<Mark>,
+    /// The events, packed, in file order.
+    packed: Vec<u32>,
+    /// The start of every [`CHECKPOINT`]th event.
+    checkpoints: Vec<u32>,
+    /// The events whose length or distance does not fit in their word: their index,
+    /// start and end, in order.
+    wide: Vec<(u32, u32, u32)>,
+    /// The start of the last event pushed.
+    last_start: u32,
     /// The values of the scalars whose value is not their span's text, by the index of
     /// their mark, in order.
     pub values: Vec<(u32, Box<str>)>,
-    /// The ends of the marks of 128 MiB or more, by the index of their mark, in order.
-    long: Vec<(u32, u32)>,
 }
 
+/// How often an event's start is kept whole.
+const CHECKPOINT: usize = 64;
+/// The length field that says the event is in [`Marks::wide`].
+const WIDE: u32 = (1 << 11) - 1;
+
 impl Marks {
+    /// Room for `n` events, reserved, not touched.
+    pub fn with_capacity(n: usize) -> Marks {
+        Marks {
+            packed: Vec::with_capacity(n),
+            checkpoints: Vec::with_capacity(n / CHECKPOINT + 1),
+            ..Marks::default()
+        }
+    }
+
+    /// The number of events.
+    pub fn len(&self) -> usize {
+        self.packed.len()
+    }
+
+    /// Whether no event is kept.
+    pub fn is_empty(&self) -> bool {
+        self.packed.is_empty()
+    }
+
     /// The text between the quotes of a quoted scalar's span.
     pub fn quoted_text(text: &str, span: Span) -> Option<&str> {
         text.get(span.start as usize + 1..(span.end as usize).checked_sub(1)?)
     }
 
-    /// The span of the `i`th mark.
+    /// The span of the `i`th event.
     pub fn span(&self, i: usize) -> Span {
-        let mark = self.marks[i];
-        let len = mark.packed >> 5;
-        let end = if len == LONG {
-            let at = self.long.partition_point(|(j, _)| (*j as usize) < i);
-            self.long.get(at).map_or(mark.start + LONG, |(_, end)| *end)
-        } else {
-            mark.start + len
+        self.from(i).next().map_or(Span::default(), |m| m.span)
+    }
+
+    /// The events from the `first`th on.
+    pub fn from(&self, first: usize) -> impl Iterator<Item = Mark> + '_ {
+        let first = first.min(self.packed.len());
+        let checkpoint = first / CHECKPOINT;
+        let at = checkpoint * CHECKPOINT;
+        let mut cursor = Cursor {
+            marks: self,
+            next: at,
+            start: self.checkpoints.get(checkpoint).copied().unwrap_or(0),
+            wide: self.wide.partition_point(|(j, _, _)| (*j as usize) < at),
         };
-        Span {
-            start: mark.start,
-            end,
+        for _ in at..first {
+            cursor.next();
         }
+        cursor
     }
 
     fn push(&mut self, event: &Event<'_>, span: Span, text: &str) {
@@ -218,7 +238,7 @@ impl Marks {
                 };
                 if !as_written {
                     self.values
-                        .push((self.marks.len() as u32, value.as_ref().into()));
+                        .push((self.packed.len() as u32, value.as_ref().into()));
                 }
                 (MarkKind::Scalar(*style), *anchor != 0 || tag.is_some())
             }
@@ -231,11 +251,62 @@ impl Marks {
             Event::Alias(_) => (MarkKind::Alias, false),
             _ => return,
         };
-        let (mark, long) = Mark::new(span, kind, anchored);
-        if long {
-            self.long.push((self.marks.len() as u32, span.end));
+        let i = self.packed.len();
+        if i % CHECKPOINT == 0 {
+            self.checkpoints.push(span.start);
         }
-        self.marks.push(mark);
+        let len = span.end.saturating_sub(span.start);
+        let distance = span.start.checked_sub(self.last_start);
+        let head = (u32::from(anchored) << 4) | kind.code();
+        let word = match distance {
+            Some(d) if d <= u32::from(u16::MAX) && len < WIDE => (d << 16) | (len << 5) | head,
+            _ => {
+                self.wide.push((i as u32, span.start, span.end.max(span.start)));
+                (WIDE << 5) | head
+            }
+        };
+        self.packed.push(word);
+        self.last_start = span.start;
+    }
+}
+
+/// Reads [`Marks`] in order from a checkpoint.
+struct Cursor<'m> {
+    marks: &'m Marks,
+    /// The index of the next event.
+    next: usize,
+    /// The start of the event before it (at a checkpoint: of the checkpoint's event).
+    start: u32,
+    /// The next entry of [`Marks::wide`] to meet.
+    wide: usize,
+}
+
+impl Iterator for Cursor<'_> {
+    type Item = Mark;
+
+    fn next(&mut self) -> Option<Mark> {
+        let i = self.next;
+        let word = *self.marks.packed.get(i)?;
+        self.next += 1;
+        let len = (word >> 5) & WIDE;
+        let (start, end) = if len == WIDE {
+            let (_, start, end) = self.marks.wide.get(self.wide).copied()?;
+            self.wide += 1;
+            (start, end)
+        } else {
+            let start = if i % CHECKPOINT == 0 {
+                self.marks.checkpoints.get(i / CHECKPOINT).copied()?
+            } else {
+                self.start.wrapping_add(word >> 16)
+            };
+            (start, start.wrapping_add(len))
+        };
+        self.start = start;
+        Some(Mark {
+            kind: MarkKind::of_code(word & 0xf),
+            anchored: word & 0x10 != 0,
+            span: Span { start, end },
+        })
     }
 }
 
@@ -1571,10 +1642,7 @@ fn read_once<'de, T: de::Deserialize<'de>>(
             // are nearer 7): room for one per 4 is reserved, not touched, up front, so
             // that millions of marks are not copied as their list grows, with the old
             // and the new list both in memory at the peak of the parse.
-            de.marks = Some(Marks {
-                marks: Vec::with_capacity(source.text.len() / 4),
-                ..Marks::default()
-            });
+            de.marks = Some(Marks::with_capacity(source.text.len() / 4));
         }
         de
     };
@@ -1736,9 +1804,49 @@ mod mark_tests {
     use super::{MarkKind, Marks};
     use crate::source::Span;
 
+    /// Past checkpoints, across events too far apart or too long for their word, and
+    /// from any event on, the marks give back every span as it was pushed.
     #[test]
-    fn marks_keep_every_kind_and_span_in_eight_bytes() {
-        assert_eq!(std::mem::size_of::<super::Mark>(), 8);
+    fn marks_read_from_any_event_give_the_spans_pushed() {
+        let mut marks = Marks::default();
+        let mut expected = Vec::new();
+        let mut start = 0u32;
+        for i in 0..300u32 {
+            // Mostly near, sometimes far (past 65,535 bytes), sometimes at the same
+            // place; lengths on both sides of the widest that fits (2,046).
+            start += match i % 7 {
+                0 => 70_000,
+                1 => 0,
+                _ => i * 3,
+            };
+            let len = match i % 5 {
+                0 => 2_046,
+                1 => 2_047,
+                2 => 0,
+                _ => i,
+            };
+            let span = Span::new(start as usize, (start + len) as usize);
+            let event = if i % 2 == 0 {
+                Event::Scalar(Cow::Borrowed("x"), ScalarStyle::Plain, 0, None)
+            } else {
+                Event::MappingStart(usize::from(i % 3 == 0), None)
+            };
+            marks.push(&event, span, "");
+            expected.push(span);
+        }
+        assert_eq!(marks.len(), expected.len());
+        for first in 0..=expected.len() {
+            let spans: Vec<Span> = marks.from(first).map(|m| m.span).collect();
+            assert_eq!(spans, expected[first..], "from {first}");
+        }
+        assert_eq!(marks.span(299), expected[299]);
+        let anchored: Vec<bool> = marks.from(0).map(|m| m.anchored).collect();
+        let pushed: Vec<bool> = (0..300).map(|i| i % 2 == 1 && i % 3 == 0).collect();
+        assert_eq!(anchored, pushed);
+    }
+
+    #[test]
+    fn marks_keep_every_kind_and_span_in_four_bytes() {
         let mut marks = Marks::default();
         let events = [
             (Event::MappingStart(1, None), Span::new(0, 0)),
@@ -1766,11 +1874,7 @@ mod mark_tests {
         for (event, span) in &events {
             marks.push(event, *span, "");
         }
-        let kinds: Vec<(MarkKind, bool)> = marks
-            .marks
-            .iter()
-            .map(|m| (m.kind(), m.anchored()))
-            .collect();
+        let kinds: Vec<(MarkKind, bool)> = marks.from(0).map(|m| (m.kind, m.anchored)).collect();
         assert_eq!(
             kinds,
             [

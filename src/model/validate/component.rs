@@ -2,6 +2,7 @@
 //! applied, references resolved.
 
 use super::*;
+use crate::yaml::Text;
 
 fn kinds_text(kinds: &[Kind]) -> String {
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
@@ -42,7 +43,7 @@ impl Validator {
     #[allow(clippy::too_many_lines)]
     pub(super) fn component(
         &mut self,
-        id: Spanned<String>,
+        id: Spanned<Text>,
         c: Component,
         span: Span,
         default_zone: ZoneId,
@@ -359,7 +360,7 @@ impl Validator {
                     .as_ref()
                     .and_then(|r| r.value.tls.as_ref())
                     .is_some_and(|t| t.value),
-                engine: c.engine.as_ref().map(|e| e.value.clone()),
+                engine: c.engine.as_ref().map(|e| e.value.to_string()),
             })
         } else {
             None
@@ -379,7 +380,7 @@ impl Validator {
                 alerts_to: c
                     .alerts_to
                     .as_ref()
-                    .map(|a| a.value.iter().map(|s| s.value.clone()).collect())
+                    .map(|a| a.value.iter().map(|s| s.value.to_string()).collect())
                     .unwrap_or_default(),
             })
         } else {
@@ -446,12 +447,12 @@ impl Validator {
                 .critical
                 .as_ref()
                 .map_or(k != Kind::Monitoring, |e| e.value),
-            id,
+            id: id.into_string(),
             kind,
             host,
             zone,
             instances,
-            service: c.service,
+            service: c.service.map(Spanned::into_string),
             managed,
             quorum: quorum.map(Box::new),
             backup: c
@@ -460,8 +461,8 @@ impl Validator {
                 .filter(|_| has_backup)
                 .and_then(|b| self.backup(&b.value, b.key))
                 .map(Box::new),
-            software: c.software.map(|s| s.value),
-            version: c.version.map(|s| s.value),
+            software: c.software.map(|s| s.value.into_string()),
+            version: c.version.map(|s| s.value.into_string()),
             firewall: firewall.map(Box::new),
             monitoring: monitoring.map(Box::new),
             load_balancer: load_balancer.map(Box::new),

@@ -1,9 +1,10 @@
 //! Firewall rules and monitoring agents, as hosts and components write them.
 
 use super::*;
+use crate::yaml::Text;
 
 impl Validator {
-    pub(super) fn cidr(&mut self, text: &Spanned<String>) -> Option<Cidr> {
+    pub(super) fn cidr(&mut self, text: &Spanned<Text>) -> Option<Cidr> {
         let cidr = Cidr::parse(&text.value);
         if cidr.is_none() {
             self.error(
@@ -38,7 +39,7 @@ impl Validator {
     pub(super) fn allow_rule(
         &mut self,
         port: &Spanned<PortValue>,
-        from: &Spanned<String>,
+        from: &Spanned<Text>,
         span: Span,
     ) -> Option<AllowDef> {
         let spec = match &port.value {
@@ -102,7 +103,7 @@ impl Validator {
             .as_ref()
             .and_then(|r| self.component_ref(r, "monitoring target"));
         AgentDef {
-            agent: m.agent.value.clone(),
+            agent: m.agent.value.to_string(),
             reports_to,
             span,
         }

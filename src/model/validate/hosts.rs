@@ -1,12 +1,13 @@
 //! Hosts and their failure-domain values.
 
 use super::*;
+use crate::yaml::Text;
 
 impl Validator {
     /// Builds the hosts and numbers their failure-domain values.
     pub(super) fn hosts(
         &mut self,
-        entries: impl Iterator<Item = (Spanned<String>, Spanned<Box<Host>>)>,
+        entries: impl Iterator<Item = (Spanned<Text>, Spanned<Box<Host>>)>,
         default_zone: ZoneId,
     ) -> (Vec<HostDef>, Vec<FailureDomain>) {
         // Failure-domain values are numbered as first met (level -> value -> number),
@@ -50,16 +51,16 @@ impl Validator {
                     }
                     let values = match domain_numbers.get_mut(level.value.as_str()) {
                         Some(values) => values,
-                        None => domain_numbers.entry(level.value.clone()).or_default(),
+                        None => domain_numbers.entry(level.value.to_string()).or_default(),
                     };
                     let number = match values.get(value.value.as_str()) {
                         Some(&number) => number,
                         None => {
                             let number = found_domains.len() as u32;
-                            values.insert(value.value.clone(), number);
+                            values.insert(value.value.to_string(), number);
                             found_domains.push(FailureDomain {
-                                level: level.value.clone(),
-                                value: value.value.clone(),
+                                level: level.value.to_string(),
+                                value: value.value.to_string(),
                                 hosts: Vec::new(),
                                 span: value.span,
                             });
@@ -76,7 +77,7 @@ impl Validator {
                 .map(|fw| self.firewall(&fw.value, fw.key));
             let monitoring = def.monitoring.as_ref().map(|m| self.agent(&m.value, m.key));
             hosts.push(HostDef {
-                id,
+                id: id.into_string(),
                 zone,
                 zone_stated: def.zone.is_some(),
                 domains,
@@ -114,7 +115,7 @@ impl Validator {
     /// host with very many levels cannot stall validation.
     pub(super) fn repeated_levels(
         &mut self,
-        pairs: &[(Spanned<String>, Spanned<String>)],
+        pairs: &[(Spanned<Text>, Spanned<Text>)],
     ) -> Vec<usize> {
         if pairs.len() < 2 {
             return Vec::new();

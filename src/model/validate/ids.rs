@@ -2,6 +2,7 @@
 //! the closest id.
 
 use super::*;
+use crate::yaml::Text;
 
 pub(super) fn is_valid_id(id: &str) -> bool {
     let bytes = id.as_bytes();
@@ -15,7 +16,7 @@ pub(super) fn is_valid_id(id: &str) -> bool {
 
 impl Validator {
     /// Registers an id in the shared namespace; reports bad shapes and duplicates.
-    pub(super) fn register(&mut self, id: &Spanned<String>, r: Ref) -> bool {
+    pub(super) fn register(&mut self, id: &Spanned<Text>, r: Ref) -> bool {
         if !is_valid_id(&id.value) {
             self.error(
                 Finding::new(&IL006, id.span, format!("invalid id `{}`", crate::finding::shorten(&id.value).escape_debug()))
@@ -86,7 +87,7 @@ impl Validator {
     /// Resolves a reference, reporting IL003 when it names nothing of the wanted kind.
     pub(super) fn resolve(
         &mut self,
-        id: &Spanned<String>,
+        id: &Spanned<Text>,
         wanted: Wanted,
         context: &str,
     ) -> Option<Ref> {
@@ -98,7 +99,7 @@ impl Validator {
     /// `id`.
     pub(super) fn judge(
         &mut self,
-        id: &Spanned<String>,
+        id: &Spanned<Text>,
         entry: Option<IdEntry>,
         wanted: Wanted,
         context: &str,
@@ -144,7 +145,7 @@ impl Validator {
 
     pub(super) fn component_ref(
         &mut self,
-        id: &Spanned<String>,
+        id: &Spanned<Text>,
         context: &str,
     ) -> Option<ComponentId> {
         let entry = self.ids.get(id.value.as_str()).copied();
@@ -153,7 +154,7 @@ impl Validator {
 
     pub(super) fn component_found(
         &mut self,
-        id: &Spanned<String>,
+        id: &Spanned<Text>,
         entry: Option<IdEntry>,
         context: &str,
     ) -> Option<ComponentId> {

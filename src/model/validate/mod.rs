@@ -26,7 +26,7 @@ use crate::finding::Finding;
 use crate::rules::input::{IL001, IL003, IL004, IL005, IL006};
 use crate::source::Span;
 use crate::spelling;
-use crate::yaml::{Recover, Spanned};
+use crate::yaml::{Recover, Spanned, Text};
 
 mod component;
 mod firewall;
@@ -190,9 +190,9 @@ pub fn validate_with(
 /// unless merge keys brought entries from elsewhere in the file; then they are sorted
 /// (a copy), else taken as they come.
 fn in_slot_order<T>(
-    entries: Vec<(Spanned<String>, Recover<Spanned<T>>)>,
+    entries: Vec<(Spanned<Text>, Recover<Spanned<T>>)>,
     slots: &'_ [Option<u32>],
-) -> impl Iterator<Item = (Spanned<String>, Spanned<T>)> {
+) -> impl Iterator<Item = (Spanned<Text>, Spanned<T>)> {
     let placed = entries
         .into_iter()
         .zip(slots)
@@ -411,7 +411,7 @@ impl Validator {
         for (id, def) in in_slot_order(zone_entries, &zone_slots) {
             let cidr = def.value.cidr.as_ref().and_then(|c| self.cidr(c));
             zones.push(ZoneDef {
-                id,
+                id: id.into_string(),
                 trust: def.value.trust.value,
                 cidr,
                 builtin: false,
@@ -509,10 +509,10 @@ impl Validator {
                 );
             }
             certificates.push(CertDef {
-                id,
-                domains: def.domains.into_iter().map(|d| d.value).collect(),
+                id: id.into_string(),
+                domains: def.domains.into_iter().map(|d| d.value.into_string()).collect(),
                 expires,
-                min_tls_version: def.min_tls_version,
+                min_tls_version: def.min_tls_version.map(Spanned::into_string),
                 suppress: def.suppress,
             });
         }
@@ -773,7 +773,7 @@ impl Validator {
         }
         Model {
             name_span: doc.name.span,
-            name: doc.name.value,
+            name: doc.name.value.into_string(),
             description: doc.description,
             zones,
             hosts,
