@@ -1,9 +1,12 @@
 //! Findings: what a rule reports, with its locations, help and suggested fix.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::rules::Rule;
 use crate::source::Span;
+use crate::yaml::Text;
 
 /// How serious a finding is.
 #[derive(
@@ -111,7 +114,7 @@ pub struct Label {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Fix {
     /// What the change does.
-    pub description: String,
+    pub description: Cow<'static, str>,
     /// Whether `--fix` applies it, or only `--unsafe-fixes`, or nothing.
     pub applicability: crate::fix::Applicability,
     /// The edits of the file.
@@ -131,6 +134,15 @@ fn exact(text: impl Into<String>) -> String {
     text
 }
 
+/// [`exact`] for a text that is often written once in a rule (`&'static str`): such a
+/// text is not copied.
+fn shared(text: impl Into<Cow<'static, str>>) -> Cow<'static, str> {
+    match text.into() {
+        Cow::Owned(owned) => Cow::Owned(exact(owned)),
+        borrowed => borrowed,
+    }
+}
+
 /// One thing a rule found in one file.
 #[derive(Clone, Debug)]
 pub struct Finding {
@@ -146,12 +158,12 @@ pub struct Finding {
     pub label: String,
     /// Further locations that explain it.
     pub related: Vec<Label>,
-    /// How to fix it, in a sentence.
-    pub help: Option<String>,
+    /// How to fix it, in a sentence (most rules' are written once, not per finding).
+    pub help: Option<Cow<'static, str>>,
     /// The suggested change.
     pub fix: Option<Fix>,
     /// The ids the finding is about, the main one first.
-    pub subjects: Vec<String>,
+    pub subjects: Vec<Text>,
     /// The reason it is suppressed, when it is.
     pub suppressed: Option<String>,
 }
@@ -181,6 +193,8 @@ impl Finding {
 
     /// Adds a related location.
     pub fn related(mut self, span: Span, text: impl Into<String>) -> Finding {
+        // One more at a time, as subjects.
+        self.related.reserve_exact(1);
         self.related.push(Label {
             span,
             text: exact(text),
@@ -189,17 +203,21 @@ impl Finding {
     }
 
     /// Sets the help line.
-    pub fn help(mut self, text: impl Into<String>) -> Finding {
-        self.help = Some(exact(text));
+    pub fn help(mut self, text: impl Into<Cow<'static, str>>) -> Finding {
+        self.help = Some(shared(text));
         self
     }
 
     /// Sets the suggested fix.
     /// Adds a fix that changes the design: it adds machines, moves a component, or
     /// states a decision or a fact (applied only with `--unsafe-fixes`).
-    pub fn fix(mut self, description: impl Into<String>, yaml: impl Into<String>) -> Finding {
+    pub fn fix(
+        mut self,
+        description: impl Into<Cow<'static, str>>,
+        yaml: impl Into<String>,
+    ) -> Finding {
         self.fix = Some(Fix {
-            description: exact(description),
+            description: shared(description),
             applicability: crate::fix::Applicability::Unsafe,
             edits: Vec::new(),
             yaml: exact(yaml),
@@ -210,9 +228,9 @@ impl Finding {
 
     /// Adds a fix no edit can say (a choice of design, or another finding's fix to
     /// apply first): shown, never applied.
-    pub fn prose_fix(mut self, description: impl Into<String>) -> Finding {
+    pub fn prose_fix(mut self, description: impl Into<Cow<'static, str>>) -> Finding {
         self.fix = Some(Fix {
-            description: exact(description),
+            description: shared(description),
             applicability: crate::fix::Applicability::None,
             edits: Vec::new(),
             yaml: String::new(),
@@ -223,7 +241,11 @@ impl Finding {
 
     /// Adds a fix that only completes what the design already says (a health check, a
     /// redirect to https, `access: read`): `--fix` applies it.
-    pub fn safe_fix(self, description: impl Into<String>, yaml: impl Into<String>) -> Finding {
+    pub fn safe_fix(
+        self,
+        description: impl Into<Cow<'static, str>>,
+        yaml: impl Into<String>,
+    ) -> Finding {
         let mut f = self.fix(description, yaml);
         if let Some(fix) = &mut f.fix {
             fix.applicability = crate::fix::Applicability::Safe;
@@ -240,8 +262,11 @@ impl Finding {
     }
 
     /// Adds a subject id.
-    pub fn subject(mut self, id: impl Into<String>) -> Finding {
-        self.subjects.push(exact(id));
+    pub fn subject(mut self, id: impl AsRef<str>) -> Finding {
+        // One more at a time: most findings have one to three, and a list grown by
+        // doubling would keep room for four.
+        self.subjects.reserve_exact(1);
+        self.subjects.push(Text::from(id.as_ref()));
         self
     }
 }

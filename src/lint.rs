@@ -205,7 +205,7 @@ impl FileReport {
         help: Option<String>,
     ) -> FileReport {
         let mut f = Finding::new(&input::IL001, Span::default(), message).label("cannot be read");
-        f.help = help;
+        f.help = help.map(Into::into);
         FileReport {
             source: SourceFile::new(path, String::new()),
             valid: false,
@@ -299,7 +299,7 @@ pub(crate) fn input_finding(e: yaml::Error) -> Finding {
     };
     let mut f = Finding::new(rule, e.span.unwrap_or_default(), e.message);
     f.label = e.label.unwrap_or_default();
-    f.help = e.help;
+    f.help = e.help.map(Into::into);
     f
 }
 
@@ -335,6 +335,7 @@ fn load_document(
     if let Some(doc) = document
         && !fatal
     {
+        release_freed_memory(source, limits);
         let validated = model::validate_with(doc, limits.model, threads_for(source, limits));
         // The document is freed as it is validated: give its pages back before the
         // analysis and the findings take other sizes.

@@ -108,7 +108,11 @@ pub fn apply(model: &Model, findings: &mut Vec<Finding>, rules: &RuleSet, today:
         if f.rule.category == Category::Input {
             continue;
         }
-        let subject = f.subjects.first().cloned().unwrap_or_default();
+        let subject = f
+            .subjects
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
         // A finding on a load balancer's implied target link is suppressed on the
         // load balancer.
         let subject = implied.get(&subject).cloned().unwrap_or(subject);

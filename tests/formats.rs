@@ -175,10 +175,7 @@ fn sarif_of_the_examples_is_valid_and_has_what_code_scanning_needs() {
         );
         match &f.fix {
             Some(fix) if !fix.edits.is_empty() => {
-                assert_eq!(
-                    r["fixes"][0]["description"]["text"],
-                    fix.description.as_str()
-                );
+                assert_eq!(r["fixes"][0]["description"]["text"], &*fix.description);
                 let change = &r["fixes"][0]["artifactChanges"][0];
                 let replacements = change["replacements"].as_array().unwrap();
                 assert_eq!(replacements.len(), fix.edits.len());
@@ -1399,7 +1396,7 @@ fn hostile_text_cannot_break_sarif_junit_github_or_gitlab() {
         assert_eq!(props[0], ("file".to_string(), path.clone()));
         assert!(message.starts_with(&f.message));
         if let Some(help) = &f.help {
-            assert!(message.ends_with(help.as_str()), "help intact");
+            assert!(message.ends_with(&**help), "help intact");
         }
     }
 

@@ -78,7 +78,7 @@ fn codes(findings: &[Finding]) -> Vec<(String, String, Vec<String>)> {
             (
                 f.rule.code.to_string(),
                 f.message.clone(),
-                f.subjects.clone(),
+                f.subjects.iter().map(|s| s.to_string()).collect(),
             )
         })
         .collect();
@@ -850,7 +850,7 @@ spec:
             .findings
             .iter()
             .any(|f| f.rule.code == "MON001"
-                && f.subjects.first().map(String::as_str) == Some("api")),
+                && f.subjects.first().map(|s| s.as_str()) == Some("api")),
         "{:?}",
         report.findings
     );
@@ -893,7 +893,7 @@ fn single_points_of_failure_are_fixed_in_the_source_terms() {
         std::fs::write(&path, &before).expect("write");
         let spof = |report: &FileReport, id: &str| {
             report.findings.iter().any(|f| {
-                f.rule.code == "SPOF001" && f.subjects.first().map(String::as_str) == Some(id)
+                f.rule.code == "SPOF001" && f.subjects.first().map(|s| s.as_str()) == Some(id)
             })
         };
         let report = lint_as(name, &before, From::Auto);
@@ -903,7 +903,7 @@ fn single_points_of_failure_are_fixed_in_the_source_terms() {
                 .findings
                 .iter()
                 .find(|f| {
-                    f.rule.code == "SPOF001" && f.subjects.first().map(String::as_str) == Some(id)
+                    f.rule.code == "SPOF001" && f.subjects.first().map(|s| s.as_str()) == Some(id)
                 })
                 .and_then(|f| f.fix.as_ref())
                 .expect("a fix");

@@ -426,7 +426,7 @@ fn check_dur002_against_what_if(yaml: &str) -> Result<(), TestCaseError> {
         .findings
         .iter()
         .filter(|f| f.rule.code == "DUR002")
-        .map(|f| f.subjects[0].clone())
+        .map(|f| f.subjects[0].to_string())
         .collect();
     by_rule.sort();
     prop_assert_eq!(

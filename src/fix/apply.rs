@@ -123,8 +123,11 @@ pub fn fix_text_with(
             let Some(fix) = &f.fix else { continue };
             let key = (
                 f.rule.code,
-                f.subjects.first().cloned().unwrap_or_default(),
-                fix.description.clone(),
+                f.subjects
+                    .first()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                fix.description.to_string(),
             );
             if f.suppressed.is_some()
                 || skip(f)

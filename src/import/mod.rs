@@ -167,7 +167,7 @@ pub fn attach_replica_fixes(
         .iter()
         .enumerate()
         .filter(|(_, f)| f.rule.code == crate::rules::availability::SPOF001.code)
-        .filter_map(|(i, f)| Some((i, replicas.get(f.subjects.first()?)?)))
+        .filter_map(|(i, f)| Some((i, replicas.get(f.subjects.first()?.as_str())?)))
         .collect();
     let by_index: HashMap<usize, &ReplicaFix> = wanted.iter().copied().collect();
     for (i, edits) in plan_fixes(source, &wanted) {
@@ -175,7 +175,7 @@ pub fn attach_replica_fixes(
             continue;
         };
         findings[i].fix = Some(crate::finding::Fix {
-            description: fix.description.clone(),
+            description: fix.description.clone().into(),
             applicability: crate::fix::Applicability::Unsafe,
             edits,
             yaml: fix.yaml.clone(),

@@ -391,7 +391,7 @@ pub struct Component {
     pub host: Option<Spanned<Text>>,
     /// Its zone, overriding the host's.
     #[serde(default)]
-    pub zone: Option<Spanned<Text>>,
+    pub zone: Option<Box<Spanned<Text>>>,
     /// Free text: haproxy, nginx, mysql...
     #[serde(default)]
     pub software: Option<Spanned<Text>>,
@@ -449,13 +449,13 @@ pub struct Component {
 
     /// `database`/`cache` only: mysql, postgres, redis...
     #[serde(default)]
-    pub engine: Option<Spanned<Text>>,
+    pub engine: Option<Box<Spanned<Text>>>,
     /// `database`/`cache` only: primary, replica or standalone (default).
     #[serde(default)]
     pub role: Option<Spanned<Role>>,
     /// `database`/`cache` replica: its primary.
     #[serde(default)]
-    pub replicates_from: Option<Spanned<Text>>,
+    pub replicates_from: Option<Box<Spanned<Text>>>,
     /// `database`/`cache` only: how replication runs.
     #[serde(default)]
     pub replication: Option<Box<Spanned<Replication>>>,

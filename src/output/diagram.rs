@@ -115,10 +115,10 @@ impl Marks {
                 continue;
             };
             let mark = Mark::of(f);
-            let slot = marks.entry(subject.clone()).or_insert(mark);
+            let slot = marks.entry(subject.to_string()).or_insert(mark);
             *slot = (*slot).min(mark);
             if f.rule.code == "TLS006" {
-                let slot = replication.entry(subject.clone()).or_insert(mark);
+                let slot = replication.entry(subject.to_string()).or_insert(mark);
                 *slot = (*slot).min(mark);
             }
         }

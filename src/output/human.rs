@@ -390,7 +390,7 @@ fn render(
 /// The help line (and why a finding is suppressed). The fix comes after the
 /// diagnostic, unwrapped: see [`fix_text`].
 fn help_text(f: &Finding) -> Option<String> {
-    let mut text = f.help.clone().unwrap_or_default();
+    let mut text = f.help.as_deref().unwrap_or_default().to_string();
     if let Some(reason) = &f.suppressed {
         if !text.is_empty() {
             text.push('\n');

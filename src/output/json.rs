@@ -95,7 +95,7 @@ struct FindingEntry<'a> {
     start: LineCol,
     end: LineCol,
     labels: Vec<LabelEntry<'a>>,
-    subjects: &'a [String],
+    subjects: &'a [crate::yaml::Text],
     help: Option<&'a str>,
     fix: Option<FixEntry<'a>>,
     fingerprint: &'a str,

@@ -191,7 +191,7 @@ fn fix(source: &SourceFile, finding: &Finding) -> Option<Fix> {
         .build();
     Some(
         Fix::builder()
-            .description(Message::from(suggested.description.as_str()))
+            .description(Message::from(&*suggested.description))
             .artifact_changes(vec![change])
             .build(),
     )

@@ -502,7 +502,7 @@ mod tests {
             &chain,
             "  - { from: app, to: db-primary, protocol: mysql }\n",
         ));
-        let db004: Vec<&Vec<String>> = report
+        let db004: Vec<&Vec<crate::yaml::Text>> = report
             .findings
             .iter()
             .filter(|f| f.rule.code == "DB004")

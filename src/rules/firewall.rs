@@ -186,7 +186,7 @@ fn permissive_firewall(cx: &Context, out: &mut Vec<Finding>) {
                 )
                 .label("`default_inbound: allow`")
                 .help("deny by default and allow only what the links need")
-                .subject(owner_id.to_string())
+                .subject(owner_id)
                 .fix(
                     "deny by default",
                     barrier.fix(model, "default_inbound: deny"),
@@ -208,7 +208,7 @@ fn permissive_firewall(cx: &Context, out: &mut Vec<Finding>) {
                     )
                     .label("allows everything")
                     .help("name the ports and sources this rule is for")
-                    .subject(owner_id.to_string()),
+                    .subject(owner_id),
                 );
             }
         }
@@ -417,7 +417,7 @@ fn load_balancer_bypass(cx: &Context, out: &mut Vec<Finding>) {
         .label("skips the load balancer")
         .help("clients that skip the balancer skip its TLS and health checks: send them through it")
         .subject(target.clone())
-        .subject(lbs[0].to_string());
+        .subject(lbs[0]);
         // The link is deleted, and the one through the balancer added when missing.
         out.push(finding.fix(description, yaml).removing(link.span));
     }
@@ -466,13 +466,13 @@ mod tests {
         let comps = "  web-1: { kind: web_server, host: h1, service: web }\n  web-2: { kind: web_server, host: h2, service: web }\n";
         let link = "  - { from: users, to: web-1, protocol: https, port: 443 }\n";
         let report = crate::rules::fixture::lint(&topo(hosts, comps, link));
-        let fw001: Vec<&Vec<String>> = report
+        let fw001: Vec<&Vec<crate::yaml::Text>> = report
             .findings
             .iter()
             .filter(|f| f.rule.code == "FW001")
             .map(|f| &f.subjects)
             .collect();
-        assert_eq!(fw001, [&vec!["h2".to_string()]]);
+        assert_eq!(fw001, [&vec![crate::yaml::Text::from("h2")]]);
     }
 
     #[test]

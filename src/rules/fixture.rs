@@ -163,7 +163,7 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
 pub fn assert_every_fix_applies(yaml: &str, origin: &str) -> usize {
     let report = lint(yaml);
     assert!(report.valid, "{origin}: not a valid topology");
-    let count = |r: &crate::lint::FileReport, code: &str, subject: Option<&String>| {
+    let count = |r: &crate::lint::FileReport, code: &str, subject: Option<&crate::yaml::Text>| {
         r.findings
             .iter()
             .filter(|f| {

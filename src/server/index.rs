@@ -274,7 +274,7 @@ impl IdIndex {
         def.host = c.host.as_ref().map(|h| h.value.to_string());
         def.zone = c.zone.as_ref().map(|z| z.value.to_string());
         self.refer(c.host.as_ref(), "host", HOST);
-        self.refer(c.zone.as_ref(), "zone", ZONE);
+        self.refer(c.zone.as_deref(), "zone", ZONE);
         if let Some(q) = &c.quorum {
             self.refer_all(Some(&q.voters), "voters", COMPONENT);
         }
@@ -294,7 +294,7 @@ impl IdIndex {
         for l in c.listeners.iter().flat_map(|l| l.value.iter()) {
             self.refer(l.certificate.as_ref(), "certificate", CERTIFICATE);
         }
-        self.refer(c.replicates_from.as_ref(), "replicates_from", COMPONENT);
+        self.refer(c.replicates_from.as_deref(), "replicates_from", COMPONENT);
         if let Some(b) = &c.backup {
             self.refer(Some(&b.to), "to", COMPONENT);
         }

@@ -252,7 +252,7 @@ impl Marks {
             _ => return,
         };
         let i = self.packed.len();
-        if i % CHECKPOINT == 0 {
+        if i.is_multiple_of(CHECKPOINT) {
             self.checkpoints.push(span.start);
         }
         let len = span.end.saturating_sub(span.start);
@@ -261,7 +261,8 @@ impl Marks {
         let word = match distance {
             Some(d) if d <= u32::from(u16::MAX) && len < WIDE => (d << 16) | (len << 5) | head,
             _ => {
-                self.wide.push((i as u32, span.start, span.end.max(span.start)));
+                self.wide
+                    .push((i as u32, span.start, span.end.max(span.start)));
                 (WIDE << 5) | head
             }
         };
@@ -294,7 +295,7 @@ impl Iterator for Cursor<'_> {
             self.wide += 1;
             (start, end)
         } else {
-            let start = if i % CHECKPOINT == 0 {
+            let start = if i.is_multiple_of(CHECKPOINT) {
                 self.marks.checkpoints.get(i / CHECKPOINT).copied()?
             } else {
                 self.start.wrapping_add(word >> 16)

@@ -121,3 +121,9 @@ impl crate::yaml::Spanned<Text> {
         }
     }
 }
+
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}

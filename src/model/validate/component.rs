@@ -113,10 +113,10 @@ impl Validator {
             &id_text,
             LISTENS,
         );
-        self.kind_field(c.engine.as_ref(), "engine", &kind, &id_text, DATA);
+        self.kind_field(c.engine.as_deref(), "engine", &kind, &id_text, DATA);
         self.kind_field(c.role.as_ref(), "role", &kind, &id_text, DATA);
         let has_source = self.kind_field(
-            c.replicates_from.as_ref(),
+            c.replicates_from.as_deref(),
             "replicates_from",
             &kind,
             &id_text,

@@ -130,13 +130,16 @@ impl Validator {
                     wanted.noun,
                     crate::finding::shorten(&id.value)
                 ));
-                f.help = Some(match self.suggest(&id.value, wanted) {
-                    Some(best) => format!("did you mean `{best}`?"),
-                    None => format!(
-                        "define a {} with this id, or correct the reference",
-                        wanted.noun
-                    ),
-                });
+                f.help = Some(
+                    match self.suggest(&id.value, wanted) {
+                        Some(best) => format!("did you mean `{best}`?"),
+                        None => format!(
+                            "define a {} with this id, or correct the reference",
+                            wanted.noun
+                        ),
+                    }
+                    .into(),
+                );
                 self.error(f);
                 None
             }

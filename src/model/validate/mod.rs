@@ -510,7 +510,11 @@ impl Validator {
             }
             certificates.push(CertDef {
                 id: id.into_string(),
-                domains: def.domains.into_iter().map(|d| d.value.into_string()).collect(),
+                domains: def
+                    .domains
+                    .into_iter()
+                    .map(|d| d.value.into_string())
+                    .collect(),
                 expires,
                 min_tls_version: def.min_tls_version.map(Spanned::into_string),
                 suppress: def.suppress,
@@ -750,7 +754,7 @@ impl Validator {
                 )
                 .label("no such level");
                 if let Some(near) = crate::spelling::closest(level, levels) {
-                    f.help = Some(format!("did you mean `{near}:{value}`?"));
+                    f.help = Some(format!("did you mean `{near}:{value}`?").into());
                 }
                 self.error(f);
             } else if at_level
@@ -766,7 +770,7 @@ impl Validator {
                 if let Some(near) =
                     crate::spelling::closest(value, at_level.iter().map(|d| d.value.as_str()))
                 {
-                    f.help = Some(format!("did you mean `{level}:{near}`?"));
+                    f.help = Some(format!("did you mean `{level}:{near}`?").into());
                 }
                 self.error(f);
             }

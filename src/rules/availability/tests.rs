@@ -10,7 +10,7 @@ fn spofs(yaml: &str) -> Vec<(String, String)> {
         .findings
         .iter()
         .filter(|f| f.rule.code.starts_with("SPOF"))
-        .map(|f| (f.rule.code.to_string(), f.subjects[0].clone()))
+        .map(|f| (f.rule.code.to_string(), f.subjects[0].to_string()))
         .collect();
     out.sort();
     out
@@ -287,7 +287,7 @@ fn codes(yaml: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = report
         .findings
         .iter()
-        .map(|f| (f.rule.code.to_string(), f.subjects[0].clone()))
+        .map(|f| (f.rule.code.to_string(), f.subjects[0].to_string()))
         .collect();
     out.sort();
     out
