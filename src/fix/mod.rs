@@ -83,6 +83,16 @@ pub fn attach_edits(
     marks: Option<&crate::yaml::Marks>,
     findings: &mut [Finding],
 ) {
+    attach_edits_split(source, marks, findings, PLAN_ON_TWO_THREADS_FROM);
+}
+
+/// [`attach_edits`], planning on two threads from `two_threads_from` fixes.
+fn attach_edits_split(
+    source: &SourceFile,
+    marks: Option<&crate::yaml::Marks>,
+    findings: &mut [Finding],
+    two_threads_from: usize,
+) {
     if !findings.iter().any(|f| f.fix.is_some()) {
         return;
     }
@@ -106,7 +116,7 @@ pub fn attach_edits(
     // Each fix is planned on its own against the shared source map: many of them (a
     // findings-heavy file has one per component or two) are split between two threads.
     let fixes = findings.iter().filter(|f| f.fix.is_some()).count();
-    if fixes < PLAN_ON_TWO_THREADS_FROM {
+    if fixes < two_threads_from {
         plan_all(findings);
         return;
     }

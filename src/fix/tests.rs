@@ -426,3 +426,40 @@ proptest::proptest! {
         read_as_the_parser_reads(&fix);
     }
 }
+
+/// Fixes planned on two threads (as a findings-heavy file's are) get the edits they get
+/// on one, in the same findings: each is planned on its own against the shared map.
+#[test]
+fn fixes_planned_on_two_threads_get_the_edits_of_one() {
+    let text = crate::generate::topology(crate::generate::Shape {
+        cells: 30,
+        defect_every: 1,
+        varied_style: true,
+        ..Default::default()
+    });
+    let options = crate::lint::LintOptions {
+        today: crate::lint::TEST_TODAY,
+        ..Default::default()
+    };
+    let source = SourceFile::new("t.yml", text);
+    let report = crate::lint::lint_source(SourceFile::new("t.yml", source.text.clone()), &options);
+    let planned = |two_threads_from: usize| {
+        let mut findings = report.findings.clone();
+        for fix in findings.iter_mut().filter_map(|f| f.fix.as_mut()) {
+            fix.edits.clear();
+        }
+        let (_, _, marks) = crate::yaml::from_source_marked::<crate::model::document::Document>(
+            &source,
+            options.reader(),
+        );
+        super::attach_edits_split(&source, Some(&marks), &mut findings, two_threads_from);
+        findings.into_iter().map(|f| f.fix).collect::<Vec<_>>()
+    };
+    let one = planned(usize::MAX);
+    let two = planned(0);
+    let with_edits = one.iter().flatten().filter(|f| !f.edits.is_empty()).count();
+    assert!(with_edits > 100, "only {with_edits} fixes with edits");
+    assert_eq!(one, two);
+    let linted: Vec<_> = report.findings.iter().map(|f| f.fix.clone()).collect();
+    assert_eq!(one, linted, "the edits a lint attaches");
+}
