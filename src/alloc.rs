@@ -15,7 +15,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// - freed pages given back after 200 ms instead of 10 s. A run frees its temporaries
 ///   as it goes (the parser's batches, lists outgrown, the analysis's working sets);
 ///   kept for 10 s, they stayed resident through the peak: 259-273 MB at 100k
-///   findings-heavy components, against 258-260 MB, at no measurable cost in time
+///   findings-heavy components, against 255-261 MB, at no measurable cost in time
 ///   (BENCHMARKS.md).
 #[allow(non_upper_case_globals)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
