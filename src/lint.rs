@@ -335,6 +335,8 @@ fn load_document(
     if let Some(doc) = document
         && !fatal
     {
+        // What the parse freed (its event batches, lists it outgrew) goes back first,
+        // so the model is not built beside those pages.
         release_freed_memory(source, limits);
         let validated = model::validate_with(doc, limits.model, threads_for(source, limits));
         // The document is freed as it is validated: give its pages back before the

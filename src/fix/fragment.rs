@@ -75,7 +75,7 @@ pub fn events(text: &str) -> Option<Vec<(Event<'_>, Span)>> {
     if reader.lines.first()?.indent != 0 {
         return None;
     }
-    reader.block_map(0)?;
+    reader.block(0, false)?;
     (reader.line == reader.lines.len()).then_some(reader.events)
 }
 
@@ -111,90 +111,88 @@ impl<'a> Reader<'a> {
         (self.depth <= MAX_DEPTH).then_some(())
     }
 
-    /// A block mapping whose keys are at column `indent`, from the current line.
-    fn block_map(&mut self, indent: usize) -> Option<()> {
+    /// A block mapping whose keys are at column `indent` (or, when `list`, a block list
+    /// whose dashes are), from the current line.
+    fn block(&mut self, indent: usize, list: bool) -> Option<()> {
         self.deeper()?;
         let first = self.lines.get(self.line)?.start;
-        self.push(Event::MappingStart(0, None), first, first);
-        let mut end = first;
+        let (open, close) = if list {
+            (Event::SequenceStart(0, None), Event::SequenceEnd)
+        } else {
+            (Event::MappingStart(0, None), Event::MappingEnd)
+        };
+        self.push(open, first, first);
         while let Some(line) = self.lines.get(self.line) {
             if line.indent != indent {
                 break;
             }
-            let (start, line_end) = (line.start, line.end);
-            let bytes = self.text.as_bytes();
-            // The key, plain, up to its colon.
-            if !plain_start(bytes[start]) {
-                return None;
-            }
-            let colon = start + self.text[start..line_end].find(':')?;
-            let key = &self.text[start..colon];
-            if !key.bytes().all(|b| plain_start(b) || b == b'-') {
-                return None;
-            }
-            self.push(
-                Event::Scalar(Cow::Borrowed(key), ScalarStyle::Plain, 0, None),
-                start,
-                colon,
-            );
+            let (start, end) = (line.start, line.end);
             self.line += 1;
-            if colon + 1 == line_end {
-                // The value is on the lines below, indented deeper.
-                let next = self.lines.get(self.line)?;
-                if next.indent <= indent {
-                    return None;
-                }
-                let (next_indent, next_start) = (next.indent, next.start);
-                if self.text[next_start..].starts_with("- ") {
-                    self.block_seq(next_indent)?;
-                } else {
-                    self.block_map(next_indent)?;
-                }
+            if list {
+                self.list_item(start, end)?;
             } else {
-                // `key: value` on this line, and nothing after the value.
-                let value = colon + 2;
-                if bytes[colon + 1] != b' ' || bytes.get(value) == Some(&b' ') {
-                    return None;
-                }
-                if self.node(value, line_end, false)? != line_end {
-                    return None;
-                }
+                self.entry(indent, start, end)?;
             }
-            end = self
-                .events
-                .last()
-                .map_or(end, |(_, span)| span.end as usize);
         }
-        self.push(Event::MappingEnd, end, end);
+        let end = self.lines[..self.line].last()?.end;
+        self.push(close, end, end);
         self.depth -= 1;
         Some(())
     }
 
-    /// A block list whose dashes are at column `indent`, each item a flow node on its
-    /// dash's line.
-    fn block_seq(&mut self, indent: usize) -> Option<()> {
-        self.deeper()?;
-        let first = self.lines.get(self.line)?.start;
-        self.push(Event::SequenceStart(0, None), first, first);
-        let mut end = first;
-        while let Some(line) = self.lines.get(self.line) {
-            if line.indent != indent {
-                break;
-            }
-            let (start, line_end) = (line.start, line.end);
-            let value = start + 2;
-            if !self.text[start..].starts_with("- ") || self.text.as_bytes()[value] == b' ' {
+    /// The entry of a block mapping written from `start` to `end` (its line), its key
+    /// at column `indent`: `key: value`, or `key:` and the value on the lines below.
+    fn entry(&mut self, indent: usize, start: usize, end: usize) -> Option<()> {
+        let colon = self.key(start, end)?;
+        if colon + 1 == end {
+            // The value is on the lines below, indented deeper.
+            let next = self.lines.get(self.line)?;
+            if next.indent <= indent {
                 return None;
             }
-            self.line += 1;
-            end = self.node(value, line_end, false)?;
-            if end != line_end {
-                return None;
-            }
+            let list = self.text[next.start..].starts_with("- ");
+            return self.block(next.indent, list);
         }
-        self.push(Event::SequenceEnd, end, end);
-        self.depth -= 1;
-        Some(())
+        // Nothing after the value.
+        let value = self.after_colon(colon)?;
+        (self.node(value, end, false)? == end).then_some(())
+    }
+
+    /// The item of a block list written from `start` (its dash) to `end`: a node on the
+    /// dash's line.
+    fn list_item(&mut self, start: usize, end: usize) -> Option<()> {
+        let value = start + 2;
+        if !self.text[start..].starts_with("- ") || self.text.as_bytes()[value] == b' ' {
+            return None;
+        }
+        (self.node(value, end, false)? == end).then_some(())
+    }
+
+    /// The plain key written at `at`, up to its colon (before `limit`): its event, and
+    /// the colon's offset.
+    fn key(&mut self, at: usize, limit: usize) -> Option<usize> {
+        if !plain_start(*self.text.as_bytes().get(at)?) {
+            return None;
+        }
+        let colon = at + self.text[at..limit].find(':')?;
+        let key = &self.text[at..colon];
+        if !key.bytes().all(|b| plain_start(b) || b == b'-') {
+            return None;
+        }
+        self.push(
+            Event::Scalar(Cow::Borrowed(key), ScalarStyle::Plain, 0, None),
+            at,
+            colon,
+        );
+        Some(colon)
+    }
+
+    /// Where the value after the key whose colon is at `colon` starts: after exactly
+    /// one blank.
+    fn after_colon(&self, colon: usize) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        (bytes.get(colon + 1) == Some(&b' ') && bytes.get(colon + 2) != Some(&b' '))
+            .then_some(colon + 2)
     }
 
     /// The node written at `at` (before `limit`, the end of its line), in flow context
@@ -280,23 +278,8 @@ impl<'a> Reader<'a> {
             loop {
                 if map {
                     // `key: value`, the key plain.
-                    if !plain_start(*bytes.get(i)?) {
-                        return None;
-                    }
-                    let colon = i + self.text[i..limit].find(':')?;
-                    let key = &self.text[i..colon];
-                    if !key.bytes().all(|b| plain_start(b) || b == b'-')
-                        || bytes.get(colon + 1) != Some(&b' ')
-                        || bytes.get(colon + 2) == Some(&b' ')
-                    {
-                        return None;
-                    }
-                    self.push(
-                        Event::Scalar(Cow::Borrowed(key), ScalarStyle::Plain, 0, None),
-                        i,
-                        colon,
-                    );
-                    i = colon + 2;
+                    let colon = self.key(i, limit)?;
+                    i = self.after_colon(colon)?;
                 }
                 i = skip_blanks(self.node(i, limit, true)?);
                 match bytes.get(i) {

@@ -168,15 +168,23 @@ fn render(tree: &tree::Tree, node: &tree::Node) -> String {
     }
 }
 
-#[test]
-fn the_source_map_from_the_readers_events_is_the_one_a_parse_gives() {
-    let mut texts: Vec<String> = std::fs::read_dir("examples")
+/// The bundled example topologies' texts, in the order of their names.
+fn example_topologies() -> Vec<String> {
+    let mut paths: Vec<_> = std::fs::read_dir("examples")
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.to_string_lossy().ends_with(".topology.yml"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
-    texts.sort();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_source_map_from_the_readers_events_is_the_one_a_parse_gives() {
+    let mut texts = example_topologies();
     texts.push(
         "version: 1\nname: \"quoted: name\"\ndescription: >\n  folded\n  text\n\nbase: &b { kind: web_server }\ncomponents:\n  'w 1': *b\n  w2:\n    <<: *b\n    software: 'it''s'\n  w3: { kind: web_server, software: plain\n    over two lines }\nlinks: []\n"
             .into(),
@@ -279,20 +287,8 @@ fn fixes_rules_write() -> Vec<String> {
         today: crate::lint::TEST_TODAY,
         ..Default::default()
     };
-    let mut texts: Vec<String> = Vec::new();
-    let mut dirs = vec![std::path::PathBuf::from("examples")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("the examples") {
-            let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-                // (Some invalid examples are not even UTF-8.)
-                texts.extend(std::fs::read_to_string(&path));
-            }
-        }
-    }
-    texts.sort();
+    // (The invalid and import examples are no valid topologies: they have no fixes.)
+    let mut texts = example_topologies();
     texts.push(crate::generate::topology(crate::generate::Shape {
         cells: 20,
         defect_every: 1,

@@ -187,24 +187,9 @@ impl Marks {
         }
     }
 
-    /// The number of events.
-    pub fn len(&self) -> usize {
-        self.packed.len()
-    }
-
-    /// Whether no event is kept.
-    pub fn is_empty(&self) -> bool {
-        self.packed.is_empty()
-    }
-
     /// The text between the quotes of a quoted scalar's span.
     pub fn quoted_text(text: &str, span: Span) -> Option<&str> {
         text.get(span.start as usize + 1..(span.end as usize).checked_sub(1)?)
-    }
-
-    /// The span of the `i`th event.
-    pub fn span(&self, i: usize) -> Span {
-        self.from(i).next().map_or(Span::default(), |m| m.span)
     }
 
     /// The events from the `first`th on.
@@ -1835,12 +1820,10 @@ mod mark_tests {
             marks.push(&event, span, "");
             expected.push(span);
         }
-        assert_eq!(marks.len(), expected.len());
         for first in 0..=expected.len() {
             let spans: Vec<Span> = marks.from(first).map(|m| m.span).collect();
             assert_eq!(spans, expected[first..], "from {first}");
         }
-        assert_eq!(marks.span(299), expected[299]);
         let anchored: Vec<bool> = marks.from(0).map(|m| m.anchored).collect();
         let pushed: Vec<bool> = (0..300).map(|i| i % 2 == 1 && i % 3 == 0).collect();
         assert_eq!(anchored, pushed);
@@ -1889,7 +1872,7 @@ mod mark_tests {
                 (MarkKind::MapEnd, false),
             ]
         );
-        let spans: Vec<Span> = (0..events.len()).map(|i| marks.span(i)).collect();
+        let spans: Vec<Span> = marks.from(0).map(|m| m.span).collect();
         let expected: Vec<Span> = events.iter().map(|(_, span)| *span).collect();
         assert_eq!(spans, expected);
     }
