@@ -279,30 +279,46 @@ impl Finding {
     /// default allow and an any-from-any rule) never share one. Findings without
     /// subjects (input errors) use their message instead.
     pub fn fingerprint(&self, source: &crate::source::SourceFile) -> String {
+        format!("{:016x}", self.fingerprint_hash(source))
+    }
+
+    /// [`Finding::fingerprint`] as a number: FNV-1a over the rule's code, the file's
+    /// path, then the subjects and the text's words joined by spaces (or the message),
+    /// each ended by a zero byte.
+    fn fingerprint_hash(&self, source: &crate::source::SourceFile) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut feed = |s: &str| {
-            for b in s.bytes().chain(std::iter::once(0)) {
+        let mut feed = |bytes: &[u8]| {
+            for &b in bytes {
                 h ^= u64::from(b);
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
         };
-        feed(self.rule.code);
-        feed(&source.path);
+        let mut field = |s: &str| {
+            feed(s.as_bytes());
+            feed(&[0]);
+        };
+        field(self.rule.code);
+        field(&source.path);
         if self.subjects.is_empty() {
-            feed(&self.message);
+            field(&self.message);
         }
         for s in &self.subjects {
-            feed(s);
+            field(s);
         }
         if !self.subjects.is_empty() {
             let text = source
                 .text
                 .get(self.span.start as usize..self.span.end as usize)
                 .unwrap_or_default();
-            let words: Vec<&str> = text.split_whitespace().collect();
-            feed(&words.join(" "));
+            for (i, word) in text.split_whitespace().enumerate() {
+                if i > 0 {
+                    feed(b" ");
+                }
+                feed(word.as_bytes());
+            }
+            feed(&[0]);
         }
-        format!("{h:016x}")
+        h
     }
 }
 
@@ -311,21 +327,88 @@ impl Finding {
 /// line, two identical links) takes `-2`, `-3`, ... after it, so GitLab and code
 /// scanning keep every one, and a baseline counts them.
 pub fn fingerprints(findings: &[Finding], source: &crate::source::SourceFile) -> Vec<String> {
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    findings
-        .iter()
-        .map(|f| {
-            let base = f.fingerprint(source);
-            let n = seen.entry(base.clone()).or_insert(0);
+    // The hashes, on two threads when there are many (a finding's text may be long).
+    let hash_all = |findings: &[Finding]| -> Vec<u64> {
+        findings
+            .iter()
+            .map(|f| f.fingerprint_hash(source))
+            .collect()
+    };
+    let hashes = if findings.len() < FINGERPRINTS_ON_TWO_THREADS_FROM {
+        hash_all(findings)
+    } else {
+        let (first, second) = findings.split_at(findings.len() / 2);
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| hash_all(second));
+            let mut hashes = hash_all(first);
+            hashes.extend(
+                second
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+            hashes
+        })
+    };
+    let mut seen: std::collections::HashMap<u64, usize, foldhash::fast::FixedState> =
+        std::collections::HashMap::default();
+    seen.reserve(hashes.len());
+    hashes
+        .into_iter()
+        .map(|h| {
+            let n = seen.entry(h).or_insert(0);
             *n += 1;
-            if *n == 1 { base } else { format!("{base}-{n}") }
+            if *n == 1 {
+                format!("{h:016x}")
+            } else {
+                format!("{h:016x}-{n}")
+            }
         })
         .collect()
 }
 
+/// Findings from which their fingerprints are hashed on two threads.
+const FINGERPRINTS_ON_TWO_THREADS_FROM: usize = 4096;
+
 #[cfg(test)]
 mod tests {
     use super::{listed, thousands};
+
+    #[test]
+    fn fingerprints_of_many_findings_are_each_findings_own_and_unique() {
+        use crate::generate::{Shape, topology};
+        use crate::lint::{LintOptions, TEST_TODAY, lint_source};
+        // Every cell defective: more findings than are hashed on one thread.
+        let text = topology(Shape {
+            cells: 1000,
+            defect_every: 1,
+            ..Shape::default()
+        });
+        let options = LintOptions {
+            today: TEST_TODAY,
+            ..LintOptions::default()
+        };
+        let report = lint_source(crate::source::SourceFile::new("t.yml", text), &options);
+        let findings = &report.findings;
+        assert!(
+            findings.len() > super::FINGERPRINTS_ON_TWO_THREADS_FROM,
+            "{} findings",
+            findings.len()
+        );
+        let fingerprints = super::fingerprints(findings, &report.source);
+        assert_eq!(fingerprints.len(), findings.len());
+        let mut seen = std::collections::HashSet::new();
+        for (f, fp) in findings.iter().zip(&fingerprints) {
+            let own = f.fingerprint(&report.source);
+            assert!(
+                *fp == own || fp.strip_prefix(&own).is_some_and(|n| n.starts_with('-')),
+                "{fp} is not {own}"
+            );
+            assert!(seen.insert(fp), "{fp} twice");
+        }
+        // The second half of the findings is hashed as the first is.
+        let last = findings.len() - 1;
+        assert!(fingerprints[last].starts_with(&findings[last].fingerprint(&report.source)));
+    }
 
     #[test]
     fn lists_in_messages_are_cut_after_five() {

@@ -654,27 +654,43 @@ pub fn lint_source(source: SourceFile, limits: &LintOptions) -> FileReport {
         }
         Err(e) => (false, vec![*work_limit_finding(&model, e)]),
     };
-    sort(&mut findings);
+    // The source map the fixes are planned against needs only the file and its events:
+    // on a large file, it is built on another thread while this one finishes the
+    // findings and lets the model go.
+    let plan = limits.fixes && valid && findings.iter().any(|f| f.fix.is_some());
     let outline = limits.outline.then(|| Outline::of(&model));
-    // Ids YAML would read as another type (`true`, `1.5`) are quoted in the fixes that
-    // name them; a file with none (nearly every file) skips the pass.
-    let quote_ids = valid && model.ids().any(|id| crate::fix::scalar(id) != id);
-    // Planning the fixes needs the file and its events, not the model: let the model
-    // go first, so the two are never in memory together.
-    drop(model);
-    release_freed_memory(&source, limits);
-    if !limits.fixes {
-        for f in &mut findings {
-            f.fix = None;
-        }
-    } else if valid {
-        if quote_ids {
-            for fix in findings.iter_mut().filter_map(|f| f.fix.as_mut()) {
-                fix.yaml = crate::fix::quote::ids(&fix.yaml);
+    std::thread::scope(|scope| {
+        let map = (plan && threads_for(&source, limits) > 1)
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("source-map".into())
+                    .spawn_scoped(scope, || crate::fix::SourceMap::new(&source, Some(&marks)))
+                    .ok()
+            })
+            .flatten();
+        sort(&mut findings);
+        // Ids YAML would read as another type (`true`, `1.5`) are quoted in the fixes
+        // that name them; a file with none (nearly every file) skips the pass.
+        let quote_ids = plan && model.ids().any(|id| crate::fix::scalar(id) != id);
+        drop(model);
+        release_freed_memory(&source, limits);
+        if !limits.fixes {
+            for f in &mut findings {
+                f.fix = None;
             }
+        } else if plan {
+            if quote_ids {
+                for fix in findings.iter_mut().filter_map(|f| f.fix.as_mut()) {
+                    fix.yaml = crate::fix::quote::ids(&fix.yaml);
+                }
+            }
+            let map = match map {
+                Some(map) => map.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                None => crate::fix::SourceMap::new(&source, Some(&marks)),
+            };
+            map.attach_edits(&mut findings);
         }
-        crate::fix::attach_edits(&source, Some(&marks), &mut findings);
-    }
+    });
     drop(marks);
     FileReport {
         source,

@@ -83,49 +83,83 @@ pub fn attach_edits(
     marks: Option<&crate::yaml::Marks>,
     findings: &mut [Finding],
 ) {
-    attach_edits_split(source, marks, findings, PLAN_ON_TWO_THREADS_FROM);
-}
-
-/// [`attach_edits`], planning on two threads from `two_threads_from` fixes.
-fn attach_edits_split(
-    source: &SourceFile,
-    marks: Option<&crate::yaml::Marks>,
-    findings: &mut [Finding],
-    two_threads_from: usize,
-) {
     if !findings.iter().any(|f| f.fix.is_some()) {
         return;
     }
-    let root = match marks {
-        Some(marks) => tree::build_from_marks(source, marks),
-        None => tree::build(source),
+    let map = SourceMap::new(source, marks);
+    attach_edits_split(&map, findings, PLAN_ON_TWO_THREADS_FROM);
+}
+
+/// What fixes are planned against: the file's source map (None when the file cannot
+/// be mapped, and its fixes get no edits), built apart from the planning so that a
+/// caller may build it on another thread while it does other work.
+pub struct SourceMap<'a> {
+    source: &'a SourceFile,
+    root: Option<tree::Tree<'a>>,
+    /// Whether the file's lines end in CRLF (so the edits' lines do).
+    crlf: bool,
+}
+
+impl<'a> SourceMap<'a> {
+    /// The source map of `source`, read from the reader's `marks` (or parsed again
+    /// without them).
+    pub fn new(source: &'a SourceFile, marks: Option<&'a crate::yaml::Marks>) -> Self {
+        let root = match marks {
+            Some(marks) => tree::build_from_marks(source, marks),
+            None => tree::build(source),
+        }
+        .ok();
+        let crlf = source
+            .text
+            .find('\n')
+            .is_some_and(|i| source.text[..i].ends_with('\r'));
+        SourceMap { source, root, crlf }
     }
-    .ok();
-    // A file whose lines end in CRLF gets CRLF lines.
-    let crlf = source
-        .text
-        .find('\n')
-        .is_some_and(|i| source.text[..i].ends_with('\r'));
+
+    /// Plans the edits of every finding's fix (see [`attach_edits`]).
+    pub fn attach_edits(&self, findings: &mut [Finding]) {
+        attach_edits_split(self, findings, PLAN_ON_TWO_THREADS_FROM);
+    }
+}
+
+/// [`SourceMap::attach_edits`], planning on two threads from `two_threads_from` fixes.
+fn attach_edits_split(map: &SourceMap, findings: &mut [Finding], two_threads_from: usize) {
     let plan_all = |findings: &mut [Finding]| {
         for f in findings {
             if let Some(fix) = &mut f.fix {
-                attach(source, root.as_ref(), crlf, fix);
+                attach(map.source, map.root.as_ref(), map.crlf, fix);
             }
         }
     };
     // Each fix is planned on its own against the shared source map: many of them (a
-    // findings-heavy file has one per component or two) are split between two threads.
+    // findings-heavy file has one per component or two) are shared by two threads, a
+    // run of findings at a time (fixes differ in cost: halves would not be even).
     let fixes = findings.iter().filter(|f| f.fix.is_some()).count();
     if fixes < two_threads_from {
         plan_all(findings);
         return;
     }
-    let (first, second) = findings.split_at_mut(findings.len() / 2);
+    let runs = std::sync::Mutex::new(findings.chunks_mut(PLAN_RUN));
+    let work = || {
+        loop {
+            let run = match runs.lock() {
+                Ok(mut runs) => runs.next(),
+                Err(_) => None,
+            };
+            match run {
+                Some(run) => plan_all(run),
+                None => break,
+            }
+        }
+    };
     std::thread::scope(|scope| {
-        scope.spawn(|| plan_all(second));
-        plan_all(first);
+        scope.spawn(work);
+        work();
     });
 }
+
+/// Findings a thread plans at a time.
+const PLAN_RUN: usize = 256;
 
 /// Fixes from which planning is split between two threads.
 const PLAN_ON_TWO_THREADS_FROM: usize = 2048;

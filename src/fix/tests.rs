@@ -448,7 +448,8 @@ fn fixes_planned_on_two_threads_get_the_edits_of_one() {
             &source,
             options.reader(),
         );
-        super::attach_edits_split(&source, Some(&marks), &mut findings, two_threads_from);
+        let map = super::SourceMap::new(&source, Some(&marks));
+        super::attach_edits_split(&map, &mut findings, two_threads_from);
         findings.into_iter().map(|f| f.fix).collect::<Vec<_>>()
     };
     let one = planned(usize::MAX);

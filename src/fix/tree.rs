@@ -62,11 +62,8 @@ impl<'a> Tree<'a> {
         let (Node::Lazy(lazy), Some(marks)) = (node, self.marks) else {
             return Ok(None);
         };
-        let values = marks
-            .values
-            .partition_point(|(i, _)| (*i as usize) < lazy.first);
         let mut b = Builder {
-            events: mark_events(self.source, marks, lazy.first, values),
+            events: mark_events(self.source, marks, lazy.first),
             source: self.source,
             depth: 0,
             consumed: 0,
@@ -197,7 +194,77 @@ pub struct Unreadable;
 const MAX_DEPTH: usize = 128;
 
 /// Events with their spans in bytes; None on a parse error.
-type Events<'a> = Box<dyn Iterator<Item = Option<(Event<'a>, Span)>> + 'a>;
+type Parsed<'a> = Box<dyn Iterator<Item = Option<(Event<'a>, Span)>> + 'a>;
+
+/// Where a source map's events come from.
+enum Events<'a> {
+    /// A parser, or a fix's fragment read as one.
+    Parsed(Parsed<'a>),
+    /// The reader's marks: skipping a node reads them without making events.
+    Marked(Marked<'a>),
+}
+
+/// Events rebuilt from [`Marks`].
+struct Marked<'a> {
+    source: &'a SourceFile,
+    cursor: crate::yaml::Cursor<'a>,
+    /// The index of the next mark.
+    next: usize,
+    /// The values of the scalars from the next mark on whose value is not their text.
+    values: &'a [(u32, Box<str>)],
+}
+
+impl<'a> Marked<'a> {
+    /// The next mark as an event.
+    fn event(&mut self) -> Option<(Event<'a>, Span)> {
+        let i = self.next;
+        let m = self.cursor.next()?;
+        self.next += 1;
+        let anchor = usize::from(m.anchored);
+        let span = m.span;
+        let event = match m.kind {
+            MarkKind::Scalar(style) => {
+                // Values of marks skipped over are passed.
+                let skipped = self.values.partition_point(|(at, _)| (*at as usize) < i);
+                self.values = &self.values[skipped..];
+                let value = match self.values.split_first() {
+                    Some(((at, v), rest)) if *at as usize == i => {
+                        self.values = rest;
+                        Cow::Borrowed(&**v)
+                    }
+                    _ if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) => {
+                        Cow::Borrowed(Marks::quoted_text(&self.source.text, span)?)
+                    }
+                    _ => Cow::Borrowed(
+                        self.source
+                            .text
+                            .get(span.start as usize..span.end as usize)?,
+                    ),
+                };
+                Event::Scalar(value, style, anchor, None)
+            }
+            MarkKind::MapStart => Event::MappingStart(anchor, None),
+            MarkKind::SeqStart => Event::SequenceStart(anchor, None),
+            MarkKind::MapEnd => Event::MappingEnd,
+            MarkKind::SeqEnd => Event::SequenceEnd,
+            MarkKind::Alias => Event::Alias(0),
+        };
+        Some((event, span))
+    }
+}
+
+/// What [`Builder::skip`] needs of an event: its kind (the kinds a mark has) and span.
+fn kind_of(event: &Event<'_>) -> Option<MarkKind> {
+    Some(match event {
+        Event::Scalar(_, style, _, _) => MarkKind::Scalar(*style),
+        Event::Alias(_) => MarkKind::Alias,
+        Event::MappingStart(..) => MarkKind::MapStart,
+        Event::SequenceStart(..) => MarkKind::SeqStart,
+        Event::MappingEnd => MarkKind::MapEnd,
+        Event::SequenceEnd => MarkKind::SeqEnd,
+        _ => return None,
+    })
+}
 
 struct Builder<'a> {
     events: Events<'a>,
@@ -213,7 +280,27 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), Unreadable> {
         self.consumed += 1;
-        self.events.next().flatten().ok_or(Unreadable)
+        match &mut self.events {
+            Events::Parsed(events) => events.next().flatten(),
+            Events::Marked(marked) => marked.event(),
+        }
+        .ok_or(Unreadable)
+    }
+
+    /// The next event's kind and span, without its value (nor, from marks, making it).
+    fn next_kind(&mut self) -> Result<(MarkKind, Span), Unreadable> {
+        self.consumed += 1;
+        match &mut self.events {
+            Events::Parsed(events) => {
+                let (event, span) = events.next().flatten().ok_or(Unreadable)?;
+                Ok((kind_of(&event).ok_or(Unreadable)?, span))
+            }
+            Events::Marked(marked) => {
+                let m = marked.cursor.next().ok_or(Unreadable)?;
+                marked.next += 1;
+                Ok((m.kind, m.span))
+            }
+        }
     }
 
     /// A block scalar that keeps its trailing line breaks (`|+`, `>+`) owns the blank
@@ -246,17 +333,18 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// Reads past the node that `event` starts, checking it as [`Builder::node`] does
-    /// but keeping nothing: returns where its written content ends.
-    fn skip(&mut self, event: Event<'a>, span: Span) -> Result<usize, Unreadable> {
-        match event {
-            Event::Scalar(_, style, _, _) => {
+    /// Reads past the node that an event of `kind` starts, checking it as
+    /// [`Builder::node`] does but keeping nothing: returns where its written content
+    /// ends.
+    fn skip(&mut self, kind: MarkKind, span: Span) -> Result<usize, Unreadable> {
+        match kind {
+            MarkKind::Scalar(style) => {
                 self.check_block_scalar(span, style)?;
                 Ok(self.scalar_span(span, style).end as usize)
             }
-            Event::Alias(_) => Ok(span.end as usize),
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let is_map = matches!(event, Event::MappingStart(..));
+            MarkKind::Alias => Ok(span.end as usize),
+            MarkKind::MapStart | MarkKind::SeqStart => {
+                let is_map = kind == MarkKind::MapStart;
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
                     return Err(Unreadable);
@@ -269,22 +357,22 @@ impl<'a> Builder<'a> {
                 // The end of the last value, and of the last entry (its key included).
                 let (mut last_value, mut last_entry) = (None, None);
                 loop {
-                    let (event, span) = self.next()?;
-                    if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+                    let (kind, span) = self.next_kind()?;
+                    if matches!(kind, MarkKind::MapEnd | MarkKind::SeqEnd) {
                         break;
                     }
                     if is_map {
                         // As [`Builder::map`] measures an entry: from its key as written.
-                        let key_end = match event {
-                            Event::Scalar(..) => span.end as usize,
+                        let key_end = match kind {
+                            MarkKind::Scalar(_) => span.end as usize,
                             other => self.skip(other, span)?,
                         };
-                        let (value, vspan) = self.next()?;
+                        let (value, vspan) = self.next_kind()?;
                         let value_end = self.skip(value, vspan)?;
                         last_value = Some(value_end);
                         last_entry = Some(value_end.max(key_end));
                     } else {
-                        let end = self.skip(event, span)?;
+                        let end = self.skip(kind, span)?;
                         last_value = Some(end);
                         last_entry = Some(end);
                     }
@@ -297,7 +385,7 @@ impl<'a> Builder<'a> {
                     Ok(last_entry.unwrap_or(start))
                 }
             }
-            _ => Err(Unreadable),
+            MarkKind::MapEnd | MarkKind::SeqEnd => Err(Unreadable),
         }
     }
 
@@ -328,7 +416,12 @@ impl<'a> Builder<'a> {
                 if self.lazy_at == Some(self.depth) {
                     let first = self.consumed - 1;
                     self.depth -= 1;
-                    let end = self.skip(event, span)?;
+                    let kind = if is_map {
+                        MarkKind::MapStart
+                    } else {
+                        MarkKind::SeqStart
+                    };
+                    let end = self.skip(kind, span)?;
                     return Ok(Node::Lazy(Lazy { first, start, end }));
                 }
                 // Flow when written `{`/`[` there: a block list with no indent may start
@@ -483,7 +576,7 @@ impl<'a> Builder<'a> {
 /// The source map of a file's one document, parsing it.
 pub fn build(source: &SourceFile) -> Result<Tree<'_>, Unreadable> {
     let mut parser = Parser::new_from_str(&source.text);
-    let events: Events<'_> = Box::new(std::iter::from_fn(move || {
+    let events: Parsed<'_> = Box::new(std::iter::from_fn(move || {
         Some(match parser.next_event()? {
             Ok((event, span)) => Some((
                 event,
@@ -495,7 +588,7 @@ pub fn build(source: &SourceFile) -> Result<Tree<'_>, Unreadable> {
             Err(_) => None,
         })
     }));
-    let root = build_from(source, events, None)?;
+    let root = build_from(source, Events::Parsed(events), None)?;
     Ok(Tree {
         root,
         source,
@@ -509,7 +602,11 @@ pub fn build_fragment(source: &SourceFile) -> Result<Tree<'_>, Unreadable> {
     let Some(events) = super::fragment::events(&source.text) else {
         return build(source);
     };
-    let root = build_from(source, Box::new(events.into_iter().map(Some)), None)?;
+    let root = build_from(
+        source,
+        Events::Parsed(Box::new(events.into_iter().map(Some))),
+        None,
+    )?;
     Ok(Tree {
         root,
         source,
@@ -528,7 +625,7 @@ pub fn build_from_marks<'a>(
     source: &'a SourceFile,
     marks: &'a Marks,
 ) -> Result<Tree<'a>, Unreadable> {
-    let root = build_from(source, mark_events(source, marks, 0, 0), Some(LAZY_DEPTH))?;
+    let root = build_from(source, mark_events(source, marks, 0), Some(LAZY_DEPTH))?;
     Ok(Tree {
         root,
         source,
@@ -536,41 +633,15 @@ pub fn build_from_marks<'a>(
     })
 }
 
-/// The events of `marks` from the `first`, the scalar values from the `values`th.
-fn mark_events<'a>(
-    source: &'a SourceFile,
-    marks: &'a Marks,
-    first: usize,
-    values: usize,
-) -> Events<'a> {
-    let mut values = marks.values[values..].iter().peekable();
-    Box::new(marks.from(first).enumerate().map(move |(n, m)| {
-        let i = first + n;
-        let anchor = usize::from(m.anchored);
-        let span = m.span;
-        let event = match m.kind {
-            MarkKind::Scalar(style) => {
-                let value = match values.next_if(|(at, _)| *at as usize == i) {
-                    Some((_, v)) => Cow::Borrowed(&**v),
-                    None if matches!(
-                        style,
-                        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
-                    ) =>
-                    {
-                        Cow::Borrowed(Marks::quoted_text(&source.text, span)?)
-                    }
-                    None => Cow::Borrowed(source.text.get(span.start as usize..span.end as usize)?),
-                };
-                Event::Scalar(value, style, anchor, None)
-            }
-            MarkKind::MapStart => Event::MappingStart(anchor, None),
-            MarkKind::SeqStart => Event::SequenceStart(anchor, None),
-            MarkKind::MapEnd => Event::MappingEnd,
-            MarkKind::SeqEnd => Event::SequenceEnd,
-            MarkKind::Alias => Event::Alias(0),
-        };
-        Some((event, span))
-    }))
+/// The events of `marks` from the `first`th.
+fn mark_events<'a>(source: &'a SourceFile, marks: &'a Marks, first: usize) -> Events<'a> {
+    let values = marks.values.partition_point(|(i, _)| (*i as usize) < first);
+    Events::Marked(Marked {
+        source,
+        cursor: marks.from(first),
+        next: first,
+        values: &marks.values[values..],
+    })
 }
 
 fn build_from<'a>(

@@ -247,41 +247,105 @@ fn write_chunks(
 
 /// `  "name": value`: a field of the document, its value pretty-printed at its depth.
 fn field(out: &mut impl Write, name: &str, value: &impl Serialize) -> io::Result<()> {
-    let mut rendered = Vec::new();
-    serde_json::to_writer_pretty(&mut rendered, value).map_err(io::Error::other)?;
     write!(out, "  \"{name}\": ")?;
-    indented(&rendered, 2, out)
+    pretty(out, 1, value)
 }
 
-/// Pretty JSON written at `indent` spaces: a space-indented copy after every line
-/// break (JSON strings hold no raw line breaks, so every one is between tokens).
-fn indented(rendered: &[u8], indent: usize, out: &mut impl Write) -> io::Result<()> {
-    let pad = &b"        "[..indent];
-    let mut lines = rendered.split(|&b| b == b'\n');
-    if let Some(first) = lines.next() {
-        out.write_all(first)?;
+/// Writes `value` as `serde_json::to_writer_pretty` does, but `depth` levels in: the
+/// lines after its first are indented as they are in the whole document.
+fn pretty(out: &mut impl Write, depth: usize, value: &impl Serialize) -> io::Result<()> {
+    let formatter = Pretty {
+        depth,
+        has_value: false,
+    };
+    let mut serializer = serde_json::Serializer::with_formatter(out, formatter);
+    value.serialize(&mut serializer).map_err(io::Error::other)
+}
+
+/// serde_json's `PrettyFormatter` (two spaces a level) starting at a given depth.
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    fn line<W: ?Sized + Write>(&self, out: &mut W, first: bool) -> io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        let mut pad = 2 * self.depth;
+        while pad > 0 {
+            let n = pad.min(SPACES.len());
+            out.write_all(&SPACES[..n])?;
+            pad -= n;
+        }
+        Ok(())
     }
-    for line in lines {
-        out.write_all(b"\n")?;
-        out.write_all(pad)?;
-        out.write_all(line)?;
+
+    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(bracket)
     }
-    Ok(())
+
+    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            // The line break before the bracket, without the comma of `line`.
+            self.line(out, true)?;
+        }
+        out.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.line(out, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.line(out, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// The entries of `chunk`, whose first finding is the `first` of the document, each
 /// as an item of the findings list (after a comma, but for the very first).
 fn render_chunk(first: usize, chunk: &[Item], out: &mut Vec<u8>) -> io::Result<()> {
-    let mut rendered = Vec::new();
     for (i, (src, f, fingerprint)) in chunk.iter().enumerate() {
         if first + i > 0 {
             out.extend_from_slice(b",\n");
         }
         out.extend_from_slice(b"    ");
-        rendered.clear();
-        serde_json::to_writer_pretty(&mut rendered, &entry(src, f, fingerprint))
-            .map_err(io::Error::other)?;
-        indented(&rendered, 4, out)?;
+        pretty(out, 2, &entry(src, f, fingerprint))?;
     }
     Ok(())
 }

@@ -193,7 +193,7 @@ impl Marks {
     }
 
     /// The events from the `first`th on.
-    pub fn from(&self, first: usize) -> impl Iterator<Item = Mark> + '_ {
+    pub fn from(&self, first: usize) -> Cursor<'_> {
         let first = first.min(self.packed.len());
         let checkpoint = first / CHECKPOINT;
         let at = checkpoint * CHECKPOINT;
@@ -256,8 +256,8 @@ impl Marks {
     }
 }
 
-/// Reads [`Marks`] in order from a checkpoint.
-struct Cursor<'m> {
+/// Reads [`Marks`] in order, from a checkpoint on.
+pub struct Cursor<'m> {
     marks: &'m Marks,
     /// The index of the next event.
     next: usize,

@@ -6,7 +6,9 @@ pub(crate) mod scalar;
 mod spanned;
 mod text;
 
-pub use de::{Limits, Mark, MarkKind, Marks, from_source, from_source_marked, from_source_stream};
+pub use de::{
+    Cursor, Limits, Mark, MarkKind, Marks, from_source, from_source_marked, from_source_stream,
+};
 pub use error::{Error, ErrorKind};
 pub use spanned::{Counted, Recover, Spanned, deserialize_counted};
 pub use text::Text;
