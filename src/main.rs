@@ -937,7 +937,12 @@ fn check(args: CheckArgs) -> u8 {
             output::summary_text(&files)
         );
     }
-    exit(&files)
+    let code = exit(&files);
+    // The process ends with this: what the reports hold goes back to the system with
+    // it, rather than one allocation at a time (a findings-heavy file's 80,000 findings
+    // take 50 ms to free), as rustc leaves its own at exit.
+    std::mem::forget(files);
+    code
 }
 
 /// The configuration: the named file, else the nearest `infra-lint.toml` upward from

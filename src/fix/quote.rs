@@ -8,6 +8,20 @@ use crate::yaml::scalar::{Resolved, resolve};
 /// Whether `s` can be written as a plain scalar, in block and flow context alike, and
 /// read back as the same string.
 fn plain_ok(s: &str) -> bool {
+    // Nearly every id (`web-1`, `db_primary2`): a letter, then letters, digits, `-` and
+    // `_`, with a digit, `-` or `_` in it, is no boolean, null or number in YAML 1.1
+    // or 1.2, and holds no indicator.
+    let bytes = s.as_bytes();
+    if bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        && bytes
+            .iter()
+            .any(|b| b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+    {
+        return true;
+    }
     let Some(first) = s.chars().next() else {
         return false;
     };

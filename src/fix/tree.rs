@@ -96,9 +96,26 @@ pub struct Collection<T> {
     /// end of its last written content (a scalar, or a flow collection's end).
     pub end: usize,
     /// Where each key (of a mapping) or signature (of a list's items, see
-    /// [`Collection::position`]) first occurs, built the first time a large collection
-    /// is searched: fixes look things up in lists of 100,000 components.
-    index: std::sync::OnceLock<Box<HashMap<String, usize>>>,
+    /// [`Collection::position`]) first occurs, by its hash, built the first time a
+    /// large collection is searched: fixes look things up in lists of 100,000
+    /// components.
+    index: std::sync::OnceLock<Box<Index>>,
+}
+
+/// Item indexes by the hash of their signature ([`Index::hash`]): the first item of
+/// each hash. An item found there is checked against the signature wanted; on a
+/// mismatch (two signatures with one hash, which the per-process seed keeps out of an
+/// input's reach) the collection is searched item by item.
+#[derive(Debug)]
+struct Index {
+    first: HashMap<u64, u32>,
+    seed: foldhash::fast::RandomState,
+}
+
+impl Index {
+    fn hash(&self, signature: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.seed, signature)
+    }
 }
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -131,15 +148,26 @@ impl<T> Collection<T> {
                 .position(|item| signature(item).as_deref() == Some(wanted));
         }
         let index = self.index.get_or_init(|| {
-            let mut index = Box::new(HashMap::default());
+            let mut index = Box::new(Index {
+                first: HashMap::default(),
+                seed: foldhash::fast::RandomState::default(),
+            });
+            index.first.reserve(self.items.len());
             for (i, item) in self.items.iter().enumerate() {
                 if let Some(sig) = signature(item) {
-                    index.entry(sig).or_insert(i);
+                    let hash = index.hash(&sig);
+                    index.first.entry(hash).or_insert(i as u32);
                 }
             }
             index
         });
-        index.get(wanted).copied()
+        let i = *index.first.get(&index.hash(wanted))? as usize;
+        if signature(&self.items[i]).as_deref() == Some(wanted) {
+            return Some(i);
+        }
+        self.items
+            .iter()
+            .position(|item| signature(item).as_deref() == Some(wanted))
     }
 }
 
@@ -224,9 +252,16 @@ impl<'a> Marked<'a> {
         let span = m.span;
         let event = match m.kind {
             MarkKind::Scalar(style) => {
-                // Values of marks skipped over are passed.
-                let skipped = self.values.partition_point(|(at, _)| (*at as usize) < i);
-                self.values = &self.values[skipped..];
+                // Values of marks skipped over are passed (searched for only when
+                // there are any).
+                if self
+                    .values
+                    .first()
+                    .is_some_and(|(at, _)| (*at as usize) < i)
+                {
+                    let skipped = self.values.partition_point(|(at, _)| (*at as usize) < i);
+                    self.values = &self.values[skipped..];
+                }
                 let value = match self.values.split_first() {
                     Some(((at, v), rest)) if *at as usize == i => {
                         self.values = rest;
@@ -668,5 +703,53 @@ fn build_from<'a>(
             Event::StreamEnd => return Err(Unreadable),
             other => return b.node(other, span),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mapping of `n` keys `k0`, `k1`, ... as a source map reads it.
+    fn keys(n: usize) -> String {
+        (0..n).map(|i| format!("k{i}: {i}\n")).collect()
+    }
+
+    #[test]
+    fn large_collections_find_every_key_through_their_index_even_when_hashes_collide() {
+        let source = SourceFile::new("t.yml", keys(100));
+        let mut tree = build(&source).expect("a source map");
+        let Node::Map(map) = &mut tree.root else {
+            panic!("a mapping")
+        };
+        assert!(map.items.len() > SCAN);
+        let found = |map: &Collection<(Key, Node)>, wanted: &str| {
+            map.entry(wanted).map(|(k, _)| k.text.to_string())
+        };
+        for i in [0, 17, 99] {
+            assert_eq!(found(map, &format!("k{i}")), Some(format!("k{i}")));
+        }
+        assert_eq!(found(map, "k100"), None);
+        // Every key's hash now leads to the first item, as if all collided: each is
+        // still found, by the search item by item.
+        let seed = map
+            .index
+            .get()
+            .expect("built by the searches above")
+            .seed
+            .clone();
+        let mut collided = Index {
+            first: HashMap::default(),
+            seed,
+        };
+        for i in 0..100 {
+            let hash = collided.hash(&format!("k{i}"));
+            collided.first.insert(hash, 0);
+        }
+        map.index = std::sync::OnceLock::from(Box::new(collided));
+        for i in [0, 17, 99] {
+            assert_eq!(found(map, &format!("k{i}")), Some(format!("k{i}")));
+        }
+        assert_eq!(found(map, "k100"), None);
     }
 }
