@@ -144,6 +144,25 @@ impl SourceFile {
         self.line_starts().partition_point(|&s| s as usize <= byte)
     }
 
+    /// The lines and columns of a span's two ends: its end found from its start when
+    /// both are on one line (as nearly every span is), with one search of the lines.
+    pub fn line_cols(&self, start: usize, end: usize) -> (LineCol, LineCol) {
+        let from = self.line_col(start);
+        let (start, end) = (start.min(self.text.len()), end.min(self.text.len()));
+        let next_line = self
+            .line_starts()
+            .get(from.line)
+            .map_or(usize::MAX, |&s| s as usize);
+        if self.ascii && start <= end && end < next_line {
+            let to = LineCol {
+                line: from.line,
+                column: from.column + (end - start),
+            };
+            return (from, to);
+        }
+        (from, self.line_col(end))
+    }
+
     /// The line and column of a byte offset.
     pub fn line_col(&self, byte: usize) -> LineCol {
         let byte = byte.min(self.text.len());
@@ -274,6 +293,27 @@ mod tests {
     fn at(text: &str, byte: usize) -> (usize, usize) {
         let lc = SourceFile::new("t", text.to_string()).line_col(byte);
         (lc.line, lc.column)
+    }
+
+    #[test]
+    fn both_ends_of_a_span_are_where_each_is_alone() {
+        for text in [
+            "a: 1\nbc: [x, y]\r\nd\re\n\nlast",
+            "\u{feff}k: é\nü: 2\n",
+            "one line, no end",
+            "",
+        ] {
+            let src = SourceFile::new("t", text.to_string());
+            for start in 0..=text.len() + 1 {
+                for end in 0..=text.len() + 1 {
+                    assert_eq!(
+                        src.line_cols(start, end),
+                        (src.line_col(start), src.line_col(end)),
+                        "{start}..{end} of {text:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

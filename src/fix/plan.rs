@@ -34,7 +34,7 @@ pub fn plan(file: &SourceFile, tree: &Tree, fix: &str) -> Result<Vec<Edit>, Plan
         tree,
         edits: Vec::new(),
     };
-    planner.merge_map(into, add, "")?;
+    planner.merge_map(into, add, Path::Root)?;
     // Insertions at one place keep the fix's order.
     let mut edits = planner.edits;
     edits.sort_by_key(|e| (e.start, e.end));
@@ -102,6 +102,25 @@ pub fn remove_item(
     })
 }
 
+/// Where the planner is in the fix (`.hosts.h1.listeners[0]`), written out only for an
+/// error's message.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str),
+    Item(&'p Path<'p>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Item(parent, n) => write!(f, "{parent}[{n}]"),
+        }
+    }
+}
+
 struct Planner<'a, 't> {
     text: &'a str,
     tree: &'t Tree<'a>,
@@ -155,15 +174,15 @@ impl<'a> Planner<'a, '_> {
         &mut self,
         into: &Collection<(Key<'a>, Node<'a>)>,
         add: &Collection<(Key, Node)>,
-        path: &str,
+        path: Path,
     ) -> Result<(), PlanError> {
         let mut new_entries: Vec<&(Key, Node)> = Vec::new();
         for entry in &add.items {
             let (key, value) = entry;
-            let here = format!("{path}.{}", key.text);
+            let here = Path::Key(&path, &key.text);
             match into.entry(&key.text) {
                 None => new_entries.push(entry),
-                Some((fk, fv)) => self.merge_value(fk, fv, value, !into.flow, &here)?,
+                Some((fk, fv)) => self.merge_value(fk, fv, value, !into.flow, here)?,
             }
         }
         if new_entries.is_empty() {
@@ -197,7 +216,7 @@ impl<'a> Planner<'a, '_> {
         into: &Node<'a>,
         add: &Node,
         in_block: bool,
-        path: &str,
+        path: Path,
     ) -> Result<(), PlanError> {
         if let Some(read) = self.read(into)? {
             return self.merge_value(key, &read, add, in_block, path);
@@ -264,7 +283,7 @@ impl<'a> Planner<'a, '_> {
         key: &str,
         into: &Collection<Node<'a>>,
         add: &Collection<Node>,
-        path: &str,
+        path: Path,
     ) -> Result<(), PlanError> {
         // Items are found by their signature: a mapping of a list with an identity by
         // its identity, an alias or anchored item as such, anything else as written.
@@ -288,7 +307,7 @@ impl<'a> Planner<'a, '_> {
                         let Node::Map(existing) = read.as_ref().unwrap_or(&into.items[i]) else {
                             unreachable!("an identity is a mapping's")
                         };
-                        self.merge_map(existing, a, &format!("{path}[{n}]"))?;
+                        self.merge_map(existing, a, Path::Item(&path, n))?;
                         continue;
                     }
                     // Inside an alias, an item cannot be told apart.

@@ -107,15 +107,20 @@ fn entry<'a>(
     f: &'a crate::finding::Finding,
     fingerprint: &'a str,
 ) -> FindingEntry<'a> {
-    let mut labels = vec![LabelEntry {
-        start: src.line_col(f.span.start as usize),
-        end: src.line_col(f.span.end as usize),
+    let (start, end) = src.line_cols(f.span.start as usize, f.span.end as usize);
+    let mut labels = Vec::with_capacity(1 + f.related.len());
+    labels.push(LabelEntry {
+        start,
+        end,
         text: &f.label,
-    }];
-    labels.extend(f.related.iter().map(|l| LabelEntry {
-        start: src.line_col(l.span.start as usize),
-        end: src.line_col(l.span.end as usize),
-        text: &l.text,
+    });
+    labels.extend(f.related.iter().map(|l| {
+        let (start, end) = src.line_cols(l.span.start as usize, l.span.end as usize);
+        LabelEntry {
+            start,
+            end,
+            text: &l.text,
+        }
     }));
     FindingEntry {
         code: f.rule.code,
@@ -124,8 +129,8 @@ fn entry<'a>(
         severity: f.severity.as_str(),
         message: &f.message,
         file: &src.path,
-        start: src.line_col(f.span.start as usize),
-        end: src.line_col(f.span.end as usize),
+        start,
+        end,
         labels,
         subjects: &f.subjects,
         help: f.help.as_deref(),
