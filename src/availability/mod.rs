@@ -299,11 +299,11 @@ impl Availability {
         event: EventId,
         from: ComponentId,
     ) -> Vec<(ComponentId, Option<LinkId>)> {
-        use std::collections::{HashMap, VecDeque};
+        use std::collections::VecDeque;
         // For each visited component: the next one towards the struck ones, and the
         // link between them.
-        let mut toward: HashMap<ComponentId, Option<(ComponentId, Option<LinkId>)>> =
-            HashMap::new();
+        let mut toward: foldhash::HashMap<ComponentId, Option<(ComponentId, Option<LinkId>)>> =
+            foldhash::HashMap::default();
         let mut queue = VecDeque::new();
         for c in self.struck(model, event) {
             if self.stops(event, c) && toward.insert(c, None).is_none() {

@@ -448,10 +448,26 @@ pub(super) fn summary_counts(s: &Summary, files: usize) -> String {
     line
 }
 
+/// Findings from which they are rendered on two threads.
+const TWO_THREADS_FROM: usize = 1024;
+
+/// Findings rendered together, on one thread, in one buffer.
+const CHUNK: usize = 128;
+
 pub(super) fn write(
     files: &[FileReport],
     opts: &HumanOptions,
     out: &mut impl Write,
+) -> io::Result<()> {
+    write_with(files, opts, out, TWO_THREADS_FROM)
+}
+
+/// [`write`], rendering on two threads from `two_threads_from` findings shown.
+fn write_with(
+    files: &[FileReport],
+    opts: &HumanOptions,
+    out: &mut impl Write,
+    two_threads_from: usize,
 ) -> io::Result<()> {
     let theme = if opts.color {
         GraphicalTheme::unicode()
@@ -465,19 +481,37 @@ pub(super) fn write(
         .with_context_lines(1)
         .without_primary_span_start();
     let paint = Paint { color: opts.color };
-    for file in files {
-        if !opts.show_suppressed && file.findings.iter().all(|f| f.suppressed.is_some()) {
-            continue;
-        }
-        let shown = Shown::new(&file.source);
-        for finding in &file.findings {
-            if finding.suppressed.is_some() && !opts.show_suppressed {
-                continue;
+    let shown: Vec<Option<Shown>> = files
+        .iter()
+        .map(|file| {
+            let any = file
+                .findings
+                .iter()
+                .any(|f| opts.show_suppressed || f.suppressed.is_none());
+            any.then(|| Shown::new(&file.source))
+        })
+        .collect();
+    let items: Vec<(&Shown, &Finding)> = files
+        .iter()
+        .zip(&shown)
+        .filter_map(|(file, shown)| Some((&file.findings, shown.as_ref()?)))
+        .flat_map(|(findings, shown)| findings.iter().map(move |f| (shown, f)))
+        .filter(|(_, f)| opts.show_suppressed || f.suppressed.is_none())
+        .collect();
+    // Each finding is rendered on its own: many are shared between two threads.
+    super::write_chunked(
+        &items,
+        CHUNK,
+        items.len() >= two_threads_from,
+        |_, chunk, out| {
+            for (shown, finding) in chunk {
+                writeln!(out, "{}", render(&handler, &paint, shown, finding)?)?;
+                writeln!(out)?;
             }
-            writeln!(out, "{}", render(&handler, &paint, &shown, finding)?)?;
-            writeln!(out)?;
-        }
-    }
+            Ok(())
+        },
+        out,
+    )?;
     if !opts.quiet {
         writeln!(out, "{}", summary_line(&Summary::of(files), files.len()))?;
         let fixable = |a: Applicability| {
@@ -502,6 +536,46 @@ pub(super) fn write(
 #[cfg(test)]
 mod tests {
     use miette::SourceCode;
+
+    #[test]
+    fn two_threads_write_what_one_writes() {
+        use crate::generate::{Shape, topology};
+        use crate::lint::{LintOptions, TEST_TODAY, lint_source};
+        let lint = |name: &str, cells| {
+            let text = topology(Shape {
+                cells,
+                defect_every: 1,
+                ..Shape::default()
+            });
+            let options = LintOptions {
+                today: TEST_TODAY,
+                ..LintOptions::default()
+            };
+            lint_source(SourceFile::new(name, text), &options)
+        };
+        let mut files = [lint("a.yml", 80), lint("b.yml", 3)];
+        // A suppressed finding, shown or not as asked.
+        files[1].findings[0].suppressed = Some("accepted".into());
+        let count: usize = files.iter().map(|f| f.findings.len()).sum();
+        assert!(count > 4 * super::CHUNK, "{count} findings");
+        for show_suppressed in [false, true] {
+            let opts = super::HumanOptions {
+                color: true,
+                show_suppressed,
+                width: Some(100),
+                ..Default::default()
+            };
+            let written = |two_threads_from| {
+                let mut out = Vec::new();
+                super::write_with(&files, &opts, &mut out, two_threads_from).unwrap();
+                String::from_utf8(out).unwrap()
+            };
+            let one = written(usize::MAX);
+            assert_eq!(one, written(0));
+            assert_eq!(one.contains("suppressed: accepted"), show_suppressed);
+            assert!(one.contains("b.yml"));
+        }
+    }
 
     use super::Shown;
     use crate::source::SourceFile;

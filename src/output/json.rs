@@ -193,61 +193,18 @@ fn write_with(
         out.write_all(b"[]")?;
     } else {
         out.write_all(b"[\n")?;
-        let chunks: Vec<(usize, &[Item])> = findings
-            .chunks(CHUNK)
-            .enumerate()
-            .map(|(i, c)| (i * CHUNK, c))
-            .collect();
-        if findings.len() < two_threads_from {
-            write_chunks(&chunks, None, out)?;
-        } else {
-            // The other thread renders the odd chunks, at most two ahead.
-            std::thread::scope(|scope| -> io::Result<()> {
-                let (send, receive) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
-                let odd = &chunks;
-                scope.spawn(move || {
-                    for &(first, chunk) in odd.iter().skip(1).step_by(2) {
-                        let mut buffer = Vec::new();
-                        let rendered = render_chunk(first, chunk, &mut buffer).map(|()| buffer);
-                        if send.send(rendered).is_err() {
-                            return;
-                        }
-                    }
-                });
-                write_chunks(&chunks, Some(receive), out)
-            })?;
-        }
+        super::write_chunked(
+            &findings,
+            CHUNK,
+            findings.len() >= two_threads_from,
+            render_chunk,
+            out,
+        )?;
         out.write_all(b"\n  ]")?;
     }
     out.write_all(b",\n")?;
     field(out, "summary", &Summary::of(files))?;
     out.write_all(b"\n}\n")
-}
-
-/// Writes every chunk in order: the odd ones as `elsewhere` sends them, when another
-/// thread renders those, and the rest rendered here.
-fn write_chunks(
-    chunks: &[(usize, &[Item])],
-    elsewhere: Option<std::sync::mpsc::Receiver<io::Result<Vec<u8>>>>,
-    out: &mut impl Write,
-) -> io::Result<()> {
-    let mut buffer = Vec::new();
-    for (i, &(first, chunk)) in chunks.iter().enumerate() {
-        match &elsewhere {
-            Some(rendered) if i % 2 == 1 => {
-                let rendered = rendered
-                    .recv()
-                    .map_err(|_| io::Error::other("the rendering thread stopped"))??;
-                out.write_all(&rendered)?;
-            }
-            _ => {
-                buffer.clear();
-                render_chunk(first, chunk, &mut buffer)?;
-                out.write_all(&buffer)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `  "name": value`: a field of the document, its value pretty-printed at its depth.

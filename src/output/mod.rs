@@ -156,6 +156,59 @@ pub fn write(format: Format, run: &Run, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Whether `--fix` applies a fix, as the text formats say it after its description.
+/// Writes `items` rendered a chunk at a time by `render` (given the index of the
+/// chunk's first item), in order. On two threads when `two_threads`: the other one
+/// renders every other chunk, at most one ahead, into a buffer this one writes in
+/// turn; the output is the same either way.
+fn write_chunked<T: Sync>(
+    items: &[T],
+    chunk: usize,
+    two_threads: bool,
+    render: impl Fn(usize, &[T], &mut Vec<u8>) -> io::Result<()> + Sync,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let chunks: Vec<(usize, &[T])> = items
+        .chunks(chunk.max(1))
+        .enumerate()
+        .map(|(i, c)| (i * chunk, c))
+        .collect();
+    let mut buffer = Vec::new();
+    if !two_threads {
+        for &(first, chunk) in &chunks {
+            buffer.clear();
+            render(first, chunk, &mut buffer)?;
+            out.write_all(&buffer)?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let (send, rendered) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
+        let (odd, render) = (&chunks, &render);
+        scope.spawn(move || {
+            for &(first, chunk) in odd.iter().skip(1).step_by(2) {
+                let mut buffer = Vec::new();
+                let done = render(first, chunk, &mut buffer).map(|()| buffer);
+                if send.send(done).is_err() {
+                    return;
+                }
+            }
+        });
+        for (i, &(first, chunk)) in chunks.iter().enumerate() {
+            if i % 2 == 1 {
+                let done = rendered
+                    .recv()
+                    .map_err(|_| io::Error::other("the rendering thread stopped"))??;
+                out.write_all(&done)?;
+            } else {
+                buffer.clear();
+                render(first, chunk, &mut buffer)?;
+                out.write_all(&buffer)?;
+            }
+        }
+        Ok(())
+    })
+}
+
 pub(super) fn applies(fix: &crate::finding::Fix) -> &'static str {
     match fix.applicability {
         crate::fix::Applicability::Safe => " (`--fix` applies it)",
