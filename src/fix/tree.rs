@@ -288,19 +288,6 @@ impl<'a> Marked<'a> {
     }
 }
 
-/// What [`Builder::skip`] needs of an event: its kind (the kinds a mark has) and span.
-fn kind_of(event: &Event<'_>) -> Option<MarkKind> {
-    Some(match event {
-        Event::Scalar(_, style, _, _) => MarkKind::Scalar(*style),
-        Event::Alias(_) => MarkKind::Alias,
-        Event::MappingStart(..) => MarkKind::MapStart,
-        Event::SequenceStart(..) => MarkKind::SeqStart,
-        Event::MappingEnd => MarkKind::MapEnd,
-        Event::SequenceEnd => MarkKind::SeqEnd,
-        _ => return None,
-    })
-}
-
 struct Builder<'a> {
     events: Events<'a>,
     source: &'a SourceFile,
@@ -328,7 +315,7 @@ impl<'a> Builder<'a> {
         match &mut self.events {
             Events::Parsed(events) => {
                 let (event, span) = events.next().flatten().ok_or(Unreadable)?;
-                Ok((kind_of(&event).ok_or(Unreadable)?, span))
+                Ok((MarkKind::of(&event).ok_or(Unreadable)?, span))
             }
             Events::Marked(marked) => {
                 let m = marked.cursor.next().ok_or(Unreadable)?;

@@ -481,13 +481,12 @@ fn write_with(
         .with_context_lines(1)
         .without_primary_span_start();
     let paint = Paint { color: opts.color };
+    let shows = |f: &Finding| opts.show_suppressed || f.suppressed.is_none();
+    // Only a file with a finding to show is made ready to show (a scan of its text).
     let shown: Vec<Option<Shown>> = files
         .iter()
         .map(|file| {
-            let any = file
-                .findings
-                .iter()
-                .any(|f| opts.show_suppressed || f.suppressed.is_none());
+            let any = file.findings.iter().any(shows);
             any.then(|| Shown::new(&file.source))
         })
         .collect();
@@ -496,7 +495,7 @@ fn write_with(
         .zip(&shown)
         .filter_map(|(file, shown)| Some((&file.findings, shown.as_ref()?)))
         .flat_map(|(findings, shown)| findings.iter().map(move |f| (shown, f)))
-        .filter(|(_, f)| opts.show_suppressed || f.suppressed.is_none())
+        .filter(|(_, f)| shows(f))
         .collect();
     // Each finding is rendered on its own: many are shared between two threads.
     super::write_chunked(

@@ -158,8 +158,8 @@ pub fn write(format: Format, run: &Run, out: &mut dyn Write) -> io::Result<()> {
 /// Whether `--fix` applies a fix, as the text formats say it after its description.
 /// Writes `items` rendered a chunk at a time by `render` (given the index of the
 /// chunk's first item), in order. On two threads when `two_threads`: the other one
-/// renders every other chunk, at most one ahead, into a buffer this one writes in
-/// turn; the output is the same either way.
+/// renders every other chunk into buffers this one writes in turn (one waiting, one
+/// being rendered: memory stays bounded); the output is the same either way.
 fn write_chunked<T: Sync>(
     items: &[T],
     chunk: usize,

@@ -102,6 +102,19 @@ pub enum MarkKind {
 }
 
 impl MarkKind {
+    /// The kind of a node's event (None for the stream's and documents' events).
+    pub fn of(event: &Event<'_>) -> Option<MarkKind> {
+        Some(match event {
+            Event::Scalar(_, style, _, _) => MarkKind::Scalar(*style),
+            Event::Alias(_) => MarkKind::Alias,
+            Event::MappingStart(..) => MarkKind::MapStart,
+            Event::SequenceStart(..) => MarkKind::SeqStart,
+            Event::MappingEnd => MarkKind::MapEnd,
+            Event::SequenceEnd => MarkKind::SeqEnd,
+            _ => return None,
+        })
+    }
+
     fn code(self) -> u32 {
         match self {
             MarkKind::Scalar(ScalarStyle::Plain) => 0,
@@ -210,32 +223,30 @@ impl Marks {
     }
 
     fn push(&mut self, event: &Event<'_>, span: Span, text: &str) {
-        let (kind, anchored) = match event {
-            Event::Scalar(value, style, anchor, tag) => {
-                // A plain scalar borrowed from the file is the text of its span; a quoted
-                // one without escapes or line breaks, the text between its quotes.
-                let as_written = match style {
-                    ScalarStyle::Plain => matches!(value, Cow::Borrowed(_)),
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                        Marks::quoted_text(text, span) == Some(value.as_ref())
-                    }
-                    _ => false,
-                };
-                if !as_written {
-                    self.values
-                        .push((self.packed.len() as u32, value.as_ref().into()));
-                }
-                (MarkKind::Scalar(*style), *anchor != 0 || tag.is_some())
-            }
-            Event::MappingStart(anchor, tag) => (MarkKind::MapStart, *anchor != 0 || tag.is_some()),
-            Event::SequenceStart(anchor, tag) => {
-                (MarkKind::SeqStart, *anchor != 0 || tag.is_some())
-            }
-            Event::MappingEnd => (MarkKind::MapEnd, false),
-            Event::SequenceEnd => (MarkKind::SeqEnd, false),
-            Event::Alias(_) => (MarkKind::Alias, false),
-            _ => return,
+        let Some(kind) = MarkKind::of(event) else {
+            return;
         };
+        let anchored = match event {
+            Event::Scalar(_, _, anchor, tag)
+            | Event::MappingStart(anchor, tag)
+            | Event::SequenceStart(anchor, tag) => *anchor != 0 || tag.is_some(),
+            _ => false,
+        };
+        if let Event::Scalar(value, style, _, _) = event {
+            // A plain scalar borrowed from the file is the text of its span; a quoted
+            // one without escapes or line breaks, the text between its quotes.
+            let as_written = match style {
+                ScalarStyle::Plain => matches!(value, Cow::Borrowed(_)),
+                ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                    Marks::quoted_text(text, span) == Some(value.as_ref())
+                }
+                _ => false,
+            };
+            if !as_written {
+                self.values
+                    .push((self.packed.len() as u32, value.as_ref().into()));
+            }
+        }
         let i = self.packed.len();
         if i.is_multiple_of(CHECKPOINT) {
             self.checkpoints.push(span.start);
