@@ -328,33 +328,23 @@ impl Finding {
 /// scanning keep every one, and a baseline counts them.
 pub fn fingerprints(findings: &[Finding], source: &crate::source::SourceFile) -> Vec<String> {
     // The hashes, on two threads when there are many (a finding's text may be long).
-    let hash_all = |findings: &[Finding]| -> Vec<u64> {
-        findings
-            .iter()
-            .map(|f| f.fingerprint_hash(source))
-            .collect()
-    };
-    let hashes = if findings.len() < FINGERPRINTS_ON_TWO_THREADS_FROM {
-        hash_all(findings)
-    } else {
-        let (first, second) = findings.split_at(findings.len() / 2);
-        std::thread::scope(|scope| {
-            let second = scope.spawn(|| hash_all(second));
-            let mut hashes = hash_all(first);
-            hashes.extend(
-                second
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            );
-            hashes
-        })
-    };
+    let mut hashes: Vec<(&Finding, u64)> = findings.iter().map(|f| (f, 0)).collect();
+    crate::runs::for_each_run(
+        &mut hashes,
+        FINGERPRINT_RUN,
+        findings.len() >= FINGERPRINTS_ON_TWO_THREADS_FROM,
+        |run| {
+            for (f, hash) in run {
+                *hash = f.fingerprint_hash(source);
+            }
+        },
+    );
     let mut seen: std::collections::HashMap<u64, usize, foldhash::fast::FixedState> =
         std::collections::HashMap::default();
     seen.reserve(hashes.len());
     hashes
         .into_iter()
-        .map(|h| {
+        .map(|(_, h)| {
             let n = seen.entry(h).or_insert(0);
             *n += 1;
             if *n == 1 {
@@ -368,6 +358,9 @@ pub fn fingerprints(findings: &[Finding], source: &crate::source::SourceFile) ->
 
 /// Findings from which their fingerprints are hashed on two threads.
 const FINGERPRINTS_ON_TWO_THREADS_FROM: usize = 4096;
+
+/// Findings a thread hashes at a time.
+const FINGERPRINT_RUN: usize = 512;
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,7 @@ pub mod lint;
 pub mod model;
 pub mod output;
 pub mod rules;
+mod runs;
 pub mod safe_write;
 pub mod schema;
 pub mod server;

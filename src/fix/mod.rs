@@ -135,27 +135,7 @@ fn attach_edits_split(map: &SourceMap, findings: &mut [Finding], two_threads_fro
     // findings-heavy file has one per component or two) are shared by two threads, a
     // run of findings at a time (fixes differ in cost: halves would not be even).
     let fixes = findings.iter().filter(|f| f.fix.is_some()).count();
-    if fixes < two_threads_from {
-        plan_all(findings);
-        return;
-    }
-    let runs = std::sync::Mutex::new(findings.chunks_mut(PLAN_RUN));
-    let work = || {
-        loop {
-            let run = match runs.lock() {
-                Ok(mut runs) => runs.next(),
-                Err(_) => None,
-            };
-            match run {
-                Some(run) => plan_all(run),
-                None => break,
-            }
-        }
-    };
-    std::thread::scope(|scope| {
-        scope.spawn(work);
-        work();
-    });
+    crate::runs::for_each_run(findings, PLAN_RUN, fixes >= two_threads_from, plan_all);
 }
 
 /// Findings a thread plans at a time.
