@@ -70,6 +70,20 @@ fn lint_json(name: &str, text: &str, threaded_from_bytes: usize) -> String {
     lint_json_with(name, text, threaded_from_bytes, None)
 }
 
+/// [`lint_json`] on two threads, scanning in two parts wherever the file can be cut.
+fn lint_json_split(name: &str, text: &str) -> String {
+    let mut options = infra_lint::lint::LintOptions {
+        today: infra_lint::lint::TEST_TODAY,
+        ..Default::default()
+    };
+    options.yaml.threaded_from_bytes = 0;
+    options.yaml.split_from_bytes = 0;
+    render_json(infra_lint::lint::lint_source(
+        SourceFile::new(name, text.to_string()),
+        &options,
+    ))
+}
+
 fn lint_json_with(
     name: &str,
     text: &str,
@@ -82,7 +96,13 @@ fn lint_json_with(
         ..Default::default()
     };
     options.yaml.threaded_from_bytes = threaded_from_bytes;
-    let report = infra_lint::lint::lint_source(SourceFile::new(name, text.to_string()), &options);
+    render_json(infra_lint::lint::lint_source(
+        SourceFile::new(name, text.to_string()),
+        &options,
+    ))
+}
+
+fn render_json(report: infra_lint::lint::FileReport) -> String {
     let files = [report];
     let run = infra_lint::output::Run {
         files: &files,
@@ -98,8 +118,9 @@ fn lint_json_with(
 
 #[test]
 fn scanning_on_a_second_thread_changes_nothing() {
-    // Large files are scanned on a second thread; every file, valid or broken (syntax
-    // errors, limits, aliases, non-ASCII), must give the same findings either way.
+    // Large files are scanned on a second thread, or two when they can be cut; every
+    // file, valid or broken (syntax errors, limits, aliases, non-ASCII), must give the
+    // same findings every way.
     let mut files = Vec::new();
     for dir in ["examples", "examples/invalid"] {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -140,6 +161,8 @@ fn scanning_on_a_second_thread_changes_nothing() {
         let direct = lint_json(name, text, usize::MAX);
         let threaded = lint_json(name, text, 0);
         assert_eq!(direct, threaded, "{name}: threaded scanning differs");
+        let split = lint_json_split(name, text);
+        assert_eq!(direct, split, "{name}: scanning in two parts differs");
         findings += direct.matches("\"code\"").count();
     }
     assert!(findings >= 100, "the files should have findings to compare");

@@ -222,6 +222,7 @@ fuzz_target!(|plan: Plan| {
     // same, in the same order.
     let mut threaded = options.clone();
     threaded.yaml.threaded_from_bytes = 0;
+    threaded.yaml.split_from_bytes = 0;
     let other = lint_source(SourceFile::new(name.clone(), yaml.clone()), &threaded);
     let json = |files: &[infra_lint::lint::FileReport]| {
         let run = Run { files, rules: infra_lint::rules::RULES, human: HumanOptions::default(), root: None, fail_on: Some(infra_lint::finding::Severity::Warning) };

@@ -248,42 +248,27 @@ impl<'a> Marked<'a> {
         let i = self.next;
         let m = self.cursor.next()?;
         self.next += 1;
-        let anchor = usize::from(m.anchored);
-        let span = m.span;
-        let event = match m.kind {
-            MarkKind::Scalar(style) => {
-                // Values of marks skipped over are passed (searched for only when
-                // there are any).
-                if self
-                    .values
-                    .first()
-                    .is_some_and(|(at, _)| (*at as usize) < i)
-                {
-                    let skipped = self.values.partition_point(|(at, _)| (*at as usize) < i);
-                    self.values = &self.values[skipped..];
-                }
-                let value = match self.values.split_first() {
-                    Some(((at, v), rest)) if *at as usize == i => {
-                        self.values = rest;
-                        Cow::Borrowed(&**v)
-                    }
-                    _ if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) => {
-                        Cow::Borrowed(Marks::quoted_text(&self.source.text, span)?)
-                    }
-                    _ => Cow::Borrowed(
-                        self.source
-                            .text
-                            .get(span.start as usize..span.end as usize)?,
-                    ),
-                };
-                Event::Scalar(value, style, anchor, None)
+        let mut value = None;
+        if let MarkKind::Scalar(_) = m.kind {
+            // Values of marks skipped over are passed (searched for only when there
+            // are any).
+            if self
+                .values
+                .first()
+                .is_some_and(|(at, _)| (*at as usize) < i)
+            {
+                let skipped = self.values.partition_point(|(at, _)| (*at as usize) < i);
+                self.values = &self.values[skipped..];
             }
-            MarkKind::MapStart => Event::MappingStart(anchor, None),
-            MarkKind::SeqStart => Event::SequenceStart(anchor, None),
-            MarkKind::MapEnd => Event::MappingEnd,
-            MarkKind::SeqEnd => Event::SequenceEnd,
-            MarkKind::Alias => Event::Alias(0),
-        };
+            if let Some(((at, v), rest)) = self.values.split_first()
+                && *at as usize == i
+            {
+                self.values = rest;
+                value = Some(Cow::Borrowed(&**v));
+            }
+        }
+        let span = m.span;
+        let event = m.event(&self.source.text, value)?;
         Some((event, span))
     }
 }

@@ -38,6 +38,9 @@ pub struct Limits {
     /// `--max-analysis-work`, since the availability analysis handles at least one set
     /// element per component and per host.
     pub max_elements: usize,
+    /// Files of at least this many bytes (and threaded) are scanned by two threads
+    /// when they can be cut (see [`super::split`]).
+    pub split_from_bytes: usize,
 }
 
 impl Default for Limits {
@@ -48,6 +51,7 @@ impl Default for Limits {
             threaded_from_bytes: 256 * 1024,
             max_ids: usize::MAX,
             max_elements: usize::MAX,
+            split_from_bytes: 1 << 20,
         }
     }
 }
@@ -82,7 +86,7 @@ struct OpenAnchor {
 
 /// One event from saphyr-parser, its span in bytes (a quarter of the parser's own span
 /// type, which matters when millions of them cross to the reading thread).
-type RawEvent<'de> = Result<Ev<'de>, ScanError>;
+pub(super) type RawEvent<'de> = Result<Ev<'de>, ScanError>;
 
 /// The kinds of marks (see [`Marks`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,9 +216,11 @@ impl Marks {
         let at = checkpoint * CHECKPOINT;
         let mut cursor = Cursor {
             marks: self,
-            next: at,
-            start: self.checkpoints.get(checkpoint).copied().unwrap_or(0),
-            wide: self.wide.partition_point(|(j, _, _)| (*j as usize) < at),
+            at: Position {
+                next: at,
+                start: self.checkpoints.get(checkpoint).copied().unwrap_or(0),
+                wide: self.wide.partition_point(|(j, _, _)| (*j as usize) < at),
+            },
         };
         for _ in at..first {
             cursor.next();
@@ -222,7 +228,43 @@ impl Marks {
         cursor
     }
 
-    fn push(&mut self, event: &Event<'_>, span: Span, text: &str) {
+    /// The mark at `at`, and `at` moved to the next one.
+    pub(super) fn mark_at(&self, at: &mut Position) -> Option<Mark> {
+        let i = at.next;
+        let word = *self.packed.get(i)?;
+        at.next += 1;
+        let len = (word >> 5) & WIDE;
+        let (start, end) = if len == WIDE {
+            let (_, start, end) = self.wide.get(at.wide).copied()?;
+            at.wide += 1;
+            (start, end)
+        } else {
+            let start = if i.is_multiple_of(CHECKPOINT) {
+                self.checkpoints.get(i / CHECKPOINT).copied()?
+            } else {
+                at.start.wrapping_add(word >> 16)
+            };
+            (start, start.wrapping_add(len))
+        };
+        at.start = start;
+        Some(Mark {
+            kind: MarkKind::of_code(word & 0xf),
+            anchored: word & 0x10 != 0,
+            span: Span { start, end },
+        })
+    }
+
+    /// The number of marks.
+    pub fn len(&self) -> usize {
+        self.packed.len()
+    }
+
+    /// Whether there is no mark.
+    pub fn is_empty(&self) -> bool {
+        self.packed.is_empty()
+    }
+
+    pub(super) fn push(&mut self, event: &Event<'_>, span: Span, text: &str) {
         let Some(kind) = MarkKind::of(event) else {
             return;
         };
@@ -270,6 +312,12 @@ impl Marks {
 /// Reads [`Marks`] in order, from a checkpoint on.
 pub struct Cursor<'m> {
     marks: &'m Marks,
+    at: Position,
+}
+
+/// Where a reading of [`Marks`] is.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Position {
     /// The index of the next event.
     next: usize,
     /// The start of the event before it (at a checkpoint: of the checkpoint's event).
@@ -282,27 +330,37 @@ impl Iterator for Cursor<'_> {
     type Item = Mark;
 
     fn next(&mut self) -> Option<Mark> {
-        let i = self.next;
-        let word = *self.marks.packed.get(i)?;
-        self.next += 1;
-        let len = (word >> 5) & WIDE;
-        let (start, end) = if len == WIDE {
-            let (_, start, end) = self.marks.wide.get(self.wide).copied()?;
-            self.wide += 1;
-            (start, end)
-        } else {
-            let start = if i.is_multiple_of(CHECKPOINT) {
-                self.marks.checkpoints.get(i / CHECKPOINT).copied()?
-            } else {
-                self.start.wrapping_add(word >> 16)
-            };
-            (start, start.wrapping_add(len))
-        };
-        self.start = start;
-        Some(Mark {
-            kind: MarkKind::of_code(word & 0xf),
-            anchored: word & 0x10 != 0,
-            span: Span { start, end },
+        self.marks.mark_at(&mut self.at)
+    }
+}
+
+impl Mark {
+    /// The event the mark stands for, in the file's `text`: a scalar's `value` when it
+    /// was kept apart (its span's text is not its value), else its span's text (between
+    /// the quotes of a quoted one). None when the span is not in `text`.
+    pub fn event<'a>(self, text: &'a str, value: Option<Cow<'a, str>>) -> Option<Event<'a>> {
+        let anchor = usize::from(self.anchored);
+        let span = self.span;
+        Some(match self.kind {
+            MarkKind::Scalar(style) => {
+                let value = match value {
+                    Some(value) => value,
+                    None if matches!(
+                        style,
+                        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
+                    ) =>
+                    {
+                        Cow::Borrowed(Marks::quoted_text(text, span)?)
+                    }
+                    None => Cow::Borrowed(text.get(span.start as usize..span.end as usize)?),
+                };
+                Event::Scalar(value, style, anchor, None)
+            }
+            MarkKind::MapStart => Event::MappingStart(anchor, None),
+            MarkKind::SeqStart => Event::SequenceStart(anchor, None),
+            MarkKind::MapEnd => Event::MappingEnd,
+            MarkKind::SeqEnd => Event::SequenceEnd,
+            MarkKind::Alias => Event::Alias(0),
         })
     }
 }
@@ -315,6 +373,8 @@ const BATCH: usize = 4096;
 /// core it overlaps building the model. The events and their order are the same.
 enum EventSource<'de> {
     Direct(Box<Parser<'de, StrInput<'de>>>),
+    /// A large file scanned in two parts (see [`super::split`]).
+    Split(Box<super::split::Split<'de>>),
     Threaded {
         batches: Receiver<Vec<RawEvent<'de>>>,
         batch: std::vec::IntoIter<RawEvent<'de>>,
@@ -325,6 +385,7 @@ impl<'de> EventSource<'de> {
     fn next_event(&mut self, source: &'de SourceFile) -> Option<RawEvent<'de>> {
         match self {
             EventSource::Direct(parser) => parser.next_event().map(|e| compact(source, e)),
+            EventSource::Split(split) => split.next_event(source),
             EventSource::Threaded { batches, batch } => loop {
                 if let Some(event) = batch.next() {
                     return Some(event);
@@ -341,7 +402,7 @@ impl<'de> EventSource<'de> {
 /// is the very text of the file: it is borrowed from there, so the model's strings are
 /// copied once, at their exact size, where they are kept, and the parser's own copy is
 /// freed at once by the thread that made it.
-fn compact<'de>(
+pub(super) fn compact<'de>(
     source: &'de SourceFile,
     event: Result<(Event<'de>, saphyr_parser::Span), ScanError>,
 ) -> RawEvent<'de> {
@@ -350,16 +411,25 @@ fn compact<'de>(
         source.byte_of_char(span.start.index()),
         source.byte_of_char(span.end.index()),
     );
-    Ok(match event {
+    Ok((borrow_plain(source, event, span), span))
+}
+
+/// A plain scalar's value borrowed from the file when it is the text of its `span`.
+pub(super) fn borrow_plain<'de>(
+    source: &'de SourceFile,
+    event: Event<'de>,
+    span: Span,
+) -> Event<'de> {
+    match event {
         Event::Scalar(Cow::Owned(value), ScalarStyle::Plain, anchor, tag) => {
             let text = match source.text.get(span.start as usize..span.end as usize) {
                 Some(written) if written == value => Cow::Borrowed(written),
                 _ => Cow::Owned(value),
             };
-            (Event::Scalar(text, ScalarStyle::Plain, anchor, tag), span)
+            Event::Scalar(text, ScalarStyle::Plain, anchor, tag)
         }
-        other => (other, span),
-    })
+        other => other,
+    }
 }
 
 /// The scanning thread: runs the parser to the end of the stream or its first error,
@@ -1643,8 +1713,52 @@ fn read_once<'de, T: de::Deserialize<'de>>(
         }
         de
     };
+    with_events(source, limits, |events| read(reader(events)))
+}
+
+/// Runs `read` on the events of `source`: from threads that scan it when it is large
+/// enough (`Some`: in two parts when it can be cut, else whole), else None (the reader
+/// parses it itself). The reader must drop the events before it returns, so that a
+/// scanner blocked on a full channel wakes up and ends, and the scope can join it.
+fn with_events<'de, R>(
+    source: &'de SourceFile,
+    limits: Limits,
+    mut read: impl FnMut(Option<EventSource<'de>>) -> R,
+) -> R {
     if limits.threads_for(source.text.len()) < 2 {
-        return read(reader(None));
+        return read(None);
+    }
+    if source.text.len() >= limits.split_from_bytes
+        && let Some(cut) = super::split::cut(&source.text, limits.split_from_bytes / 16)
+    {
+        let abandoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let read_split = std::thread::scope(|scope| {
+            let (tx, rx) = sync_channel(super::split::PIECES_AHEAD);
+            let (middle_tx, middle_rx) = std::sync::mpsc::channel();
+            let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let outer = std::thread::Builder::new()
+                .name("yaml-scan".into())
+                .spawn_scoped(scope, move || super::split::scan_outer(source, cut, tx));
+            outer.ok()?;
+            let middle_cancel = std::sync::Arc::clone(&cancel);
+            // Without a thread for the middle, its channel closes: the split is
+            // abandoned at the splice.
+            let _ = std::thread::Builder::new()
+                .name("yaml-scan-middle".into())
+                .spawn_scoped(scope, move || {
+                    let marks = super::split::scan_middle(source, cut, &middle_cancel);
+                    let _ = middle_tx.send(marks);
+                });
+            let events =
+                super::split::Split::new(rx, middle_rx, std::sync::Arc::clone(&abandoned), cancel);
+            Some(read(Some(EventSource::Split(Box::new(events)))))
+        });
+        // What was read from an abandoned split is dropped, and the file read whole.
+        if let Some(done) = read_split
+            && !abandoned.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return done;
+        }
     }
     std::thread::scope(|scope| {
         // A few batches ahead bound the memory the scanner may run ahead with.
@@ -1654,16 +1768,42 @@ fn read_once<'de, T: de::Deserialize<'de>>(
             .spawn_scoped(scope, move || scan(source, tx));
         // No thread to be had: scan here.
         let Ok(_) = scanner else {
-            return read(reader(None));
+            return read(None);
         };
-        let events = EventSource::Threaded {
+        read(Some(EventSource::Threaded {
             batches: rx,
             batch: Vec::new().into_iter(),
-        };
-        // The reader (and with it the receiver) is dropped before the scope joins the
-        // scanner, so a scanner blocked on a full channel always wakes up and ends.
-        read(reader(Some(events)))
+        }))
     })
+}
+
+/// Every event the reader gets from `source` under `limits`, as text (an error as
+/// its message and place): what a test compares between ways of scanning.
+#[cfg(test)]
+pub(super) fn event_log(source: &SourceFile, limits: Limits) -> (Vec<String>, String) {
+    let mut hows = Vec::new();
+    let log = with_events(source, limits, |events| {
+        let mut events = events
+            .unwrap_or_else(|| EventSource::Direct(Box::new(Parser::new_from_str(&source.text))));
+        let mut log = Vec::new();
+        while let Some(event) = events.next_event(source) {
+            let end = matches!(event, Err(_) | Ok((Event::StreamEnd, _)));
+            log.push(match event {
+                Ok((event, span)) => format!("{event:?} {}..{}", span.start, span.end),
+                Err(e) => format!("error {} at {}", e.info(), e.marker().index()),
+            });
+            if end {
+                break;
+            }
+        }
+        hows.push(match &events {
+            EventSource::Direct(_) => "direct",
+            EventSource::Threaded { .. } => "threaded",
+            EventSource::Split(_) => "split",
+        });
+        log
+    });
+    (log, hows.join("+"))
 }
 
 /// Most further readings of a file with errors, each passing over the keys the one

@@ -4,6 +4,7 @@ mod de;
 mod error;
 pub(crate) mod scalar;
 mod spanned;
+mod split;
 mod text;
 
 pub use de::{
