@@ -1746,8 +1746,7 @@ fn with_events<'de, R>(
             let _ = std::thread::Builder::new()
                 .name("yaml-scan-middle".into())
                 .spawn_scoped(scope, move || {
-                    let marks = super::split::scan_middle(source, cut, &middle_cancel);
-                    let _ = middle_tx.send(marks);
+                    super::split::scan_middle(source, cut, &middle_cancel, middle_tx);
                 });
             let events =
                 super::split::Split::new(rx, middle_rx, std::sync::Arc::clone(&abandoned), cancel);

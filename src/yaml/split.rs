@@ -5,9 +5,9 @@
 //! YAML document of its own (a mapping at two spaces), and the rest of the file, with
 //! the run taken out, still parses to the same events before and after it.
 //!
-//! So one thread scans the run (the *middle*) and keeps its events as [`Marks`], while
-//! another scans the rest (the *outer* text: before and after the run, joined) and
-//! sends its events to the reader as it goes, in chunks of marks. The reader takes the
+//! So one thread scans the run (the *middle*) while another scans the rest (the
+//! *outer* text: before and after the run, joined); both send their events to the
+//! reader as they go, in chunks of marks. The reader takes the
 //! outer events up to where the run was cut out (the end of its mapping), then the
 //! middle's, then the outer ones again: the events of one whole parse, in order. With
 //! the reader, that is three threads' work on a machine of two, but the two scanners
@@ -28,7 +28,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use saphyr_parser::{Event, Parser};
 
@@ -328,10 +328,26 @@ fn owned<'a>(event: Event<'_>) -> Event<'a> {
     }
 }
 
-/// The middle scanner: the middle's events inside its one mapping, as marks (None when
-/// it is not exactly one block mapping of plain nodes, parsed without error, or when
-/// the reader gives up on it through `cancel`).
-pub(super) fn scan_middle(source: &SourceFile, cut: Cut, cancel: &AtomicBool) -> Option<Marks> {
+/// What the middle scanner sends: its events inside its one mapping, as marks, as it
+/// goes, then [`Middle::Done`] once the middle has closed as it must. When it does not
+/// (it is not exactly one block mapping of plain nodes, or has an error), or when the
+/// reader gives up on it through `cancel`, the scanner stops without `Done`.
+pub(super) enum Middle {
+    Marks(Marks),
+    Done,
+}
+
+/// The middle scanner (see [`Middle`]).
+pub(super) fn scan_middle(source: &SourceFile, cut: Cut, cancel: &AtomicBool, out: Sender<Middle>) {
+    let _ = scan_middle_into(source, cut, cancel, &out);
+}
+
+fn scan_middle_into(
+    source: &SourceFile,
+    cut: Cut,
+    cancel: &AtomicBool,
+    out: &Sender<Middle>,
+) -> Option<()> {
     let chars = Chars::of(source, cut);
     let middle = &source.text[cut.start..cut.end];
     let mut parser = Parser::new_from_str(middle);
@@ -349,12 +365,10 @@ pub(super) fn scan_middle(source: &SourceFile, cut: Cut, cancel: &AtomicBool) ->
             return None;
         }
     }
-    let mut marks = Marks::with_capacity(middle.len() / 8);
+    let mut chunk = Marks::with_capacity(CHUNK);
     let mut depth = 1usize;
+    let mut any = false;
     loop {
-        if marks.len().is_multiple_of(4096) && cancel.load(Ordering::Relaxed) {
-            return None;
-        }
         let (event, span) = parser.next_event()?.ok()?;
         match &event {
             Event::MappingStart(0, None) | Event::SequenceStart(0, None) => depth += 1,
@@ -371,7 +385,15 @@ pub(super) fn scan_middle(source: &SourceFile, cut: Cut, cancel: &AtomicBool) ->
         if span.end as usize > cut.end {
             return None;
         }
-        marks.push(&borrow_plain(source, event, span), span, &source.text);
+        chunk.push(&borrow_plain(source, event, span), span, &source.text);
+        any = true;
+        if chunk.len() == CHUNK {
+            if cancel.load(Ordering::Relaxed) {
+                return None;
+            }
+            let full = std::mem::replace(&mut chunk, Marks::with_capacity(CHUNK));
+            out.send(Middle::Marks(full)).ok()?;
+        }
     }
     let ends = [parser.next_event(), parser.next_event()];
     let closed = matches!(
@@ -381,14 +403,22 @@ pub(super) fn scan_middle(source: &SourceFile, cut: Cut, cancel: &AtomicBool) ->
             Some(Ok((Event::StreamEnd, _)))
         ]
     ) && parser.next_event().is_none();
-    (closed && !marks.is_empty()).then_some(marks)
+    if !closed || !any {
+        return None;
+    }
+    if !chunk.is_empty() {
+        out.send(Middle::Marks(chunk)).ok()?;
+    }
+    out.send(Middle::Done).ok()
 }
 
 /// The reader's side: the outer events, and the middle's at the splice. When the
 /// split is abandoned, the events end early and [`Split::abandoned`] says so.
 pub(super) struct Split<'de> {
     pieces: Receiver<Piece<'de>>,
-    middle: Receiver<Option<Marks>>,
+    middle: Receiver<Middle>,
+    /// Whether the events come from the middle now.
+    in_middle: bool,
     replay: Option<Replay>,
     abandoned: Arc<AtomicBool>,
     /// Tells the middle scanner that its events are no longer wanted.
@@ -408,13 +438,14 @@ struct Replay {
 impl<'de> Split<'de> {
     pub(super) fn new(
         pieces: Receiver<Piece<'de>>,
-        middle: Receiver<Option<Marks>>,
+        middle: Receiver<Middle>,
         abandoned: Arc<AtomicBool>,
         cancel: Arc<AtomicBool>,
     ) -> Self {
         Split {
             pieces,
             middle,
+            in_middle: false,
             replay: None,
             abandoned,
             cancel,
@@ -429,13 +460,19 @@ impl<'de> Split<'de> {
                     None => self.replay = None,
                 }
             }
+            if self.in_middle {
+                match self.middle.recv() {
+                    Ok(Middle::Marks(marks)) => self.replay = Some(Replay::of(marks)),
+                    Ok(Middle::Done) => self.in_middle = false,
+                    // The middle did not close as it must, or has no thread.
+                    Err(_) => return self.abandon(),
+                }
+                continue;
+            }
             match self.pieces.recv() {
                 Ok(Piece::Marks(marks)) => self.replay = Some(Replay::of(marks)),
                 Ok(Piece::Event(event)) => return Some(event),
-                Ok(Piece::Splice) => match self.middle.recv().ok().flatten() {
-                    Some(marks) => self.replay = Some(Replay::of(marks)),
-                    None => return self.abandon(),
-                },
+                Ok(Piece::Splice) => self.in_middle = true,
                 Ok(Piece::Abandon) => return self.abandon(),
                 // The scanner has stopped (a panic) once the channel is closed and
                 // empty.
