@@ -169,6 +169,34 @@ fn scanning_on_a_second_thread_changes_nothing() {
 }
 
 #[test]
+fn a_syntax_error_in_the_middle_of_a_large_file_is_reported_as_a_whole_parse_reports_it() {
+    // A flow list left open in the run of entries scanned apart: the split is
+    // abandoned and the file read whole. (The reader once got the end of the events
+    // without an error there, and spun inside the mapping it was reading.)
+    let text = topology(Shape {
+        cells: 200,
+        seed: 9,
+        varied_style: false,
+        ..Shape::default()
+    });
+    let section = text.find("\ncomponents:\n").unwrap();
+    let end = text.find("\nlinks:").unwrap();
+    let at = text[section + (end - section) * 3 / 4..]
+        .find("\n  ")
+        .unwrap()
+        + 1;
+    let at = section + (end - section) * 3 / 4 + at;
+    let broken = format!("{}  broken: [1, 2\n{}", &text[..at], &text[at..]);
+    let whole = lint_json("broken", &broken, usize::MAX);
+    assert!(
+        whole.contains("invalid YAML"),
+        "{}",
+        &whole[..whole.len().min(2000)]
+    );
+    assert_eq!(lint_json_split("broken", &broken), whole);
+}
+
+#[test]
 fn an_analysis_past_its_work_limit_is_reported_alike_on_two_threads() {
     // On two threads the analysis runs beside the other rules; when it gives up, the
     // file must still get IL001 alone, as on one thread.

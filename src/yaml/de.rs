@@ -491,6 +491,8 @@ pub struct YamlDeserializer<'de> {
     /// Ids, and components and hosts, read so far, against `limits`.
     ids: usize,
     elements: usize,
+    /// Whether the events have ended (the stream's end or an error was met).
+    ended: bool,
 }
 
 impl<'de> YamlDeserializer<'de> {
@@ -527,6 +529,7 @@ impl<'de> YamlDeserializer<'de> {
             counting: None,
             ids: 0,
             elements: 0,
+            ended: false,
         }
     }
 
@@ -549,11 +552,24 @@ impl<'de> YamlDeserializer<'de> {
     /// The next event from the parser, logged when it belongs to an anchored node.
     fn pull_parser(&mut self) -> Result<Ev<'de>, Error> {
         let (event, span) = match self.events.next_event(self.source) {
+            // The events end after the stream's end or an error, or when a scanning
+            // thread has stopped (a panic, re-raised when it is joined): the reader
+            // gets one error there, as the parser's, not an end inside the nodes it
+            // was reading.
+            None if !self.ended => {
+                self.ended = true;
+                let end = self.source.text.len();
+                return Err(
+                    Error::new(ErrorKind::Syntax, "invalid YAML: the events ended early")
+                        .at(Span::new(end, end)),
+                );
+            }
             None => {
                 let end = self.source.text.len();
                 return Ok((Event::StreamEnd, Span::new(end, end)));
             }
             Some(Err(e)) => {
+                self.ended = true;
                 let at = self.source.byte_of_char(e.marker().index());
                 let end = (at + 1).min(self.source.text.len()).max(at);
                 if e.info() == "recursion limit exceeded" {
@@ -570,7 +586,10 @@ impl<'de> YamlDeserializer<'de> {
                         .label("here"),
                 );
             }
-            Some(Ok(ev)) => ev,
+            Some(Ok(ev)) => {
+                self.ended |= matches!(ev.0, Event::StreamEnd);
+                ev
+            }
         };
         if let Some(marks) = &mut self.marks {
             marks.push(&event, span, &self.source.text);

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::{Event, Parser, ScanError};
 
 use super::de::{Marks, Position, RawEvent, borrow_plain};
 use crate::source::{SourceFile, Span};
@@ -453,6 +453,9 @@ impl<'de> Split<'de> {
     }
 
     pub(super) fn next_event(&mut self, source: &'de SourceFile) -> Option<RawEvent<'de>> {
+        if self.abandoned.load(Ordering::Relaxed) {
+            return None;
+        }
         loop {
             if let Some(replay) = &mut self.replay {
                 match replay.next(source) {
@@ -481,10 +484,18 @@ impl<'de> Split<'de> {
         }
     }
 
+    /// Gives up on the split: the reader gets a syntax error, as when a scanner meets
+    /// one, and then the end of the events (see [`Split::abandoned`]). An end without
+    /// the error would leave it inside the nodes it was reading.
     fn abandon(&mut self) -> Option<RawEvent<'de>> {
-        self.abandoned.store(true, Ordering::Relaxed);
         self.cancel.store(true, Ordering::Relaxed);
-        None
+        if self.abandoned.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        Some(Err(ScanError::new_str(
+            saphyr_parser::Marker::new(0, 1, 0),
+            "the file is read again whole",
+        )))
     }
 }
 
