@@ -80,7 +80,11 @@ pub(super) fn cut(text: &str, min_middle: usize) -> Option<Cut> {
     if !is_section_header(header_line) {
         return None;
     }
+    // (A header on the file's last line has no body.)
     let body = header + header_line.len() + 1;
+    if body >= text.len() {
+        return None;
+    }
     let end = next_top_level_line(bytes, half.max(body)).unwrap_or(text.len());
     // The section's mapping must start before the cut, at an entry of its own.
     let first = next_entry(bytes, body, end)?;
@@ -129,7 +133,7 @@ fn last_top_level_line(bytes: &[u8], at: usize) -> Option<usize> {
 fn next_top_level_line(bytes: &[u8], at: usize) -> Option<usize> {
     let mut from = at;
     if from > 0 && bytes.get(from - 1) != Some(&b'\n') {
-        from += memchr::memchr(b'\n', &bytes[from..])? + 1;
+        from += memchr::memchr(b'\n', bytes.get(from..)?)? + 1;
     }
     loop {
         if from >= bytes.len() {
@@ -177,13 +181,13 @@ fn is_section_header(line: &str) -> bool {
 fn next_entry(bytes: &[u8], at: usize, end: usize) -> Option<usize> {
     let mut from = at;
     if from > 0 && bytes.get(from - 1) != Some(&b'\n') {
-        from += memchr::memchr(b'\n', &bytes[from..end])? + 1;
+        from += memchr::memchr(b'\n', bytes.get(from..end)?)? + 1;
     }
     while from + 3 < end {
         if bytes[from..].starts_with(b"  ") && bytes[from + 2].is_ascii_alphanumeric() {
             return Some(from);
         }
-        from += memchr::memchr(b'\n', &bytes[from..end])? + 1;
+        from += memchr::memchr(b'\n', bytes.get(from..end)?)? + 1;
     }
     None
 }

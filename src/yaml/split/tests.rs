@@ -151,6 +151,12 @@ fn cuts_that_do_not_hold_fall_back_to_the_whole_parse() {
         ),
         // The section's header with a value on its line.
         ("x: 1\ncomponents: {}\n  a: 1\n  b: 2\nlinks: []\n", whole),
+        // A header on the last line, with or without its line break, or alone
+        // (found by fuzzing: the section's body was past the end of the file).
+        ("J:", whole),
+        ("x: 1\ncomponents:", whole),
+        ("x: 1\ncomponents:\n", whole),
+        ("x: 1\ncomponents:\r\n", whole),
     ];
     for (text, expected) in cases {
         assert_eq!(events_alike(text), expected, "{text}");
