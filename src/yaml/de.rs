@@ -268,12 +268,7 @@ impl Marks {
         let Some(kind) = MarkKind::of(event) else {
             return;
         };
-        let anchored = match event {
-            Event::Scalar(_, _, anchor, tag)
-            | Event::MappingStart(anchor, tag)
-            | Event::SequenceStart(anchor, tag) => *anchor != 0 || tag.is_some(),
-            _ => false,
-        };
+        let anchored = anchored(event);
         if let Event::Scalar(value, style, _, _) = event {
             // A plain scalar borrowed from the file is the text of its span; a quoted
             // one without escapes or line breaks, the text between its quotes.
@@ -306,6 +301,17 @@ impl Marks {
         };
         self.packed.push(word);
         self.last_start = span.start;
+    }
+}
+
+/// Whether a node's event carries an anchor or a tag (which a [`Mark`] keeps only as
+/// [`Mark::anchored`]).
+pub(super) fn anchored(event: &Event<'_>) -> bool {
+    match event {
+        Event::Scalar(_, _, anchor, tag)
+        | Event::MappingStart(anchor, tag)
+        | Event::SequenceStart(anchor, tag) => *anchor != 0 || tag.is_some(),
+        _ => false,
     }
 }
 
@@ -402,7 +408,7 @@ impl<'de> EventSource<'de> {
 /// is the very text of the file: it is borrowed from there, so the model's strings are
 /// copied once, at their exact size, where they are kept, and the parser's own copy is
 /// freed at once by the thread that made it.
-pub(super) fn compact<'de>(
+fn compact<'de>(
     source: &'de SourceFile,
     event: Result<(Event<'de>, saphyr_parser::Span), ScanError>,
 ) -> RawEvent<'de> {

@@ -32,7 +32,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use saphyr_parser::{Event, Parser, ScanError};
 
-use super::de::{Marks, Position, RawEvent, borrow_plain};
+use super::de::{MarkKind, Marks, Position, RawEvent, anchored, borrow_plain};
 use crate::source::{SourceFile, Span};
 
 /// What the outer scanner sends.
@@ -211,9 +211,9 @@ impl Chars {
     }
 }
 
-/// The outer scanner: parses the file without its middle, sending events as
-/// [`super::de`]'s scanning thread does, and [`Piece::Splice`] where the middle was.
-/// Stops when the reader has gone.
+/// The outer scanner: parses the file without its middle, sending its events as
+/// [`Piece`]s (chunks of marks, and the events marks cannot hold), and
+/// [`Piece::Splice`] where the middle was. Stops when the reader has gone.
 pub(super) fn scan_outer<'de>(source: &'de SourceFile, cut: Cut, out: SyncSender<Piece<'de>>) {
     let chars = Chars::of(source, cut);
     let mut outer = String::with_capacity(source.text.len() - (cut.end - cut.start));
@@ -284,13 +284,9 @@ pub(super) fn scan_outer<'de>(source: &'de SourceFile, cut: Cut, out: SyncSender
         }
         let span = to_file(start, end, spliced);
         let event = borrow_plain(source, owned(event), span);
-        let plain = match &event {
-            Event::Scalar(_, _, anchor, tag)
-            | Event::MappingStart(anchor, tag)
-            | Event::SequenceStart(anchor, tag) => *anchor == 0 && tag.is_none(),
-            Event::MappingEnd | Event::SequenceEnd => true,
-            _ => false,
-        };
+        // A mark holds all of a node's event but an alias, an anchor or a tag.
+        let plain =
+            MarkKind::of(&event).is_some_and(|kind| kind != MarkKind::Alias) && !anchored(&event);
         if plain {
             chunk.push(&event, span, &source.text);
             if chunk.len() == CHUNK && !send_chunk(&mut chunk) {
